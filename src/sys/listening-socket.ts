@@ -1,0 +1,54 @@
+import { closeSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { native } from "./native.js";
+
+interface TcpWrapBinding {
+  TCP: new (type: number) => { open(fd: number): number };
+  constants: { SERVER: number };
+}
+
+/**
+ * Node's public API wraps only TCP and unix sockets that it created itself. A libuv TCP handle, though,
+ * serves any connected or listening stream socket: it only reads, writes, accepts and closes the fd.
+ * This is the one place berth reaches for that handle (`process.binding("tcp_wrap")`).
+ */
+function tcpWrap(): TcpWrapBinding {
+  const binding = (process as unknown as { binding(name: string): TcpWrapBinding }).binding("tcp_wrap");
+  if (typeof binding?.TCP !== "function")
+    throw new Error("this Node.js has no tcp_wrap binding to wrap sockets with");
+  return binding;
+}
+
+/**
+ * Turns a listening stream socket fd of any family into a net.Server that emits ordinary net.Sockets.
+ * The server owns the fd from then on.
+ */
+export function serverFromListeningFd(fd: number, onConnection: (socket: Socket) => void): Promise<Server> {
+  const { TCP, constants } = tcpWrap();
+  const handle = new TCP(constants.SERVER);
+  const status = handle.open(fd);
+  if (status !== 0) {
+    closeSync(fd);
+    throw new Error(`cannot wrap listening socket fd ${fd} (libuv status ${status})`);
+  }
+  const server = createServer(onConnection);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(handle, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+export const DEFAULT_BACKLOG = 128;
+
+/** An AF_VSOCK listening socket; `cid` -1 is VMADDR_CID_ANY. */
+export function listenVsockFd(cid: number, port: number, backlog = DEFAULT_BACKLOG): number {
+  return native().vsockListen(cid, port, backlog);
+}
+
+/** An AF_UNIX listening socket; a name starting with "\0" is abstract. */
+export function listenUnixFd(path: string, backlog = DEFAULT_BACKLOG): number {
+  return native().unixListen(Buffer.from(path), backlog);
+}
