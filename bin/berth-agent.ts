@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { startAgentServer } from "../src/agent-server.js";
+import { parseCommandLine, USAGE } from "../src/config/agent-config.js";
+import { createLogger } from "../src/log.js";
+import { formatListenAddress } from "../src/transport/address.js";
+import { AGENT_VERSION } from "../src/version.js";
+
+const SHUTDOWN_GRACE_MS = 5000;
+
+function kernelCmdline(): string {
+  try {
+    return readFileSync("/proc/cmdline", "utf8");
+  } catch {
+    return "";
+  }
+}
+
+async function main(): Promise<number> {
+  let commandLine: ReturnType<typeof parseCommandLine>;
+  try {
+    commandLine = parseCommandLine({
+      argv: process.argv.slice(2),
+      env: process.env,
+      cmdline: kernelCmdline(),
+    });
+  } catch (error) {
+    process.stderr.write(`berth-agent: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (commandLine.action === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (commandLine.action === "version") {
+    process.stdout.write(`berth-agent ${AGENT_VERSION}\n`);
+    return 0;
+  }
+  const { config } = commandLine;
+  const log = createLogger({ level: config.logLevel });
+  log.info(
+    {
+      version: AGENT_VERSION,
+      server_addr: formatListenAddress(config.serverAddr),
+      protocol: config.protocol ?? "auto",
+    },
+    "announce",
+  );
+  const server = await startAgentServer({ address: config.serverAddr, protocol: config.protocol, log });
+  log.info({ server_addr: formatListenAddress(server.address) }, "listening");
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  log.info({ signal }, "shutting down");
+  await server.close(SHUTDOWN_GRACE_MS);
+  log.flush();
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`berth-agent: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
