@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { AgentService } from "../../src/protocol/gen/agent_pb.js";
+import {
+  CheckRequestSchema,
+  Health,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+  VersionCheckResponseSchema,
+} from "../../src/protocol/gen/health_pb.js";
+import { connectTtrpc, type TtrpcClient } from "../../src/protocol/ttrpc/client.js";
+import { Code } from "../../src/protocol/ttrpc/code.js";
+import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
+import { AGENT_VERSION } from "../../src/version.js";
+import { type AgentProcess, startAgent } from "../support/agent-process.js";
+
+/** RPCs berth serves for real; the rest of grpc.AgentService must answer UNIMPLEMENTED. */
+const IMPLEMENTED = new Set<string>([]);
+
+function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {
+  const Client = makeGenericClientConstructor(
+    {
+      call: {
+        path,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b: Uint8Array) => Buffer.from(b),
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (b: Buffer) => b,
+        responseDeserialize: (b: Buffer) => b,
+      },
+    },
+    "raw",
+  );
+  const client = new Client(`unix://${socketPath}`, credentials.createInsecure());
+  return new Promise<Buffer>((resolve, reject) => {
+    client.makeUnaryRequest(
+      path,
+      (b: Uint8Array) => Buffer.from(b),
+      (b: Buffer) => b,
+      payload,
+      new Metadata(),
+      { deadline: Date.now() + 5000 },
+      (error: ServiceError | null, reply?: Buffer) => {
+        client.close();
+        if (error) reject(error);
+        else resolve(reply ?? Buffer.alloc(0));
+      },
+    );
+  });
+}
+
+describe("berth-agent serving grpc.Health and grpc.AgentService", () => {
+  let agent: AgentProcess;
+  let ttrpc: TtrpcClient;
+
+  before(async () => {
+    agent = await startAgent();
+    ttrpc = await connectTtrpc(agent.socketPath);
+  });
+
+  after(async () => {
+    ttrpc?.close();
+    await agent?.stop();
+  });
+
+  it("answers Health.Check SERVING and Health.Version over ttrpc", async () => {
+    const check = await ttrpc.call(
+      "grpc.Health",
+      "Check",
+      toBinary(CheckRequestSchema, create(CheckRequestSchema)),
+    );
+    assert.equal(
+      fromBinary(HealthCheckResponseSchema, check).status,
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
+    const version = fromBinary(
+      VersionCheckResponseSchema,
+      await ttrpc.call("grpc.Health", "Version", new Uint8Array(0)),
+    );
+    assert.equal(version.grpcVersion, "0.0.1");
+    assert.equal(version.agentVersion, AGENT_VERSION);
+  });
+
+  it("answers the same on the same socket over gRPC", async () => {
+    const check = await grpcCall(agent.socketPath, "/grpc.Health/Check", new Uint8Array(0));
+    assert.equal(
+      fromBinary(HealthCheckResponseSchema, check).status,
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
+    const version = fromBinary(
+      VersionCheckResponseSchema,
+      await grpcCall(agent.socketPath, "/grpc.Health/Version", new Uint8Array(0)),
+    );
+    assert.equal(version.agentVersion, AGENT_VERSION);
+  });
+
+  it("serves all 42 RPCs of grpc.AgentService, each unimplemented one answering UNIMPLEMENTED by name", async () => {
+    assert.equal(AgentService.methods.length, 42);
+    assert.equal(Health.methods.length, 2);
+    for (const method of AgentService.methods) {
+      if (IMPLEMENTED.has(method.name)) continue;
+      const empty = toBinary(method.input, create(method.input));
+      await assert.rejects(
+        ttrpc.call("grpc.AgentService", method.name, empty),
+        (e) =>
+          e instanceof TtrpcError &&
+          e.code === Code.UNIMPLEMENTED &&
+          e.message === `/grpc.AgentService/${method.name} is not implemented by berth yet`,
+        method.name,
+      );
+      await assert.rejects(
+        grpcCall(agent.socketPath, `/grpc.AgentService/${method.name}`, empty),
+        (e: ServiceError) =>
+          Number(e.code) === Code.UNIMPLEMENTED && e.details.includes(`${method.name} is not implemented`),
+        method.name,
+      );
+    }
+  });
+
+  it("answers an undecodable request with INVALID_ARGUMENT naming the message", async () => {
+    await assert.rejects(
+      ttrpc.call("grpc.AgentService", "ExecProcess", Uint8Array.of(0x0a, 0x10, 0x01)),
+      (e) =>
+        e instanceof TtrpcError &&
+        e.code === Code.INVALID_ARGUMENT &&
+        /cannot decode grpc.ExecProcessRequest/.test(e.message),
+    );
+  });
+
+  it("logs one debug line per call with its method and duration", async () => {
+    await ttrpc.call("grpc.Health", "Check", new Uint8Array(0));
+    const line = await agent.waitForLog((l) => l.msg === "rpc ok" && l.method === "/grpc.Health/Check");
+    assert.equal(line.subsystem, "rpc");
+    assert.equal(typeof line.duration_ms, "number");
+    assert.equal(line.name, "berth-agent");
+    assert.equal(typeof line.ts, "string");
+  });
+});
+
+describe("berth-agent lifecycle", () => {
+  it("exits 0 on SIGTERM and removes its socket", async () => {
+    const agent = await startAgent();
+    const socket = agent.socketPath;
+    assert.ok(existsSync(socket));
+    const exit = await agent.stop("SIGTERM");
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.ok(!existsSync(socket));
+  });
+
+  it("finishes with a clear error when the address is taken", async () => {
+    const first = await startAgent();
+    try {
+      const second = await startAgent({
+        args: ["--server-addr", `unix://${first.socketPath}`],
+        ready: "none",
+      });
+      assert.equal((await second.wait()).code, 1);
+      await second.stop();
+      assert.match(second.stderr(), /another server is listening there/);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it("refuses a bad address before starting, with usage", async () => {
+    const agent = await startAgent({ args: ["--server-addr", "tcp://1.2.3.4:1"], ready: "none" });
+    assert.equal((await agent.wait()).code, 2);
+    await agent.stop();
+    assert.match(agent.stderr(), /--server-addr: invalid listen address "tcp:\/\/1.2.3.4:1"/);
+  });
+});

@@ -1,0 +1,180 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { connectTtrpc } from "../../src/protocol/ttrpc/client.js";
+
+export const AGENT_BIN = fileURLToPath(new URL("../../bin/berth-agent.js", import.meta.url));
+
+export interface LogLine {
+  msg?: string;
+  level?: string;
+  [key: string]: unknown;
+}
+
+export interface AgentProcess {
+  readonly pid: number;
+  /** The unix socket path the agent serves (unless another address was given). */
+  readonly socketPath: string;
+  readonly dir: string;
+  readonly logs: LogLine[];
+  readonly stderr: () => string;
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resident memory in KiB, from /proc/<pid>/status. */
+  rssKiB(): number;
+  /** Resolves with how the process ended, once it has. */
+  wait(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (default SIGTERM) unless it has already ended, waits for the end, removes its directory. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface StartAgentOptions {
+  /** Extra arguments; `--server-addr` defaults to a unix socket in a fresh temporary directory. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /**
+   * When the agent counts as started: "health" (default) once Health.Check answers on its unix socket,
+   * "listening" once it logs that it listens (any address; needs info logs), "none" at once.
+   */
+  ready?: "health" | "listening" | "none";
+}
+
+async function waitForHealth(
+  socketPath: string,
+  hasExited: () => boolean,
+  stderr: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (hasExited()) throw new Error(`berth-agent exited before answering Health.Check; stderr: ${stderr()}`);
+    try {
+      const client = await connectTtrpc(socketPath);
+      try {
+        await client.call("grpc.Health", "Check", new Uint8Array(0), { timeoutMs: 1000 });
+        return;
+      } finally {
+        client.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`berth-agent did not answer Health.Check: ${String(error)}; stderr: ${stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+/**
+ * Starts berth-agent as its own process, in a private mount namespace (`unshare --mount`), logging at
+ * debug level to a pipe, and waits until it is ready.
+ */
+export async function startAgent(options: StartAgentOptions = {}): Promise<AgentProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "berth-agent-"));
+  const socketPath = join(dir, "agent.sock");
+  const args = options.args ?? [];
+  const addrArgs = args.includes("--server-addr") ? [] : ["--server-addr", `unix://${socketPath}`];
+  const child: ChildProcess = spawn(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      process.execPath,
+      AGENT_BIN,
+      "--log-level",
+      "debug",
+      ...addrArgs,
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env },
+  );
+  const logs: LogLine[] = [];
+  let stderr = "";
+  let waiters: (() => void)[] = [];
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  let partial = "";
+  child.stdout?.setEncoding("utf8").on("data", (text: string) => {
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+    wake();
+  });
+  child.stderr?.setEncoding("utf8").on("data", (text: string) => {
+    stderr += text;
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => {
+      exited = { code, signal };
+      wake();
+      resolve(exited);
+    });
+  });
+
+  const waitForLog = async (match: (line: LogLine) => boolean, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = logs.find(match);
+      if (found) return found;
+      if (exited)
+        throw new Error(
+          `berth-agent exited (${JSON.stringify(exited)}) before the log line; stderr: ${stderr}`,
+        );
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for a log line; stderr: ${stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  };
+
+  const agent: AgentProcess = {
+    pid: child.pid ?? -1,
+    socketPath,
+    dir,
+    logs,
+    stderr: () => stderr,
+    waitForLog,
+    rssKiB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+    },
+    wait: () => exit,
+    async stop(signal = "SIGTERM") {
+      if (!exited) child.kill(signal);
+      const result = await exit;
+      rmSync(dir, { recursive: true, force: true });
+      return result;
+    },
+  };
+  const ready = options.ready ?? "health";
+  if (ready !== "none") {
+    try {
+      if (ready === "listening") await waitForLog((line) => line.msg === "listening");
+      else
+        await waitForHealth(
+          socketPath,
+          () => exited !== undefined,
+          () => stderr,
+        );
+    } catch (error) {
+      await agent.stop("SIGKILL");
+      throw error;
+    }
+  }
+  return agent;
+}
