@@ -1,0 +1,112 @@
+/**
+ * npm run bench:rpc — Health.Check round trips over one shared connection, driven by the same Go client
+ * (containerd/ttrpc 1.1.1 or grpc-go 1.33, from Debian) against berth and against the stock Go servers, in one
+ * run, side by side. Not part of the tests.
+ *
+ *   BENCH_SECONDS=5 BENCH_CONCURRENCY=1,16,64 npm run bench:rpc
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAgent } from "../test/support/agent-process.js";
+import { buildGoPeers } from "../test/support/interop-peers.js";
+import { jsonLines, runCommand } from "../test/support/run-command.js";
+
+interface BenchResult {
+  throughput: number;
+  p50_us: number;
+  p99_us: number;
+  errors: number;
+}
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const concurrencies = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
+
+function rssMiB(pid: number): number {
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  return kib / 1024;
+}
+
+async function startBaseline(binary: string, proto: string, socket: string): Promise<ChildProcess> {
+  const child = spawn(binary, ["--proto", proto, "--addr", `unix://${socket}`], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.setEncoding("utf8").on("data", (text: string) => {
+      if (text.includes("ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`berth-baseline --proto ${proto} exited with ${code}`)));
+  });
+  return child;
+}
+
+async function bench(peer: string, proto: string, socket: string, concurrency: number): Promise<BenchResult> {
+  const args = [
+    "bench",
+    "--proto",
+    proto,
+    "--addr",
+    `unix://${socket}`,
+    "--concurrency",
+    String(concurrency),
+  ];
+  const result = await runCommand(peer, [...args, "--duration", `${seconds}s`, "--warmup", "1s"], {
+    timeoutMs: (seconds + 30) * 1000,
+  });
+  if (result.code !== 0)
+    throw new Error(`berth-peer ${args.join(" ")} failed: ${result.stdout}${result.stderr}`);
+  const [line] = jsonLines(result.stdout);
+  return line as unknown as BenchResult;
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pad = (s: string, n: number) => s.padStart(n);
+
+async function main() {
+  const peers = await buildGoPeers();
+  const dir = mkdtempSync(join(tmpdir(), "berth-bench-"));
+  const agent = await startAgent({ args: ["--log-level", "warn"] });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rssStart = agent.rssKiB() / 1024;
+  const baselines = {
+    ttrpc: await startBaseline(peers.baseline, "ttrpc", join(dir, "go-ttrpc.sock")),
+    grpc: await startBaseline(peers.baseline, "grpc", join(dir, "go-grpc.sock")),
+  };
+  try {
+    console.log(`Health.Check round trips, one shared connection, ${seconds} s per cell after 1 s warm-up`);
+    console.log(
+      `node ${process.version}; berth pid ${agent.pid}; idle RSS after start ${fmt(rssStart, 1)} MiB\n`,
+    );
+    const header = `${"proto".padEnd(6)}${pad("in flight", 10)} | ${pad("berth calls/s", 14)}${pad("Go calls/s", 12)}${pad("ratio", 7)} | ${pad("berth p50", 10)}${pad("Go p50", 8)}${pad("ratio", 7)} | ${pad("berth p99", 10)}${pad("Go p99", 8)}`;
+    console.log(header);
+    console.log("-".repeat(header.length));
+    for (const proto of ["ttrpc", "grpc"] as const) {
+      const goSocket = join(dir, `go-${proto}.sock`);
+      for (const c of concurrencies) {
+        const berth = await bench(peers.peer, proto, agent.socketPath, c);
+        const go = await bench(peers.peer, proto, goSocket, c);
+        console.log(
+          `${proto.padEnd(6)}${pad(String(c), 10)} | ${pad(fmt(berth.throughput), 14)}${pad(fmt(go.throughput), 12)}${pad(fmt(berth.throughput / go.throughput, 2), 7)} | ` +
+            `${pad(`${fmt(berth.p50_us)}µs`, 10)}${pad(`${fmt(go.p50_us)}µs`, 8)}${pad(fmt(berth.p50_us / go.p50_us, 2), 7)} | ` +
+            `${pad(`${fmt(berth.p99_us)}µs`, 10)}${pad(`${fmt(go.p99_us)}µs`, 8)}` +
+            (berth.errors + go.errors > 0 ? `  errors berth=${berth.errors} go=${go.errors}` : ""),
+        );
+      }
+    }
+    console.log(
+      "\nthroughput ratio = berth / Go (above 1: berth faster); p50 ratio = berth / Go (below 1: berth faster)",
+    );
+    console.log(
+      `RSS: berth ${fmt(rssStart, 1)} MiB after start, ${fmt(agent.rssKiB() / 1024, 1)} MiB after the run; ` +
+        `Go ttrpc server ${fmt(rssMiB(baselines.ttrpc.pid ?? 0), 1)} MiB, Go gRPC server ${fmt(rssMiB(baselines.grpc.pid ?? 0), 1)} MiB`,
+    );
+  } finally {
+    for (const b of Object.values(baselines)) b.kill("SIGTERM");
+    await agent.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
