@@ -1,5 +1,6 @@
 import { closeSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { getSystemErrorName } from "node:util";
 import { native } from "./native.js";
 
 interface TcpWrapBinding {
@@ -23,13 +24,24 @@ function tcpWrap(): TcpWrapBinding {
  * Turns a listening stream socket fd of any family into a net.Server that emits ordinary net.Sockets.
  * The server owns the fd from then on.
  */
-export function serverFromListeningFd(fd: number, onConnection: (socket: Socket) => void): Promise<Server> {
+export async function serverFromListeningFd(
+  fd: number,
+  onConnection: (socket: Socket) => void,
+): Promise<Server> {
   const { TCP, constants } = tcpWrap();
   const handle = new TCP(constants.SERVER);
   const status = handle.open(fd);
   if (status !== 0) {
-    closeSync(fd);
-    throw new Error(`cannot wrap listening socket fd ${fd} (libuv status ${status})`);
+    try {
+      closeSync(fd);
+    } catch {
+      // the fd was not open: nothing leaks
+    }
+    const error: NodeJS.ErrnoException = new Error(
+      `cannot wrap socket fd ${fd}: ${getSystemErrorName(status)}`,
+    );
+    error.code = getSystemErrorName(status);
+    throw error;
   }
   const server = createServer(onConnection);
   return new Promise((resolve, reject) => {
@@ -48,7 +60,11 @@ export function listenVsockFd(cid: number, port: number, backlog = DEFAULT_BACKL
   return native().vsockListen(cid, port, backlog);
 }
 
-/** An AF_UNIX listening socket; a name starting with "\0" is abstract. */
+/**
+ * An AF_UNIX listening socket; a name starting with "\0" is abstract. The address length is the name's
+ * own, as Go, Rust and Python use it; Node's own abstract sockets pad the name to 108 bytes, so a Node
+ * client cannot reach this socket through `net.connect`.
+ */
 export function listenUnixFd(path: string, backlog = DEFAULT_BACKLOG): number {
   return native().unixListen(Buffer.from(path), backlog);
 }
