@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { startAgentServer } from "../src/agent-server.js";
+import { type AgentServer, startAgentServer } from "../src/agent-server.js";
 import { parseCommandLine, USAGE } from "../src/config/agent-config.js";
+import { AgentError } from "../src/errors.js";
 import { createLogger } from "../src/log.js";
 import { formatListenAddress } from "../src/transport/address.js";
 import { AGENT_VERSION } from "../src/version.js";
 
 const SHUTDOWN_GRACE_MS = 5000;
+
+/** An AgentError's message says what failed; anything else is a bug, so it keeps its stack. */
+function describe(error: unknown): string {
+  if (error instanceof AgentError) return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
 
 function kernelCmdline(): string {
   try {
@@ -46,13 +53,22 @@ async function main(): Promise<number> {
     },
     "announce",
   );
-  const server = await startAgentServer({ address: config.serverAddr, protocol: config.protocol, log });
-  log.info({ server_addr: formatListenAddress(server.address) }, "listening");
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
-  log.info({ signal }, "shutting down");
+  let server: AgentServer;
+  try {
+    server = await startAgentServer({ address: config.serverAddr, protocol: config.protocol, log });
+  } catch (error) {
+    log.fatal({ err: error }, "cannot start");
+    log.flush();
+    process.stderr.write(`berth-agent: ${describe(error)}\n`);
+    return 1;
+  }
+  log.info({ server_addr: formatListenAddress(server.address) }, "listening");
+  const signal = await stopSignal;
+  log.info({ signal }, "shutting down; a second signal stops at once");
   await server.close(SHUTDOWN_GRACE_MS);
   log.flush();
   return 0;
@@ -63,7 +79,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`berth-agent: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`berth-agent: ${describe(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -42,7 +42,10 @@ function lazyGrpc(services: readonly RawService[], log: Logger) {
       server.then(
         (s) => s.injector.injectConnection(socket),
         (error: unknown) => {
-          log.error({ subsystem: "grpc", error }, "cannot start the gRPC server; closing the connection");
+          log.error(
+            { subsystem: "grpc", err: error },
+            "cannot start the gRPC server; closing the connection",
+          );
           socket.destroy();
         },
       );

@@ -26,7 +26,7 @@ export function loggingInterceptor(log: Logger): Interceptor {
         code: codeName(e.code),
         error: e.message,
       };
-      if (SERVER_FAULTS.has(e.code)) rpcLog.error({ ...fields, cause: e.cause ?? e }, "rpc failed");
+      if (SERVER_FAULTS.has(e.code)) rpcLog.error({ ...fields, err: e.cause ?? e }, "rpc failed");
       else rpcLog.info(fields, "rpc failed");
       throw e;
     }

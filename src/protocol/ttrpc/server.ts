@@ -115,9 +115,13 @@ export class TtrpcServer {
    */
   async shutdown(graceMs = 0): Promise<void> {
     this.#shuttingDown = true;
-    const deadline = Date.now() + graceMs;
-    while (graceMs > 0 && Date.now() < deadline && [...this.#connections].some((c) => c.activeCalls > 0)) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(20, deadline - Date.now())));
+    if (graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([Promise.all([...this.#connections].map((c) => c.idle())), graceOver]);
+      clearTimeout(timer);
     }
     for (const c of [...this.#connections]) c.close();
   }
@@ -189,6 +193,7 @@ class ServerConnection {
   readonly #calls = new Map<number, Call>();
   readonly #onClosed: () => void;
   #outbox: Buffer[] = [];
+  #idleWaiters: (() => void)[] = [];
   #closed = false;
 
   constructor(server: TtrpcServer, socket: Duplex, onClosed: () => void) {
@@ -207,8 +212,10 @@ class ServerConnection {
     socket.resume();
   }
 
-  get activeCalls(): number {
-    return this.#calls.size;
+  /** Resolves once no call is in flight on this connection. */
+  idle(): Promise<void> {
+    if (this.#calls.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   close(): void {
@@ -333,6 +340,9 @@ class ServerConnection {
     if (this.#calls.get(call.streamId) !== call) return false;
     this.#calls.delete(call.streamId);
     call.end(abortReason);
+    if (this.#calls.size === 0 && this.#idleWaiters.length > 0) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
     return true;
   }
 
