@@ -3,7 +3,10 @@
  * (containerd/ttrpc 1.1.1 or grpc-go 1.33, from Debian) against berth and against the stock Go servers, in one
  * run, side by side. Not part of the tests.
  *
- *   BENCH_SECONDS=5 BENCH_CONCURRENCY=1,16,64 npm run bench:rpc
+ * Each cell runs BENCH_ROUNDS times, berth and Go taking turns, and reports the medians: client and server
+ * share this machine's CPUs, so single runs vary by ±20%.
+ *
+ *   BENCH_SECONDS=3 BENCH_ROUNDS=3 BENCH_CONCURRENCY=1,16,64 npm run bench:rpc
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -20,7 +23,8 @@ interface BenchResult {
   errors: number;
 }
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
 
 function rssMiB(pid: number): number {
@@ -60,6 +64,25 @@ async function bench(peer: string, proto: string, socket: string, concurrency: n
   return line as unknown as BenchResult;
 }
 
+function median(results: BenchResult[], key: keyof BenchResult): number {
+  const sorted = results.map((r) => r[key]).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** Runs the cell `rounds` times, berth and Go alternating, and keeps the median of each figure. */
+async function cell(peer: string, proto: string, sockets: [string, string], concurrency: number) {
+  const runs: [BenchResult[], BenchResult[]] = [[], []];
+  for (let i = 0; i < rounds; i++) {
+    for (const side of [0, 1] as const) runs[side].push(await bench(peer, proto, sockets[side], concurrency));
+  }
+  return runs.map((r) => ({
+    throughput: median(r, "throughput"),
+    p50_us: median(r, "p50_us"),
+    p99_us: median(r, "p99_us"),
+    errors: r.reduce((sum, x) => sum + x.errors, 0),
+  })) as [BenchResult, BenchResult];
+}
+
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pad = (s: string, n: number) => s.padStart(n);
@@ -75,7 +98,9 @@ async function main() {
     grpc: await startBaseline(peers.baseline, "grpc", join(dir, "go-grpc.sock")),
   };
   try {
-    console.log(`Health.Check round trips, one shared connection, ${seconds} s per cell after 1 s warm-up`);
+    console.log(
+      `Health.Check round trips, one shared connection; median of ${rounds} runs of ${seconds} s (after 1 s warm-up)`,
+    );
     console.log(
       `node ${process.version}; berth pid ${agent.pid}; idle RSS after start ${fmt(rssStart, 1)} MiB\n`,
     );
@@ -85,8 +110,7 @@ async function main() {
     for (const proto of ["ttrpc", "grpc"] as const) {
       const goSocket = join(dir, `go-${proto}.sock`);
       for (const c of concurrencies) {
-        const berth = await bench(peers.peer, proto, agent.socketPath, c);
-        const go = await bench(peers.peer, proto, goSocket, c);
+        const [berth, go] = await cell(peers.peer, proto, [agent.socketPath, goSocket], c);
         console.log(
           `${proto.padEnd(6)}${pad(String(c), 10)} | ${pad(fmt(berth.throughput), 14)}${pad(fmt(go.throughput), 12)}${pad(fmt(berth.throughput / go.throughput, 2), 7)} | ` +
             `${pad(`${fmt(berth.p50_us)}µs`, 10)}${pad(`${fmt(go.p50_us)}µs`, 8)}${pad(fmt(berth.p50_us / go.p50_us, 2), 7)} | ` +

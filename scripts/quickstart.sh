@@ -13,7 +13,7 @@ npm run --silent build
 dir=$(mktemp -d /tmp/berth-quickstart.XXXXXX)
 addr="unix://$dir/agent.sock"
 step "start berth-agent on $addr"
-node dist/bin/berth-agent.js --server-addr "$addr" --log-level info >"$dir/agent.log" 2>&1 &
+dist/bin/berth-agent.js --server-addr "$addr" --log-level info >"$dir/agent.log" 2>&1 &
 agent=$!
 trap 'kill $agent 2>/dev/null || true; wait $agent 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do

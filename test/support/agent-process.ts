@@ -75,17 +75,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
   const addrArgs = args.includes("--server-addr") ? [] : ["--server-addr", `unix://${socketPath}`];
   const child: ChildProcess = spawn(
     "unshare",
-    [
-      "--mount",
-      "--propagation",
-      "private",
-      process.execPath,
-      AGENT_BIN,
-      "--log-level",
-      "debug",
-      ...addrArgs,
-      ...args,
-    ],
+    ["--mount", "--propagation", "private", AGENT_BIN, "--log-level", "debug", ...addrArgs, ...args],
     { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env },
   );
   const logs: LogLine[] = [];
