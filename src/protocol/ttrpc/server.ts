@@ -227,16 +227,14 @@ class ServerConnection {
     this.#server.options.log?.(level, message, fields);
   }
 
+  /** Nothing a peer sends may throw out of here: a bug in handling it costs the connection, not the process. */
   #onData(chunk: Buffer) {
-    let frames: DecodedFrame[];
     try {
-      frames = this.#decoder.push(chunk);
+      for (const frame of this.#decoder.push(chunk)) this.#onFrame(frame);
     } catch (error) {
-      this.#log("warn", "ttrpc frame decoder failed; closing connection", { error: String(error) });
+      this.#log("warn", "ttrpc failed to handle a frame; closing the connection", { error: String(error) });
       this.#socket.destroy();
-      return;
     }
-    for (const frame of frames) this.#onFrame(frame);
   }
 
   #onFrame(frame: DecodedFrame) {
