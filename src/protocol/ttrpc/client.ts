@@ -10,6 +10,7 @@ import {
   MessageType,
 } from "./frame.js";
 import { decodeResponse, encodeRequest, type KeyValue } from "./messages.js";
+import { Outbox } from "./outbox.js";
 import { TtrpcError } from "./status.js";
 
 export interface CallOptions {
@@ -43,11 +44,12 @@ export class TtrpcClient {
   readonly #maxPayload: number;
   #nextStreamId = 1;
   #closedError: TtrpcError | undefined;
-  #corked = false;
+  readonly #outbox: Outbox;
 
   constructor(socket: Duplex, options: { maxPayload?: number } = {}) {
     this.#socket = socket;
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.#outbox = new Outbox((data) => socket.write(data));
     const decoder = createFrameDecoder(this.#maxPayload);
     socket.on("data", (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) this.#onFrame(frame);
@@ -113,7 +115,7 @@ export class TtrpcClient {
       }
       options.signal?.addEventListener("abort", onAbort, { once: true });
       encodeFrameHeader(frame, streamId, MessageType.REQUEST, 0, length);
-      this.#write(frame);
+      this.#outbox.push(frame);
     });
   }
 
@@ -125,18 +127,6 @@ export class TtrpcClient {
   close(): void {
     this.#fail(new TtrpcError(Code.UNAVAILABLE, "client closed"));
     this.#socket.destroy();
-  }
-
-  #write(frame: Buffer) {
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
-    }
-    this.#socket.write(frame);
   }
 
   #onFrame(frame: DecodedFrame) {

@@ -10,6 +10,7 @@ import {
   MessageType,
 } from "./frame.js";
 import { decodeRequest, encodeResponse, type Request } from "./messages.js";
+import { Outbox } from "./outbox.js";
 import { type Status, TtrpcError } from "./status.js";
 import { StreamIdTracker } from "./stream-ids.js";
 
@@ -192,7 +193,7 @@ class ServerConnection {
   readonly #streamIds = new StreamIdTracker();
   readonly #calls = new Map<number, Call>();
   readonly #onClosed: () => void;
-  #outbox: Buffer[] = [];
+  readonly #outbox: Outbox;
   #idleWaiters: (() => void)[] = [];
   #closed = false;
 
@@ -201,6 +202,9 @@ class ServerConnection {
     this.#socket = socket;
     this.#onClosed = onClosed;
     this.#decoder = createFrameDecoder(server.options.maxPayload);
+    this.#outbox = new Outbox((data) => {
+      if (!this.#closed && !socket.write(data)) socket.pause();
+    });
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("end", () => this.#teardown("peer closed the connection"));
     socket.on("close", () => this.#teardown("connection closed"));
@@ -383,24 +387,16 @@ class ServerConnection {
     this.#send(streamId, encodeResponse({ status: { ...status, message }, payload: EMPTY }, HEADER_LENGTH));
   }
 
-  /** Queues a response frame (header room included); the frames of one tick leave in a single write. */
+  /** Queues a response frame (header room included) for this tick's write. */
   #send(streamId: number, frame: Buffer) {
     if (this.#closed) return;
     encodeFrameHeader(frame, streamId, MessageType.RESPONSE, 0, frame.length - HEADER_LENGTH);
-    if (this.#outbox.push(frame) === 1) process.nextTick(() => this.#flush());
-  }
-
-  #flush() {
-    const frames = this.#outbox;
-    this.#outbox = [];
-    if (this.#closed || frames.length === 0) return;
-    const data = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
-    if (!this.#socket.write(data)) this.#socket.pause();
+    this.#outbox.push(frame);
   }
 
   #teardown(reason: string) {
     if (this.#closed) return;
-    this.#flush();
+    this.#outbox.flush();
     this.#closed = true;
     const error = new TtrpcError(Code.CANCELLED, reason);
     for (const call of [...this.#calls.values()]) this.#endCall(call, error);
