@@ -1,25 +1,39 @@
 /*
- * berth's native surface: the few Linux calls Node.js cannot make. Every function is a thin, synchronous
- * wrapper over one or two syscalls; policy stays in TypeScript (src/sys/native.ts).
+ * berth's native surface: the few Linux calls Node.js cannot make. Every function is a thin wrapper over
+ * one or a few syscalls; policy stays in TypeScript (src/sys/). Calls that can block (mount, waiting for
+ * runc's console fd) run on libuv's thread pool and return Promises; the rest are synchronous.
  *
- *   vsockListen(cid, port, backlog) -> fd   AF_VSOCK stream socket, bound and listening
- *   unixListen(address, backlog)    -> fd   AF_UNIX stream socket; a leading NUL byte makes it abstract
+ *   vsockListen(cid, port, backlog) -> fd          AF_VSOCK stream socket, bound and listening
+ *   unixListen(address, backlog) -> fd             AF_UNIX stream socket; a leading NUL byte makes it abstract
+ *   pipe() -> [readFd, writeFd]                    pipe2(O_CLOEXEC): a real pipe, not a socketpair
+ *   setChildSubreaper()                            prctl(PR_SET_CHILD_SUBREAPER, 1)
+ *   reapChildren(excluded) -> {reaped, blocked}    reap exited children, except pids in `excluded`
+ *   mount(source, target, fstype, flags, data)     mount(2), as a Promise
+ *   umount(target, flags)                          umount2(2), as a Promise
+ *   receiveFd(listenFd, timeoutMs) -> fd           accept one connection, receive one fd (SCM_RIGHTS)
  *
- * Sockets are created non-blocking and close-on-exec. Failures throw an Error whose `code` is the errno
- * name ("EADDRINUSE") and whose `syscall` names the call that failed.
+ * Failures throw (or reject with) an Error whose `code` is the errno name ("EADDRINUSE") and whose
+ * `syscall` names the call that failed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/vm_sockets.h>
 #include <node_api.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-static napi_value throw_errno(napi_env env, int err, const char *syscall) {
+static napi_value errno_error(napi_env env, int err, const char *syscall) {
   const char *name = strerrorname_np(err);
   char message[160];
   snprintf(message, sizeof message, "%s: %s", syscall, strerror(err));
@@ -31,7 +45,11 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall) {
   napi_set_named_property(env, error, "syscall", sys);
   napi_create_int32(env, -err, &errno_value);
   napi_set_named_property(env, error, "errno", errno_value);
-  napi_throw(env, error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  napi_throw(env, errno_error(env, err, syscall));
   return NULL;
 }
 
@@ -39,6 +57,30 @@ static napi_value throw_type(napi_env env, const char *message) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
   return NULL;
 }
+
+static napi_value int_value(napi_env env, int32_t v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+/* A string argument, or NULL for JS null/undefined; malloc'd, caller frees. */
+static bool get_string_or_null(napi_env env, napi_value value, char **out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok) return false;
+  if (type == napi_null || type == napi_undefined) {
+    *out = NULL;
+    return true;
+  }
+  size_t length;
+  if (type != napi_string || napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return false;
+  *out = malloc(length + 1);
+  if (!*out) return false;
+  napi_get_value_string_utf8(env, value, *out, length + 1, &length);
+  return true;
+}
+
+/* ---- sockets ---- */
 
 /* socket + bind + listen; returns the fd, or -1 with *failed naming the syscall. */
 static int bind_listen(int family, const struct sockaddr *addr, socklen_t len, int backlog, const char **failed) {
@@ -60,13 +102,6 @@ static int bind_listen(int family, const struct sockaddr *addr, socklen_t len, i
   return -1;
 }
 
-static napi_value fd_result(napi_env env, int fd, const char *failed) {
-  if (fd < 0) return throw_errno(env, errno, failed);
-  napi_value out;
-  napi_create_int32(env, fd, &out);
-  return out;
-}
-
 static napi_value vsock_listen(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -85,7 +120,7 @@ static napi_value vsock_listen(napi_env env, napi_callback_info info) {
   addr.svm_port = port;
   const char *failed = NULL;
   int fd = bind_listen(AF_VSOCK, (struct sockaddr *)&addr, sizeof addr, backlog, &failed);
-  return fd_result(env, fd, failed);
+  return fd < 0 ? throw_errno(env, errno, failed) : int_value(env, fd);
 }
 
 static napi_value unix_listen(napi_env env, napi_callback_info info) {
@@ -109,13 +144,295 @@ static napi_value unix_listen(napi_env env, napi_callback_info info) {
   const char *failed = NULL;
   socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length + (addr.sun_path[0] ? 1 : 0));
   int fd = bind_listen(AF_UNIX, (struct sockaddr *)&addr, len, backlog, &failed);
-  return fd_result(env, fd, failed);
+  return fd < 0 ? throw_errno(env, errno, failed) : int_value(env, fd);
+}
+
+/* ---- pipes and processes ---- */
+
+static napi_value make_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return throw_errno(env, errno, "pipe2");
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, int_value(env, fds[0]));
+  napi_set_element(env, out, 1, int_value(env, fds[1]));
+  return out;
+}
+
+static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(env, errno, "prctl");
+  return NULL;
+}
+
+static bool contains(const int32_t *pids, size_t n, pid_t pid) {
+  for (size_t i = 0; i < n; i++) {
+    if (pids[i] == pid) return true;
+  }
+  return false;
+}
+
+/*
+ * Reaps every exited child whose pid is not in `excluded` (children Node's child_process spawned: libuv
+ * reaps those itself and must not lose their status). waitid(WNOWAIT) peeks before reaping; when the
+ * next exited child is an excluded one, the scan stops with `blocked` true so the caller can retry once
+ * libuv has collected it. Each entry is [pid, exitCode, signal] (one of the last two is -1).
+ */
+static napi_value reap_children(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (argc != 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    return throw_type(env, "reapChildren(excluded: Int32Array)");
+  }
+  napi_value reaped, result;
+  napi_create_array(env, &reaped);
+  uint32_t count = 0;
+  bool blocked = false;
+  for (;;) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) break;
+      return throw_errno(env, errno, "waitid");
+    }
+    if (si.si_pid == 0) break;
+    if (contains((const int32_t *)data, length, si.si_pid)) {
+      blocked = true;
+      break;
+    }
+    siginfo_t done;
+    memset(&done, 0, sizeof done);
+    while (waitid(P_PID, (id_t)si.si_pid, &done, WEXITED) < 0) {
+      if (errno != EINTR) return throw_errno(env, errno, "waitid");
+    }
+    napi_value entry;
+    napi_create_array_with_length(env, 3, &entry);
+    bool exited = done.si_code == CLD_EXITED;
+    napi_set_element(env, entry, 0, int_value(env, done.si_pid));
+    napi_set_element(env, entry, 1, int_value(env, exited ? done.si_status : -1));
+    napi_set_element(env, entry, 2, int_value(env, exited ? -1 : done.si_status));
+    napi_set_element(env, reaped, count++, entry);
+  }
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "reaped", reaped);
+  napi_value b;
+  napi_get_boolean(env, blocked, &b);
+  napi_set_named_property(env, result, "blocked", b);
+  return result;
+}
+
+/* ---- work on the thread pool ---- */
+
+typedef struct work work_t;
+typedef void (*work_fn)(work_t *);
+
+struct work {
+  napi_async_work handle;
+  napi_deferred deferred;
+  work_fn run;
+  int err;
+  const char *syscall;
+  int result;
+  char *s1, *s2, *s3, *s4;
+  unsigned long flags;
+  int fd;
+  int timeout_ms;
+};
+
+static void work_execute(napi_env env, void *data) {
+  (void)env;
+  work_t *w = data;
+  w->run(w);
+}
+
+static void work_complete(napi_env env, napi_status status, void *data) {
+  work_t *w = data;
+  if (status != napi_ok) {
+    napi_value msg, error;
+    napi_create_string_utf8(env, "native work was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &error);
+    napi_reject_deferred(env, w->deferred, error);
+  } else if (w->err) {
+    napi_reject_deferred(env, w->deferred, errno_error(env, w->err, w->syscall));
+  } else {
+    napi_resolve_deferred(env, w->deferred, int_value(env, w->result));
+  }
+  napi_delete_async_work(env, w->handle);
+  free(w->s1);
+  free(w->s2);
+  free(w->s3);
+  free(w->s4);
+  free(w);
+}
+
+static napi_value queue_work(napi_env env, work_t *w, const char *name) {
+  napi_value promise, resource_name;
+  napi_create_promise(env, &w->deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_async_work(env, NULL, resource_name, work_execute, work_complete, w, &w->handle);
+  napi_queue_async_work(env, w->handle);
+  return promise;
+}
+
+static void run_mount(work_t *w) {
+  if (mount(w->s1, w->s2, w->s3, w->flags, w->s4) < 0) {
+    w->err = errno;
+    w->syscall = "mount";
+  }
+}
+
+static napi_value do_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  work_t *w = calloc(1, sizeof *w);
+  double flags;
+  if (!w || argc != 5 || !get_string_or_null(env, argv[0], &w->s1) || !get_string_or_null(env, argv[1], &w->s2) ||
+      !w->s2 || !get_string_or_null(env, argv[2], &w->s3) || napi_get_value_double(env, argv[3], &flags) != napi_ok ||
+      !get_string_or_null(env, argv[4], &w->s4)) {
+    if (w) {
+      free(w->s1);
+      free(w->s2);
+      free(w->s3);
+      free(w->s4);
+      free(w);
+    }
+    return throw_type(env, "mount(source: string|null, target: string, fstype: string|null, flags: number, data: string|null)");
+  }
+  w->flags = (unsigned long)flags;
+  w->run = run_mount;
+  return queue_work(env, w, "berth.mount");
+}
+
+static void run_umount(work_t *w) {
+  if (umount2(w->s1, (int)w->flags) < 0) {
+    w->err = errno;
+    w->syscall = "umount2";
+  }
+}
+
+static napi_value do_umount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  work_t *w = calloc(1, sizeof *w);
+  int32_t flags;
+  if (!w || argc != 2 || !get_string_or_null(env, argv[0], &w->s1) || !w->s1 ||
+      napi_get_value_int32(env, argv[1], &flags) != napi_ok) {
+    if (w) {
+      free(w->s1);
+      free(w);
+    }
+    return throw_type(env, "umount(target: string, flags: number)");
+  }
+  w->flags = (unsigned long)flags;
+  w->run = run_umount;
+  return queue_work(env, w, "berth.umount");
+}
+
+static int remaining_ms(const struct timespec *deadline) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+  return ms < 0 ? 0 : (int)ms;
+}
+
+static bool wait_readable(work_t *w, int fd, const struct timespec *deadline) {
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = poll(&p, 1, remaining_ms(deadline));
+    if (n > 0) return true;
+    if (n == 0) {
+      w->err = ETIMEDOUT;
+      w->syscall = "poll";
+      return false;
+    }
+    if (errno != EINTR) {
+      w->err = errno;
+      w->syscall = "poll";
+      return false;
+    }
+  }
+}
+
+/* Accepts one connection on a listening unix socket and receives the one fd it sends (runc --console-socket). */
+static void run_receive_fd(work_t *w) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += w->timeout_ms / 1000;
+  deadline.tv_nsec += (long)(w->timeout_ms % 1000) * 1000000;
+  if (deadline.tv_nsec >= 1000000000) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000;
+  }
+  int conn = -1;
+  while (conn < 0) {
+    if (!wait_readable(w, w->fd, &deadline)) return;
+    conn = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0 && errno != EAGAIN && errno != EINTR) {
+      w->err = errno;
+      w->syscall = "accept4";
+      return;
+    }
+  }
+  char byte[64];
+  char control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {.iov_base = byte, .iov_len = sizeof byte};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t n;
+  for (;;) {
+    if (!wait_readable(w, conn, &deadline)) break;
+    n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n < 0) {
+      w->err = errno;
+      w->syscall = "recvmsg";
+      break;
+    }
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+      w->err = EBADMSG;
+      w->syscall = "recvmsg";
+      break;
+    }
+    memcpy(&w->result, CMSG_DATA(c), sizeof(int));
+    break;
+  }
+  close(conn);
+}
+
+static napi_value receive_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  work_t *w = calloc(1, sizeof *w);
+  if (!w || argc != 2 || napi_get_value_int32(env, argv[0], &w->fd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &w->timeout_ms) != napi_ok || w->timeout_ms < 0) {
+    free(w);
+    return throw_type(env, "receiveFd(listenFd: number, timeoutMs: number)");
+  }
+  w->run = run_receive_fd;
+  return queue_work(env, w, "berth.receiveFd");
 }
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"vsockListen", NULL, vsock_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unixListen", NULL, unix_listen, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pipe", NULL, make_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"umount", NULL, do_umount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receiveFd", NULL, receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,22 +1,40 @@
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 
 /** The functions of berth's native addon (native/berth_native.c). */
-interface NativeAddon {
+export interface NativeAddon {
   vsockListen(cid: number, port: number, backlog: number): number;
   unixListen(address: Buffer, backlog: number): number;
+  pipe(): [readFd: number, writeFd: number];
+  setChildSubreaper(): void;
+  /** Each reaped child as [pid, exitCode, signal]; the one that does not apply is -1. */
+  reapChildren(excluded: Int32Array): { reaped: [number, number, number][]; blocked: boolean };
+  mount(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+  ): Promise<0>;
+  umount(target: string, flags: number): Promise<0>;
+  receiveFd(listenFd: number, timeoutMs: number): Promise<number>;
 }
 
-const ADDON_PATH = "../../../build/Release/berth_native.node";
+const BUILD_DIR = new URL("../../../build/Release/", import.meta.url);
+
+/** The pause program that holds a sandbox's shared PID namespace (native/berth_pause.c). */
+export const PAUSE_BINARY = fileURLToPath(new URL("berth-pause", BUILD_DIR));
 
 let addon: NativeAddon | undefined;
 
 /** Loads the addon on first use, so code that never needs it runs without it. */
 export function native(): NativeAddon {
   if (!addon) {
+    const path = fileURLToPath(new URL("berth_native.node", BUILD_DIR));
     try {
-      addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+      addon = createRequire(import.meta.url)(path) as NativeAddon;
     } catch (error) {
-      throw new Error(`cannot load berth's native addon (${ADDON_PATH}); run "npm ci" to build it`, {
+      throw new Error(`cannot load berth's native addon (${path}); run "npm ci" to build it`, {
         cause: error,
       });
     }

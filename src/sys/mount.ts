@@ -1,0 +1,61 @@
+import { readFile } from "node:fs/promises";
+import { AgentError } from "../errors.js";
+import { MountFlag, parseMountOptions } from "./mount-options.js";
+import { type MountInfo, parseMountinfo } from "./mountinfo.js";
+import { native } from "./native.js";
+
+/** umount2(2) flags. */
+export const UnmountFlag = { FORCE: 1, DETACH: 2 } as const;
+
+function failed(action: string, error: unknown): AgentError {
+  const reason = AgentError.from(error);
+  return new AgentError(reason.code, `${action}: ${reason.message}`, { cause: error });
+}
+
+/** Mounts `source` on `target` with mount(8)-style options (flags, propagation and filesystem data). */
+export async function mount(source: string, target: string, fsType: string, options: readonly string[] = []) {
+  const { flags, propagation, data } = parseMountOptions(options);
+  const what = `mount ${JSON.stringify(source)} on ${JSON.stringify(target)} (type ${fsType || "none"}, options ${JSON.stringify(options.join(","))})`;
+  try {
+    await native().mount(source, target, fsType || null, flags, data || null);
+    for (const p of propagation) await native().mount(null, target, null, p, null);
+  } catch (error) {
+    throw failed(`cannot ${what}`, error);
+  }
+}
+
+/** Bind-mounts `source` on `target`; read-only needs a second, remounting call. */
+export async function bindMount(
+  source: string,
+  target: string,
+  opts: { readonly?: boolean; recursive?: boolean } = {},
+) {
+  const flags = MountFlag.BIND | (opts.recursive ? MountFlag.REC : 0);
+  try {
+    await native().mount(source, target, null, flags, null);
+    if (opts.readonly) {
+      await native().mount(null, target, null, flags | MountFlag.REMOUNT | MountFlag.RDONLY, null);
+    }
+  } catch (error) {
+    throw failed(`cannot bind-mount ${JSON.stringify(source)} on ${JSON.stringify(target)}`, error);
+  }
+}
+
+/** Unmounts `target`; `flags` from UnmountFlag (DETACH for a lazy unmount). */
+export async function unmount(target: string, flags = 0) {
+  try {
+    await native().umount(target, flags);
+  } catch (error) {
+    throw failed(`cannot unmount ${JSON.stringify(target)}`, error);
+  }
+}
+
+/** This process's mounts, from /proc/self/mountinfo. */
+export async function currentMounts(): Promise<MountInfo[]> {
+  return parseMountinfo(await readFile("/proc/self/mountinfo", "utf8"));
+}
+
+/** Whether something is mounted exactly at `path` (compare with a resolved, absolute path). */
+export async function isMountPoint(path: string): Promise<boolean> {
+  return (await currentMounts()).some((m) => m.mountPoint === path);
+}
