@@ -1,8 +1,15 @@
 /**
  * The OCI runtime-spec `config.json` (v1.1, Linux parts), with runtime-spec's JSON member names.
  * Members the spec marks REQUIRED are non-optional here; everything else is optional and, with
- * `exactOptionalPropertyTypes`, absent rather than `undefined`. 64-bit quantities are plain numbers.
+ * `exactOptionalPropertyTypes`, absent rather than `undefined`. runtime-spec's 64-bit members are
+ * {@link Int64}: exact, whatever their size (serialise with `specToJson`, not `JSON.stringify`).
  */
+
+/**
+ * A 64-bit integer member (int64 or uint64 in runtime-spec): a number while it is a safe integer, a
+ * bigint beyond ±(2^53-1), so that values such as RLIM_INFINITY (18446744073709551615) stay exact.
+ */
+export type Int64 = number | bigint;
 
 /** The whole `config.json`. */
 export interface Spec {
@@ -30,7 +37,7 @@ export interface Process {
   rlimits?: POSIXRlimit[];
   noNewPrivileges?: boolean;
   apparmorProfile?: string;
-  oomScoreAdj?: number;
+  oomScoreAdj?: Int64;
   scheduler?: Scheduler;
   selinuxLabel?: string;
   ioPriority?: LinuxIOPriority;
@@ -63,8 +70,8 @@ export interface LinuxCapabilities {
 /** A setrlimit(2) entry; `type` is the resource name, e.g. "RLIMIT_NOFILE". */
 export interface POSIXRlimit {
   type: string;
-  hard: number;
-  soft: number;
+  hard: Int64;
+  soft: Int64;
 }
 
 /** sched_setattr(2) settings (runtime-spec 1.1). */
@@ -73,9 +80,9 @@ export interface Scheduler {
   nice?: number;
   priority?: number;
   flags?: string[];
-  runtime?: number;
-  deadline?: number;
-  period?: number;
+  runtime?: Int64;
+  deadline?: Int64;
+  period?: Int64;
 }
 
 /** ioprio_set(2) settings (runtime-spec 1.1). */
@@ -115,7 +122,7 @@ export interface Hook {
   path: string;
   args?: string[];
   env?: string[];
-  timeout?: number;
+  timeout?: Int64;
 }
 
 /** Linux-specific configuration. */
@@ -152,7 +159,7 @@ export interface LinuxIDMapping {
 
 /** A time-namespace clock offset (runtime-spec 1.1). */
 export interface LinuxTimeOffset {
-  secs?: number;
+  secs?: Int64;
   nanosecs?: number;
 }
 
@@ -160,8 +167,8 @@ export interface LinuxTimeOffset {
 export interface LinuxDevice {
   path: string;
   type: string;
-  major?: number;
-  minor?: number;
+  major?: Int64;
+  minor?: Int64;
   fileMode?: number;
   uid?: number;
   gid?: number;
@@ -184,19 +191,19 @@ export interface LinuxResources {
 export interface LinuxDeviceCgroup {
   allow: boolean;
   type?: string;
-  major?: number;
-  minor?: number;
+  major?: Int64;
+  minor?: Int64;
   access?: string;
 }
 
 /** Memory limits in bytes; -1 means unlimited. */
 export interface LinuxMemory {
-  limit?: number;
-  reservation?: number;
-  swap?: number;
-  kernel?: number;
-  kernelTCP?: number;
-  swappiness?: number;
+  limit?: Int64;
+  reservation?: Int64;
+  swap?: Int64;
+  kernel?: Int64;
+  kernelTCP?: Int64;
+  swappiness?: Int64;
   disableOOMKiller?: boolean;
   useHierarchy?: boolean;
   checkBeforeUpdate?: boolean;
@@ -204,20 +211,20 @@ export interface LinuxMemory {
 
 /** CPU limits; quota and periods in microseconds. */
 export interface LinuxCPU {
-  shares?: number;
-  quota?: number;
-  burst?: number;
-  period?: number;
-  realtimeRuntime?: number;
-  realtimePeriod?: number;
+  shares?: Int64;
+  quota?: Int64;
+  burst?: Int64;
+  period?: Int64;
+  realtimeRuntime?: Int64;
+  realtimePeriod?: Int64;
   cpus?: string;
   mems?: string;
-  idle?: number;
+  idle?: Int64;
 }
 
 /** The pids controller's limit; -1 (or 0, for runc) means no limit. */
 export interface LinuxPids {
-  limit: number;
+  limit: Int64;
 }
 
 /** Block-IO weights and throttles. */
@@ -233,23 +240,23 @@ export interface LinuxBlockIO {
 
 /** A per-device block-IO weight. */
 export interface LinuxWeightDevice {
-  major: number;
-  minor: number;
+  major: Int64;
+  minor: Int64;
   weight?: number;
   leafWeight?: number;
 }
 
 /** A per-device block-IO rate limit (bytes or operations per second). */
 export interface LinuxThrottleDevice {
-  major: number;
-  minor: number;
-  rate: number;
+  major: Int64;
+  minor: Int64;
+  rate: Int64;
 }
 
 /** A hugetlb limit in bytes for one page size ("2MB", "1GB"). */
 export interface LinuxHugepageLimit {
   pageSize: string;
-  limit: number;
+  limit: Int64;
 }
 
 /** net_cls / net_prio settings. */
@@ -291,9 +298,9 @@ export interface LinuxSyscall {
 
 /** A seccomp argument comparison; `op` is e.g. "SCMP_CMP_MASKED_EQ". */
 export interface LinuxSeccompArg {
-  index: number;
-  value: number;
-  valueTwo?: number;
+  index: Int64;
+  value: Int64;
+  valueTwo?: Int64;
   op: string;
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type * as oci from "../../container/oci-spec.js";
-import { AgentError, Code } from "../../errors.js";
+import { specToJson } from "../../container/spec-json.js";
 import { ProcessSchema, SpecSchema } from "../../protocol/gen/oci_pb.js";
 import { ociSpecFromProto, processFromProto } from "./spec-from-proto.js";
 
@@ -205,13 +205,6 @@ const fullOci: oci.Spec = {
   },
 };
 
-function assertRejects(init: SpecInit, field: string) {
-  assert.throws(
-    () => convert(init),
-    (e) => e instanceof AgentError && e.code === Code.INVALID_ARGUMENT && e.message.includes(`${field}:`),
-  );
-}
-
 describe("ociSpecFromProto()", () => {
   it("converts every field, with runtime-spec's member names, and ignores Solaris/Windows", () => {
     assert.deepEqual(convert(full), fullOci);
@@ -395,7 +388,7 @@ describe("ociSpecFromProto()", () => {
     assert.deepEqual(ociSpecFromProto(message), fullOci);
   });
 
-  it("accepts 64-bit values up to 2^53-1", () => {
+  it("gives 64-bit values up to 2^53-1 as plain numbers", () => {
     const max = BigInt(Number.MAX_SAFE_INTEGER);
     const spec = convert({ Linux: { Resources: { Memory: { Limit: max, Swap: -max } } } });
     assert.deepEqual(spec.linux?.resources?.memory, {
@@ -404,40 +397,102 @@ describe("ociSpecFromProto()", () => {
     });
   });
 
-  for (const [init, field] of [
-    [{ Linux: { Resources: { Memory: { Limit: 2n ** 53n } } } }, "linux.resources.memory.limit"],
-    [{ Linux: { Resources: { CPU: { Quota: -(2n ** 53n) } } } }, "linux.resources.cpu.quota"],
+  const u64Max = 2n ** 64n - 1n;
+  for (const [init, field, read, exact] of [
     [
-      { Process: { Rlimits: [{}, { Type: "RLIMIT_CORE", Hard: 2n ** 64n - 1n }] } },
-      "process.rlimits[1].hard",
+      { Linux: { Resources: { Memory: { Limit: 2n ** 53n } } } },
+      "linux.resources.memory.limit",
+      (s) => s.linux?.resources?.memory?.limit,
+      2n ** 53n,
     ],
-    [{ Hooks: { Poststop: [{ Path: "/h", Timeout: 2n ** 60n }] } }, "hooks.poststop[0].timeout"],
+    [
+      { Linux: { Resources: { CPU: { Quota: -(2n ** 53n) } } } },
+      "linux.resources.cpu.quota",
+      (s) => s.linux?.resources?.cpu?.quota,
+      -(2n ** 53n),
+    ],
+    [
+      { Process: { Rlimits: [{}, { Type: "RLIMIT_CORE", Hard: u64Max }] } },
+      "process.rlimits[1].hard",
+      (s) => s.process?.rlimits?.[1]?.hard,
+      u64Max,
+    ],
+    [
+      { Hooks: { Poststop: [{ Path: "/h", Timeout: 2n ** 60n }] } },
+      "hooks.poststop[0].timeout",
+      (s) => s.hooks?.poststop?.[0]?.timeout,
+      2n ** 60n,
+    ],
     [
       { Linux: { Resources: { BlockIO: { ThrottleWriteIOPSDevice: [{ Rate: 2n ** 63n }] } } } },
       "throttleWriteIOPSDevice[0].rate",
+      (s) => s.linux?.resources?.blockIO?.throttleWriteIOPSDevice?.[0]?.rate,
+      2n ** 63n,
     ],
     [
-      { Linux: { Seccomp: { Syscalls: [{ Args: [{ Value: 2n ** 64n - 1n }] }] } } },
+      { Linux: { Seccomp: { Syscalls: [{ Args: [{ Value: u64Max }] }] } } },
       "linux.seccomp.syscalls[0].args[0].value",
+      (s) => s.linux?.seccomp?.syscalls?.[0]?.args?.[0]?.value,
+      u64Max,
     ],
-  ] satisfies [SpecInit, string][]) {
-    it(`refuses ${field} beyond 2^53-1 rather than losing precision`, () => {
-      assertRejects(init, field);
+    [
+      { Linux: { Resources: { HugepageLimits: [{ Pagesize: "1GB", Limit: u64Max }] } } },
+      "linux.resources.hugepageLimits[0].limit",
+      (s) => s.linux?.resources?.hugepageLimits?.[0]?.limit,
+      u64Max,
+    ],
+    [
+      { Linux: { Resources: { Memory: { Swappiness: u64Max } } } },
+      "linux.resources.memory.swappiness (-1 sent as uint64)",
+      (s) => s.linux?.resources?.memory?.swappiness,
+      u64Max,
+    ],
+  ] satisfies [SpecInit, string, (s: oci.Spec) => oci.Int64 | undefined, bigint][]) {
+    it(`keeps ${field} beyond 2^53-1 exact, as a bigint`, () => {
+      assert.equal(read(convert(init)), exact);
+      const decoded = fromBinary(SpecSchema, toBinary(SpecSchema, create(SpecSchema, init)));
+      assert.equal(read(ociSpecFromProto(decoded)), exact, "after a trip over the wire too");
     });
   }
 
-  it("converts an exec request's process, naming its field in errors", () => {
+  it("writes RLIM_INFINITY (--ulimit memlock=-1) and seccomp masks into config.json verbatim", () => {
+    const spec = convert({
+      Process: { Args: ["sh"], Rlimits: [{ Type: "RLIMIT_MEMLOCK", Hard: u64Max, Soft: u64Max }] },
+      Linux: {
+        Seccomp: {
+          DefaultAction: "SCMP_ACT_ERRNO",
+          Syscalls: [
+            {
+              Names: ["clone"],
+              Action: "SCMP_ACT_ALLOW",
+              Args: [
+                { Index: 0n, Value: 0x7e020000n, ValueTwo: 0xfedcba9876543210n, Op: "SCMP_CMP_MASKED_EQ" },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const json = specToJson(spec);
+    assert.match(
+      json,
+      /"rlimits":\[\{"type":"RLIMIT_MEMLOCK","hard":18446744073709551615,"soft":18446744073709551615\}\]/,
+    );
+    assert.match(
+      json,
+      /"args":\[\{"index":0,"value":2114060288,"valueTwo":18364758544493064720,"op":"SCMP_CMP_MASKED_EQ"\}\]/,
+    );
+  });
+
+  it("converts an exec request's process, keeping 64-bit values exact", () => {
     const process = create(ProcessSchema, {
       Args: ["sh"],
       Cwd: "/root",
       Rlimits: [{ Type: "RLIMIT_CPU", Soft: 2n ** 63n }],
     });
-    assert.throws(
-      () => processFromProto(process, "exec.process"),
-      /OCI spec exec\.process\.rlimits\[0\]\.soft: 9223372036854775808/,
-    );
+    assert.deepEqual(processFromProto(process).rlimits, [{ type: "RLIMIT_CPU", hard: 0, soft: 2n ** 63n }]);
     process.Rlimits = [];
-    assert.deepEqual(processFromProto(process, "exec.process"), {
+    assert.deepEqual(processFromProto(process), {
       user: { uid: 0, gid: 0 },
       args: ["sh"],
       cwd: "/root",

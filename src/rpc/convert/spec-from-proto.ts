@@ -1,5 +1,4 @@
 import type * as oci from "../../container/oci-spec.js";
-import { AgentError, Code } from "../../errors.js";
 import type * as pb from "../../protocol/gen/oci_pb.js";
 
 /*
@@ -7,19 +6,21 @@ import type * as pb from "../../protocol/gen/oci_pb.js";
  * OCI member is omitted; an absent message is omitted, a present one is emitted even when empty
  * (an empty `capabilities` drops every capability, an absent one leaves runc's defaults). Members
  * runtime-spec marks REQUIRED are emitted as given, zero included, and left for runc to validate.
- * Only zero means unset: negative values such as -1 ("unlimited") pass through.
+ * Only zero means unset: negative values such as -1 ("unlimited") pass through. 64-bit values are
+ * numbers while they are safe integers and exact bigints beyond (oci.Int64): real specs carry
+ * RLIM_INFINITY rlimits, uint64 seccomp masks and -1 sent as uint64, which a double would round.
  */
 
 const DEFAULT_OCI_VERSION = "1.0.2";
 
 /**
- * Converts the agent protocol's `grpc.Spec` into an OCI runtime-spec config for runc. Pure; throws
- * an INVALID_ARGUMENT AgentError naming the field when a 64-bit value does not fit a JSON number.
+ * Converts the agent protocol's `grpc.Spec` into an OCI runtime-spec config for runc. Pure and total:
+ * every message converts. Serialise the result with `specToJson`, which prints bigints exactly.
  */
 export function ociSpecFromProto(spec: pb.Spec): oci.Spec {
   return {
     ociVersion: spec.Version || DEFAULT_OCI_VERSION,
-    ...set("process", spec.Process && processFromProto(spec.Process, "process")),
+    ...set("process", spec.Process && processFromProto(spec.Process)),
     ...set("root", spec.Root && rootFromProto(spec.Root)),
     ...set("hostname", spec.Hostname),
     ...set("mounts", spec.Mounts.map(mountFromProto)),
@@ -29,8 +30,8 @@ export function ociSpecFromProto(spec: pb.Spec): oci.Spec {
   };
 }
 
-/** Converts a `grpc.Process`; `at` names it in errors ("process", or the exec request's field). */
-export function processFromProto(p: pb.Process, at: string): oci.Process {
+/** Converts a `grpc.Process` (a spec's, or an exec request's). */
+export function processFromProto(p: pb.Process): oci.Process {
   return {
     ...set("terminal", p.Terminal),
     ...set("consoleSize", p.ConsoleSize && { height: p.ConsoleSize.Height, width: p.ConsoleSize.Width }),
@@ -44,10 +45,10 @@ export function processFromProto(p: pb.Process, at: string): oci.Process {
     ...set("env", [...p.Env]),
     cwd: p.Cwd || "/",
     ...set("capabilities", p.Capabilities && capabilitiesFromProto(p.Capabilities)),
-    ...set("rlimits", each(`${at}.rlimits`, p.Rlimits, rlimitFromProto)),
+    ...set("rlimits", p.Rlimits.map(rlimitFromProto)),
     ...set("noNewPrivileges", p.NoNewPrivileges),
     ...set("apparmorProfile", p.ApparmorProfile),
-    ...setInt(at, "oomScoreAdj", p.OOMScoreAdj),
+    ...setInt("oomScoreAdj", p.OOMScoreAdj),
     ...set("selinuxLabel", p.SelinuxLabel),
   };
 }
@@ -62,8 +63,8 @@ function capabilitiesFromProto(c: pb.LinuxCapabilities): oci.LinuxCapabilities {
   };
 }
 
-function rlimitFromProto(r: pb.POSIXRlimit, at: string): oci.POSIXRlimit {
-  return { type: r.Type, hard: int(at, "hard", r.Hard), soft: int(at, "soft", r.Soft) };
+function rlimitFromProto(r: pb.POSIXRlimit): oci.POSIXRlimit {
+  return { type: r.Type, hard: int(r.Hard), soft: int(r.Soft) };
 }
 
 function rootFromProto(r: pb.Root): oci.Root {
@@ -81,18 +82,18 @@ function mountFromProto(m: pb.Mount): oci.Mount {
 
 function hooksFromProto(h: pb.Hooks): oci.Hooks {
   return {
-    ...set("prestart", each("hooks.prestart", h.Prestart, hookFromProto)),
-    ...set("createRuntime", each("hooks.createRuntime", h.CreateRuntime, hookFromProto)),
-    ...set("createContainer", each("hooks.createContainer", h.CreateContainer, hookFromProto)),
-    ...set("startContainer", each("hooks.startContainer", h.StartContainer, hookFromProto)),
-    ...set("poststart", each("hooks.poststart", h.Poststart, hookFromProto)),
-    ...set("poststop", each("hooks.poststop", h.Poststop, hookFromProto)),
+    ...set("prestart", h.Prestart.map(hookFromProto)),
+    ...set("createRuntime", h.CreateRuntime.map(hookFromProto)),
+    ...set("createContainer", h.CreateContainer.map(hookFromProto)),
+    ...set("startContainer", h.StartContainer.map(hookFromProto)),
+    ...set("poststart", h.Poststart.map(hookFromProto)),
+    ...set("poststop", h.Poststop.map(hookFromProto)),
   };
 }
 
 /** runtime-spec requires a timeout > 0; like Kata, a non-positive one is treated as unset. */
-function hookFromProto(h: pb.Hook, at: string): oci.Hook {
-  const timeout = int(at, "timeout", h.Timeout);
+function hookFromProto(h: pb.Hook): oci.Hook {
+  const timeout = int(h.Timeout);
   return {
     path: h.Path,
     ...set("args", [...h.Args]),
@@ -106,12 +107,12 @@ function linuxFromProto(l: pb.Linux): oci.Linux {
     ...set("namespaces", l.Namespaces.map(namespaceFromProto)),
     ...set("uidMappings", l.UIDMappings.map(idMappingFromProto)),
     ...set("gidMappings", l.GIDMappings.map(idMappingFromProto)),
-    ...set("devices", each("linux.devices", l.Devices, deviceFromProto)),
+    ...set("devices", l.Devices.map(deviceFromProto)),
     ...set("cgroupsPath", l.CgroupsPath),
-    ...set("resources", l.Resources && resourcesFromProto(l.Resources, "linux.resources")),
+    ...set("resources", l.Resources && resourcesFromProto(l.Resources)),
     ...set("intelRdt", l.IntelRdt && { ...set("l3CacheSchema", l.IntelRdt.L3CacheSchema) }),
     ...set("sysctl", record(l.Sysctl)),
-    ...set("seccomp", l.Seccomp && seccompFromProto(l.Seccomp, "linux.seccomp")),
+    ...set("seccomp", l.Seccomp && seccompFromProto(l.Seccomp)),
     ...set("rootfsPropagation", l.RootfsPropagation),
     ...set("maskedPaths", [...l.MaskedPaths]),
     ...set("readonlyPaths", [...l.ReadonlyPaths]),
@@ -128,26 +129,26 @@ function idMappingFromProto(m: pb.LinuxIDMapping): oci.LinuxIDMapping {
 }
 
 /** major/minor always (0 is a real number); zero uid/gid is runc's default anyway, a zero mode means 0666. */
-function deviceFromProto(d: pb.LinuxDevice, at: string): oci.LinuxDevice {
+function deviceFromProto(d: pb.LinuxDevice): oci.LinuxDevice {
   return {
     path: d.Path,
     type: d.Type,
-    major: int(at, "major", d.Major),
-    minor: int(at, "minor", d.Minor),
+    major: int(d.Major),
+    minor: int(d.Minor),
     ...set("fileMode", d.FileMode),
     ...set("uid", d.UID),
     ...set("gid", d.GID),
   };
 }
 
-function resourcesFromProto(r: pb.LinuxResources, at: string): oci.LinuxResources {
+function resourcesFromProto(r: pb.LinuxResources): oci.LinuxResources {
   return {
-    ...set("devices", each(`${at}.devices`, r.Devices, deviceCgroupFromProto)),
-    ...set("memory", r.Memory && memoryFromProto(r.Memory, `${at}.memory`)),
-    ...set("cpu", r.CPU && cpuFromProto(r.CPU, `${at}.cpu`)),
-    ...set("pids", r.Pids && { limit: int(`${at}.pids`, "limit", r.Pids.Limit) }),
-    ...set("blockIO", r.BlockIO && blockIOFromProto(r.BlockIO, `${at}.blockIO`)),
-    ...set("hugepageLimits", each(`${at}.hugepageLimits`, r.HugepageLimits, hugepageLimitFromProto)),
+    ...set("devices", r.Devices.map(deviceCgroupFromProto)),
+    ...set("memory", r.Memory && memoryFromProto(r.Memory)),
+    ...set("cpu", r.CPU && cpuFromProto(r.CPU)),
+    ...set("pids", r.Pids && { limit: int(r.Pids.Limit) }),
+    ...set("blockIO", r.BlockIO && blockIOFromProto(r.BlockIO)),
+    ...set("hugepageLimits", r.HugepageLimits.map(hugepageLimitFromProto)),
     ...set("network", r.Network && networkFromProto(r.Network)),
   };
 }
@@ -157,10 +158,10 @@ function resourcesFromProto(r: pb.LinuxResources, at: string): oci.LinuxResource
  * rule for all devices (type "a", or no type, which runc reads as "a") is a wildcard too. A 0 on a
  * "c" or "b" rule is a real device number and stays.
  */
-function deviceCgroupFromProto(d: pb.LinuxDeviceCgroup, at: string): oci.LinuxDeviceCgroup {
+function deviceCgroupFromProto(d: pb.LinuxDeviceCgroup): oci.LinuxDeviceCgroup {
   const allDevices = d.Type === "a" || d.Type === "";
   const id = (key: "major" | "minor", value: bigint) => {
-    const n = int(at, key, value);
+    const n = int(value);
     return n === -1 || (n === 0 && allDevices) ? {} : { [key]: n };
   };
   return {
@@ -172,63 +173,61 @@ function deviceCgroupFromProto(d: pb.LinuxDeviceCgroup, at: string): oci.LinuxDe
   };
 }
 
-function memoryFromProto(m: pb.LinuxMemory, at: string): oci.LinuxMemory {
+function memoryFromProto(m: pb.LinuxMemory): oci.LinuxMemory {
   return {
-    ...setInt(at, "limit", m.Limit),
-    ...setInt(at, "reservation", m.Reservation),
-    ...setInt(at, "swap", m.Swap),
-    ...setInt(at, "kernel", m.Kernel),
-    ...setInt(at, "kernelTCP", m.KernelTCP),
-    ...setInt(at, "swappiness", m.Swappiness),
+    ...setInt("limit", m.Limit),
+    ...setInt("reservation", m.Reservation),
+    ...setInt("swap", m.Swap),
+    ...setInt("kernel", m.Kernel),
+    ...setInt("kernelTCP", m.KernelTCP),
+    ...setInt("swappiness", m.Swappiness),
     ...set("disableOOMKiller", m.DisableOOMKiller),
   };
 }
 
-function cpuFromProto(c: pb.LinuxCPU, at: string): oci.LinuxCPU {
+function cpuFromProto(c: pb.LinuxCPU): oci.LinuxCPU {
   return {
-    ...setInt(at, "shares", c.Shares),
-    ...setInt(at, "quota", c.Quota),
-    ...setInt(at, "period", c.Period),
-    ...setInt(at, "realtimeRuntime", c.RealtimeRuntime),
-    ...setInt(at, "realtimePeriod", c.RealtimePeriod),
+    ...setInt("shares", c.Shares),
+    ...setInt("quota", c.Quota),
+    ...setInt("period", c.Period),
+    ...setInt("realtimeRuntime", c.RealtimeRuntime),
+    ...setInt("realtimePeriod", c.RealtimePeriod),
     ...set("cpus", c.Cpus),
     ...set("mems", c.Mems),
   };
 }
 
-function blockIOFromProto(b: pb.LinuxBlockIO, at: string): oci.LinuxBlockIO {
-  const t = (name: string, devices: pb.LinuxThrottleDevice[]) =>
-    each(`${at}.${name}`, devices, throttleFromProto);
+function blockIOFromProto(b: pb.LinuxBlockIO): oci.LinuxBlockIO {
   return {
     ...set("weight", b.Weight),
     ...set("leafWeight", b.LeafWeight),
-    ...set("weightDevice", each(`${at}.weightDevice`, b.WeightDevice, weightDeviceFromProto)),
-    ...set("throttleReadBpsDevice", t("throttleReadBpsDevice", b.ThrottleReadBpsDevice)),
-    ...set("throttleWriteBpsDevice", t("throttleWriteBpsDevice", b.ThrottleWriteBpsDevice)),
-    ...set("throttleReadIOPSDevice", t("throttleReadIOPSDevice", b.ThrottleReadIOPSDevice)),
-    ...set("throttleWriteIOPSDevice", t("throttleWriteIOPSDevice", b.ThrottleWriteIOPSDevice)),
+    ...set("weightDevice", b.WeightDevice.map(weightDeviceFromProto)),
+    ...set("throttleReadBpsDevice", b.ThrottleReadBpsDevice.map(throttleFromProto)),
+    ...set("throttleWriteBpsDevice", b.ThrottleWriteBpsDevice.map(throttleFromProto)),
+    ...set("throttleReadIOPSDevice", b.ThrottleReadIOPSDevice.map(throttleFromProto)),
+    ...set("throttleWriteIOPSDevice", b.ThrottleWriteIOPSDevice.map(throttleFromProto)),
   };
 }
 
-function weightDeviceFromProto(d: pb.LinuxWeightDevice, at: string): oci.LinuxWeightDevice {
+function weightDeviceFromProto(d: pb.LinuxWeightDevice): oci.LinuxWeightDevice {
   return {
-    major: int(at, "major", d.Major),
-    minor: int(at, "minor", d.Minor),
+    major: int(d.Major),
+    minor: int(d.Minor),
     ...set("weight", d.Weight),
     ...set("leafWeight", d.LeafWeight),
   };
 }
 
-function throttleFromProto(d: pb.LinuxThrottleDevice, at: string): oci.LinuxThrottleDevice {
+function throttleFromProto(d: pb.LinuxThrottleDevice): oci.LinuxThrottleDevice {
   return {
-    major: int(at, "major", d.Major),
-    minor: int(at, "minor", d.Minor),
-    rate: int(at, "rate", d.Rate),
+    major: int(d.Major),
+    minor: int(d.Minor),
+    rate: int(d.Rate),
   };
 }
 
-function hugepageLimitFromProto(h: pb.LinuxHugepageLimit, at: string): oci.LinuxHugepageLimit {
-  return { pageSize: h.Pagesize, limit: int(at, "limit", h.Limit) };
+function hugepageLimitFromProto(h: pb.LinuxHugepageLimit): oci.LinuxHugepageLimit {
+  return { pageSize: h.Pagesize, limit: int(h.Limit) };
 }
 
 function networkFromProto(n: pb.LinuxNetwork): oci.LinuxNetwork {
@@ -236,37 +235,32 @@ function networkFromProto(n: pb.LinuxNetwork): oci.LinuxNetwork {
   return { ...set("classID", n.ClassID), ...set("priorities", priorities) };
 }
 
-function seccompFromProto(s: pb.LinuxSeccomp, at: string): oci.LinuxSeccomp {
+function seccompFromProto(s: pb.LinuxSeccomp): oci.LinuxSeccomp {
   return {
     defaultAction: s.DefaultAction,
     ...set("architectures", [...s.Architectures]),
     ...set("flags", [...s.Flags]),
-    ...set("syscalls", each(`${at}.syscalls`, s.Syscalls, syscallFromProto)),
+    ...set("syscalls", s.Syscalls.map(syscallFromProto)),
   };
 }
 
 /** `errnoRet` is a oneof on the wire so that an explicit 0 survives; emitted whenever it is set. */
-function syscallFromProto(c: pb.LinuxSyscall, at: string): oci.LinuxSyscall {
+function syscallFromProto(c: pb.LinuxSyscall): oci.LinuxSyscall {
   return {
     names: [...c.Names],
     action: c.Action,
     ...(c.ErrnoRet.case === "errnoret" ? { errnoRet: c.ErrnoRet.value } : {}),
-    ...set("args", each(`${at}.args`, c.Args, seccompArgFromProto)),
+    ...set("args", c.Args.map(seccompArgFromProto)),
   };
 }
 
-function seccompArgFromProto(a: pb.LinuxSeccompArg, at: string): oci.LinuxSeccompArg {
+function seccompArgFromProto(a: pb.LinuxSeccompArg): oci.LinuxSeccompArg {
   return {
-    index: int(at, "index", a.Index),
-    value: int(at, "value", a.Value),
-    ...setInt(at, "valueTwo", a.ValueTwo),
+    index: int(a.Index),
+    value: int(a.Value),
+    ...setInt("valueTwo", a.ValueTwo),
     op: a.Op,
   };
-}
-
-/** Maps a repeated field, naming each element `at[i]` for error messages. */
-function each<T, R>(at: string, items: readonly T[], convert: (item: T, at: string) => R): R[] {
-  return items.map((item, i) => convert(item, `${at}[${i}]`));
 }
 
 /** `{ [key]: value }`, or `{}` when value is unset: undefined, "", 0, false or an empty list. */
@@ -277,20 +271,16 @@ function set<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
 }
 
 /** {@link set} for a 64-bit field. */
-function setInt<K extends string>(at: string, key: K, value: bigint): { [P in K]?: number } {
-  return set(key, int(at, key, value));
+function setInt<K extends string>(key: K, value: bigint): { [P in K]?: oci.Int64 } {
+  return set(key, int(value));
 }
 
-/** A 64-bit protobuf value as a JSON number; refuses one that a double cannot hold exactly. */
-function int(at: string, key: string, value: bigint): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new AgentError(
-      Code.INVALID_ARGUMENT,
-      `OCI spec ${at}.${key}: ${value} does not fit in a JSON number (beyond ±2^53-1)`,
-    );
-  }
-  return Number(value);
+/** A 64-bit protobuf value: a number when a double holds it exactly, otherwise the exact bigint. */
+function int(value: bigint): oci.Int64 {
+  return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value;
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A protobuf map as a plain object of own data properties ("__proto__" stays a key); {} → undefined. */
 function record(map: { [key: string]: string }): Record<string, string> | undefined {

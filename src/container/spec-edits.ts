@@ -1,0 +1,175 @@
+import { AgentError, Code } from "../errors.js";
+import type { GuestHooks } from "./guest-hooks.js";
+import type { Hook, Linux, LinuxDeviceCgroup, LinuxNamespace, Spec } from "./oci-spec.js";
+
+/*
+ * The agent's edits to a container's OCI spec before it is written to the bundle. Each edit changes,
+ * in place, the spec it is given: the caller owns that spec (a fresh conversion from the wire) and
+ * passes it through the edits in turn. Pure: no I/O; values from the guest (online CPUs, namespace
+ * files, guest hooks) are arguments.
+ */
+
+/** Whether the spec asks for a PID namespace (the runtime should have stripped it: the agent decides). */
+export function hasPidNamespace(spec: Spec): boolean {
+  return spec.linux?.namespaces?.some((ns) => ns.type === "pid") ?? false;
+}
+
+/** Namespace files a container joins: the sandbox's IPC and UTS, and its PID namespace when shared. */
+export interface SandboxNamespaces {
+  ipc: string;
+  uts: string;
+  /** The sandbox's PID namespace to join; absent or undefined: the container gets a new one. */
+  pid?: string | undefined;
+}
+
+/**
+ * Points the spec's IPC and UTS namespaces at the sandbox's files and adds a PID namespace entry: the
+ * shared one when `ns.pid` is given, else a new one. Any IPC, UTS or PID entries the spec had are
+ * replaced (one entry per type); the others (mount, cgroup, ...) are kept in order.
+ */
+export function joinSandboxNamespaces(spec: Spec, ns: SandboxNamespaces): void {
+  const linux = linuxOf(spec);
+  const replaced = new Set(["ipc", "uts", "pid"]);
+  const pid: LinuxNamespace = ns.pid === undefined ? { type: "pid" } : { type: "pid", path: ns.pid };
+  linux.namespaces = [
+    ...(linux.namespaces ?? []).filter((entry) => !replaced.has(entry.type)),
+    { type: "ipc", path: ns.ipc },
+    { type: "uts", path: ns.uts },
+    pid,
+  ];
+}
+
+/**
+ * Removes every `net.*` sysctl from the spec and returns them. Containers share the VM's network
+ * namespace, so (like Kata's Go agent) the agent writes these to the guest itself; runc would refuse
+ * them for a container without its own network namespace.
+ */
+export function takeNetSysctls(spec: Spec): Record<string, string> {
+  const sysctl = spec.linux?.sysctl;
+  const taken: Record<string, string> = {};
+  if (!sysctl) return taken;
+  for (const [key, value] of Object.entries(sysctl)) {
+    // sysctl(8) and runc also accept the slash form ("net/ipv4/ip_forward").
+    if (key.startsWith("net.") || key.startsWith("net/")) {
+      taken[key] = value;
+      delete sysctl[key];
+    }
+  }
+  return taken;
+}
+
+/** The kernel's NR_CPUS ceiling: a CPU number at or above it is not a CPU. */
+export const MAX_CPUS = 8192;
+const MAX_CPU_LIST_LENGTH = 64 * 1024;
+
+/**
+ * Limits the container's cpuset (`linux.resources.cpu.cpus`) to the guest's online CPUs (cpulist
+ * format). Best effort, like Kata's Go agent: the host may name vCPUs that are not (yet) online, e.g.
+ * before a hotplug. When none of the requested CPUs is online the member is dropped, so the container
+ * runs on every online CPU rather than failing (an empty cpuset would make runc's create fail).
+ */
+export function restrictCpus(spec: Spec, onlineCpus: string): void {
+  const cpu = spec.linux?.resources?.cpu;
+  if (!cpu?.cpus) return;
+  const online = new Set(parseCpuList(onlineCpus));
+  const kept = parseCpuList(cpu.cpus).filter((n) => online.has(n));
+  if (kept.length === 0) delete cpu.cpus;
+  else cpu.cpus = formatCpuList(kept);
+}
+
+/**
+ * Parses a cpulist ("0-3,5", as in sysfs and cpuset.cpus) into sorted, distinct CPU numbers. Surrounding
+ * whitespace is ignored and "" is no CPUs. Throws INVALID_ARGUMENT for anything else, a reversed range,
+ * or a CPU number of {@link MAX_CPUS} or more.
+ */
+export function parseCpuList(text: string): number[] {
+  const invalid = (why: string) =>
+    new AgentError(Code.INVALID_ARGUMENT, `invalid CPU list ${JSON.stringify(text.slice(0, 80))}: ${why}`);
+  if (text.length > MAX_CPU_LIST_LENGTH) throw invalid(`longer than ${MAX_CPU_LIST_LENGTH} characters`);
+  const trimmed = text.trim();
+  if (trimmed === "") return [];
+  const cpus = new Set<number>();
+  for (const item of trimmed.split(",")) {
+    const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item);
+    if (!match) throw invalid(`${JSON.stringify(item)} is not a CPU number or a range N-M`);
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    if (last >= MAX_CPUS) throw invalid(`CPU ${last} is beyond the ${MAX_CPUS}-CPU limit`);
+    if (first > last) throw invalid(`range ${item} runs backwards`);
+    for (let n = first; n <= last; n++) cpus.add(n);
+  }
+  return [...cpus].sort((a, b) => a - b);
+}
+
+/** Formats CPU numbers (non-negative integers) as a cpulist, runs as ranges: [0, 1, 2, 3, 5] → "0-3,5". */
+export function formatCpuList(cpus: readonly number[]): string {
+  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+/**
+ * Appends the sandbox's guest hooks to the spec's hooks of the same type, after the spec's own, as
+ * Kata's Go agent does. (Kata's Rust agent appends guest prestart hooks to the spec's *poststart* list
+ * when the spec already has hooks, so they run after the container starts: a bug not copied here.)
+ * The hooks are copied, so the spec shares nothing with the sandbox's list.
+ */
+export function mergeGuestHooks(spec: Spec, hooks: GuestHooks): void {
+  for (const type of ["prestart", "poststart", "poststop"] as const) {
+    const guest = hooks[type];
+    if (guest.length === 0) continue;
+    spec.hooks ??= {};
+    spec.hooks[type] = [...(spec.hooks[type] ?? []), ...guest.map(copyHook)];
+  }
+}
+
+function copyHook(hook: Hook): Hook {
+  return {
+    path: hook.path,
+    ...(hook.args ? { args: [...hook.args] } : {}),
+    ...(hook.env ? { env: [...hook.env] } : {}),
+    ...(hook.timeout === undefined ? {} : { timeout: hook.timeout }),
+  };
+}
+
+/** A device-cgroup rule without its allow/deny decision. */
+export type DeviceRule = Omit<LinuxDeviceCgroup, "allow">;
+
+/** Appends a rule allowing a device; rules apply in order, so it overrides earlier ones. */
+export function allowDevice(spec: Spec, rule: DeviceRule): void {
+  appendDeviceRule(spec, true, rule);
+}
+
+/** Appends a rule denying a device; rules apply in order, so it overrides earlier ones. */
+export function denyDevice(spec: Spec, rule: DeviceRule): void {
+  appendDeviceRule(spec, false, rule);
+}
+
+function appendDeviceRule(spec: Spec, allow: boolean, rule: DeviceRule) {
+  const linux = linuxOf(spec);
+  linux.resources ??= {};
+  linux.resources.devices ??= [];
+  linux.resources.devices.push({
+    allow,
+    ...(rule.type === undefined ? {} : { type: rule.type }),
+    ...(rule.major === undefined ? {} : { major: rule.major }),
+    ...(rule.minor === undefined ? {} : { minor: rule.minor }),
+    ...(rule.access === undefined ? {} : { access: rule.access }),
+  });
+}
+
+function linuxOf(spec: Spec): Linux {
+  spec.linux ??= {};
+  return spec.linux;
+}
+
+/** Points the spec at the container's rootfs in its bundle, keeping the readonly flag. */
+export function setRootfs(spec: Spec, path: string): void {
+  spec.root = { path, ...(spec.root?.readonly === undefined ? {} : { readonly: spec.root.readonly }) };
+}

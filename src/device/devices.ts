@@ -1,0 +1,104 @@
+import type { Int64, LinuxDevice, LinuxDeviceCgroup, Spec } from "../container/oci-spec.js";
+import { allowDevice } from "../container/spec-edits.js";
+import { AgentError, Code } from "../errors.js";
+import { DEVICE_HANDLERS } from "./device-handlers.js";
+import type { DeviceHandler, DeviceSpec, GuestDevice } from "./device-spec.js";
+import { deviceName } from "./guest-dev-path.js";
+
+export type { DeviceSpec, GuestDevice } from "./device-spec.js";
+export { guestRootDeviceRule } from "./root-device.js";
+
+/** A device checked against the spec: its handler and the `linux.devices[]` entry it replaces. */
+interface Planned {
+  device: DeviceSpec;
+  handler: DeviceHandler;
+  entry: number;
+}
+
+/**
+ * Sets up the container's devices (CreateContainer's `devices`) and edits the spec to match, in place:
+ * each device's `linux.devices[]` entry (matched by `containerPath`) gets the guest node's type and
+ * major/minor; device-cgroup rules that named the host's numbers for it are rewritten the same way; and
+ * an allow rule "rwm" for the guest node is appended. Every device is checked (INVALID_ARGUMENT) and
+ * found in the guest before the spec is touched, so on failure the spec is as it was.
+ */
+export async function applyDevices(
+  spec: Spec,
+  devices: readonly DeviceSpec[],
+  handlers: ReadonlyMap<string, DeviceHandler> = DEVICE_HANDLERS,
+): Promise<void> {
+  const planned = devices.map((device, index) => plan(spec, device, index, handlers));
+  const twice = planned.find((p, i) => planned.findIndex((other) => other.entry === p.entry) !== i);
+  if (twice) {
+    throw new AgentError(
+      Code.INVALID_ARGUMENT,
+      `${deviceName(twice.device)}: another device of the request has the same container_path`,
+    );
+  }
+  const found: GuestDevice[] = [];
+  for (const p of planned) found.push(await p.handler(p.device));
+  rewrite(spec, planned, found);
+}
+
+function plan(
+  spec: Spec,
+  device: DeviceSpec,
+  index: number,
+  handlers: ReadonlyMap<string, DeviceHandler>,
+): Planned {
+  const { type, id, vmPath } = device;
+  const label = `devices[${index}] (type ${q(type)}, id ${q(id)}, vm_path ${q(vmPath)})`;
+  const invalid = (why: string) => new AgentError(Code.INVALID_ARGUMENT, `${label}: ${why}`);
+  if (!type) throw invalid("it has no type");
+  if (!id && !vmPath) throw invalid("it has neither an id nor a vm_path");
+  if (!device.containerPath) throw invalid("it has no container_path");
+  const handler = handlers.get(type);
+  if (!handler) throw invalid(`unknown device type ${q(type)} (known: ${[...handlers.keys()].join(", ")})`);
+  const entries = spec.linux?.devices ?? [];
+  const entry = entries.findIndex((d) => d.path === device.containerPath);
+  if (entry < 0) {
+    throw new AgentError(
+      Code.INVALID_ARGUMENT,
+      `${deviceName(device)}: the spec has no linux.devices entry with path ${q(device.containerPath)}`,
+    );
+  }
+  if (entries.some((d, i) => i > entry && d.path === device.containerPath)) {
+    throw new AgentError(
+      Code.INVALID_ARGUMENT,
+      `${deviceName(device)}: the spec has more than one linux.devices entry with that path`,
+    );
+  }
+  return { device, handler, entry };
+}
+
+/**
+ * Applies every change computed from the spec as it was, so that a rule is rewritten at most once even
+ * when one device's guest numbers are another's host numbers.
+ */
+function rewrite(spec: Spec, planned: readonly Planned[], found: readonly GuestDevice[]) {
+  const entries = spec.linux?.devices ?? [];
+  const hosts = planned.map((p) => entries[p.entry]);
+  for (const [i, p] of planned.entries()) {
+    const host = hosts[i];
+    const guest = found[i];
+    if (host && guest) entries[p.entry] = { ...host, ...numbers(guest) };
+  }
+  const rules = spec.linux?.resources?.devices ?? [];
+  for (const [r, rule] of rules.entries()) {
+    const guest = found[hosts.findIndex((host) => host !== undefined && namesHostDevice(rule, host))];
+    if (guest) rules[r] = { ...rule, ...numbers(guest) };
+  }
+  for (const guest of found) allowDevice(spec, { ...numbers(guest), access: "rwm" });
+}
+
+const numbers = ({ type, major, minor }: GuestDevice) => ({ type, major, minor });
+
+/** Whether a cgroup rule names exactly the (host) device of a spec entry. */
+function namesHostDevice(rule: LinuxDeviceCgroup, host: LinuxDevice): boolean {
+  return rule.type === host.type && same(rule.major, host.major) && same(rule.minor, host.minor);
+}
+
+const same = (a: Int64 | undefined, b: Int64 | undefined) =>
+  a !== undefined && b !== undefined && BigInt(a) === BigInt(b);
+
+const q = (text: string) => JSON.stringify(text);
