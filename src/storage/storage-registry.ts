@@ -1,0 +1,163 @@
+import type { AgentPaths } from "../config/agent-paths.js";
+import { AgentError, Code } from "../errors.js";
+import type { Logger } from "../log.js";
+import { CleanupStack } from "../sys/cleanup-stack.js";
+import { KeyedLock } from "./keyed-lock.js";
+import { lookupStorageDriver } from "./lookup-storage-driver.js";
+import type { StorageDriver } from "./storage-driver.js";
+import { checkContainerId, checkedMountPoint, checkedPath, checkText } from "./storage-paths.js";
+import { StorageRefs } from "./storage-refs.js";
+import type { StorageSpec } from "./storage-spec.js";
+
+export interface StorageRegistryDeps {
+  paths: AgentPaths;
+  log: Logger;
+  /** sysfs root, for hugepage pools (default /sys). */
+  sysfs?: string;
+}
+
+interface Planned {
+  storage: StorageSpec;
+  driver: StorageDriver;
+  mountPoint: string;
+}
+
+interface SetUp {
+  driver: string;
+  undo: CleanupStack;
+}
+
+/** Checks everything about one storage that can be checked before touching the system. */
+function plan(storage: StorageSpec): Planned {
+  const driver = lookupStorageDriver(storage.driver);
+  const mountPoint = checkedMountPoint(storage.mountPoint);
+  checkText("source", storage.source);
+  if (storage.source.startsWith("/")) checkedPath("source", storage.source);
+  checkText("fstype", storage.fstype);
+  for (const option of [...storage.options, ...storage.driverOptions]) checkText("option", option);
+  driver.check(storage);
+  return { storage, driver, mountPoint };
+}
+
+/** One AgentError for several failures: the only one's code, else INTERNAL; every message. */
+function combined(what: string, failures: readonly unknown[]): AgentError {
+  const errors = failures.map((f) => AgentError.from(f));
+  const code = errors.length === 1 && errors[0] ? errors[0].code : Code.INTERNAL;
+  return new AgentError(code, `${what}: ${errors.map((e) => e.message).join("; ")}`, {
+    cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
+  });
+}
+
+/**
+ * The sandbox's storages (Kata's `Storage` messages), reference-counted by mount point: the first user sets
+ * one up through its driver, later users only count, and the last release undoes exactly what the driver
+ * did. Work on one mount point is serialised; different mount points proceed concurrently.
+ */
+export class StorageRegistry {
+  readonly #deps: Required<StorageRegistryDeps>;
+  readonly #refs = new StorageRefs<SetUp>();
+  readonly #lock = new KeyedLock();
+
+  constructor(deps: StorageRegistryDeps) {
+    this.#deps = { sysfs: "/sys", ...deps };
+  }
+
+  /**
+   * Sets up each storage in order (a second user of a mount point only bumps its count). On failure
+   * releases what this call added, newest first, and rethrows the original error. Returns one mount point
+   * per storage, for release(). `containerId` undefined = sandbox storage.
+   */
+  async add(storages: readonly StorageSpec[], containerId?: string): Promise<string[]> {
+    if (containerId !== undefined) checkContainerId(containerId);
+    const plans = storages.map(plan);
+    const added: { mountPoint: string; fresh: boolean }[] = [];
+    try {
+      for (const p of plans) {
+        const fresh = await this.#lock.run(p.mountPoint, () => this.#acquire(p, containerId));
+        added.push({ mountPoint: p.mountPoint, fresh });
+      }
+    } catch (error) {
+      for (const { mountPoint, fresh } of added.reverse()) {
+        // A storage this call set up goes even if shared; one it only counted keeps its other users.
+        await this.#lock
+          .run(mountPoint, () => this.#drop(mountPoint, fresh))
+          .catch((cleanup: unknown) => {
+            this.#deps.log.error(
+              { err: cleanup, mountPoint },
+              "rollback of a failed storage setup was incomplete",
+            );
+          });
+      }
+      throw error;
+    }
+    return added.map((a) => a.mountPoint);
+  }
+
+  async #acquire(
+    { storage, driver, mountPoint }: Planned,
+    containerId: string | undefined,
+  ): Promise<boolean> {
+    if (this.#refs.acquire(mountPoint)) {
+      this.#deps.log.debug({ mountPoint, containerId }, "storage already set up; counting one more user");
+      return false;
+    }
+    const undo = new CleanupStack();
+    const { paths, sysfs } = this.#deps;
+    const log = this.#deps.log.child({ driver: storage.driver, mountPoint });
+    try {
+      await driver.setup({ storage, mountPoint, containerId, paths, sysfs, log, undo });
+    } catch (error) {
+      await undo.unwind().catch((cleanup: unknown) => {
+        log.error({ err: cleanup }, "undoing a failed storage setup was incomplete");
+      });
+      throw error;
+    }
+    this.#refs.insert(mountPoint, { driver: storage.driver, undo }, storage.shared);
+    return true;
+  }
+
+  async #drop(mountPoint: string, evenShared: boolean): Promise<void> {
+    const setUp = this.#refs.drop(mountPoint, evenShared);
+    if (!setUp) return;
+    await setUp.undo.unwind();
+    this.#deps.log.info({ mountPoint, driver: setUp.driver }, "storage released");
+  }
+
+  /**
+   * Drops one reference per mount point, newest first; the last one undoes the storage (unmount, then
+   * remove the directories and files its driver created, directories only if empty, except a writable
+   * overlay's own upper/work). Shared storages stay until releaseAll() unless `includeShared`. Every
+   * release runs even if one fails; then one AgentError names each failure.
+   */
+  async release(mountPoints: readonly string[], opts: { includeShared?: boolean } = {}): Promise<void> {
+    const failures: unknown[] = [];
+    for (const given of [...mountPoints].reverse()) {
+      try {
+        const mountPoint = checkedMountPoint(given);
+        await this.#lock.run(mountPoint, () => this.#drop(mountPoint, opts.includeShared === true));
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw combined("cannot release every storage", failures);
+  }
+
+  /** DestroySandbox: undoes every storage, shared ones and those still referenced included, newest first. */
+  async releaseAll(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const { key } of this.#refs.entries()) {
+      await this.#lock
+        .run(key, async () => {
+          const setUp = this.#refs.take(key);
+          await setUp?.undo.unwind();
+        })
+        .catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw combined("cannot release every storage", failures);
+  }
+
+  /** For tests and diagnostics. */
+  list(): { mountPoint: string; driver: string; refs: number }[] {
+    return this.#refs.entries().map((e) => ({ mountPoint: e.key, driver: e.value.driver, refs: e.refs }));
+  }
+}
