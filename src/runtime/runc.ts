@@ -1,0 +1,107 @@
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { AgentError, Code } from "../errors.js";
+import { CommandError, type RunOptions, runCommand } from "../sys/exec.js";
+import { type CreateArgs, type RuncGlobals, runcArgs } from "./runc-args.js";
+
+/** What `runc state` reports. */
+export interface RuncState {
+  id: string;
+  pid: number;
+  status: "creating" | "created" | "running" | "paused" | "stopped";
+  bundle: string;
+}
+
+export interface RuncOptions {
+  /** The runc binary (default: `runc` from PATH). */
+  binary?: string;
+  /** runc's state directory (`--root`). */
+  root: string;
+  timeoutMs?: number;
+}
+
+/** The last error runc logged, from its JSON log lines. */
+export function lastRuncError(log: string): string | undefined {
+  let found: string | undefined;
+  for (const line of log.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+      if ((entry.level === "error" || entry.level === "fatal") && typeof entry.msg === "string") {
+        found = entry.msg;
+      }
+    } catch {
+      // runc writes one JSON object per line; a torn last line carries nothing we can use
+    }
+  }
+  return found;
+}
+
+function codeOf(message: string): Code {
+  if (/container does not exist|not exist/i.test(message)) return Code.NOT_FOUND;
+  if (/container with id exists|already exists/i.test(message)) return Code.ALREADY_EXISTS;
+  if (/not running|is not (created|paused)|cannot (start|delete|pause|resume)/i.test(message)) {
+    return Code.FAILED_PRECONDITION;
+  }
+  return Code.INTERNAL;
+}
+
+/**
+ * A typed client of runc, one method per verb. Every call logs JSON to its own file; when runc fails, its
+ * last logged error (its own words) becomes the message of the AgentError.
+ */
+export class Runc {
+  readonly #binary: string;
+  readonly #root: string;
+  readonly #timeoutMs: number;
+  #seq = 0;
+
+  constructor(options: RuncOptions) {
+    this.#binary = options.binary ?? "runc";
+    this.#root = options.root;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** `runc create`; the container's init gets `stdio` (runc hands its own stdio on) unless it has a terminal. */
+  async create(id: string, args: CreateArgs, stdio?: RunOptions["stdio"]): Promise<void> {
+    await this.#run(id, "create", (g) => runcArgs.create(g, id, args), stdio ? { stdio } : {});
+  }
+
+  async start(id: string): Promise<void> {
+    await this.#run(id, "start", (g) => runcArgs.start(g, id));
+  }
+
+  async kill(id: string, signal: number, opts: { all?: boolean } = {}): Promise<void> {
+    await this.#run(id, "kill", (g) => runcArgs.kill(g, id, signal, opts.all ?? false));
+  }
+
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.#run(id, "delete", (g) => runcArgs.delete(g, id, opts.force ?? false));
+  }
+
+  async state(id: string): Promise<RuncState> {
+    const stdout = await this.#run(id, "state", (g) => runcArgs.state(g, id));
+    return JSON.parse(stdout) as RuncState;
+  }
+
+  async #run(
+    id: string,
+    verb: string,
+    build: (g: RuncGlobals) => string[],
+    options: RunOptions = {},
+  ): Promise<string> {
+    // Container ids never start with ".", so this directory cannot collide with runc's own state.
+    const logDir = `${this.#root}/.logs`;
+    await mkdir(logDir, { recursive: true, mode: 0o700 });
+    const log = `${logDir}/${id}.${verb}.${++this.#seq}.json`;
+    const argv = [this.#binary, ...build({ root: this.#root, log })];
+    try {
+      return (await runCommand(argv, { timeoutMs: this.#timeoutMs, ...options })).stdout;
+    } catch (error) {
+      const said = lastRuncError(await readFile(log, "utf8").catch(() => ""));
+      if (!said || !(error instanceof CommandError) || error.exitCode === null) throw error;
+      throw new AgentError(codeOf(said), `runc ${verb} ${id}: ${said}`, { cause: error });
+    } finally {
+      await rm(log, { force: true });
+    }
+  }
+}
