@@ -1,9 +1,16 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 import { readFileSync } from "node:fs";
 import { type AgentServer, startAgentServer } from "../src/agent-server.js";
+import type { AgentConfig } from "../src/config/agent-config.js";
 import { parseCommandLine, USAGE } from "../src/config/agent-config.js";
+import { faultsFromEnv } from "../src/config/faults.js";
 import { AgentError } from "../src/errors.js";
-import { createLogger } from "../src/log.js";
+import { createLogger, type Logger } from "../src/log.js";
+import { Runc } from "../src/runtime/runc.js";
+import { SandboxService } from "../src/sandbox/sandbox-service.js";
+import { StorageRegistry } from "../src/storage/storage-registry.js";
+import { rootIsInitramfs } from "../src/sys/mount.js";
+import { Reaper } from "../src/sys/reaper.js";
 import { formatListenAddress } from "../src/transport/address.js";
 import { AGENT_VERSION } from "../src/version.js";
 
@@ -24,6 +31,25 @@ function kernelCmdline(): string {
   } catch {
     return "";
   }
+}
+
+async function sandboxService(config: AgentConfig, log: Logger): Promise<SandboxService> {
+  const reaper = new Reaper({
+    onReap: (pid, exit, watched) => {
+      if (!watched) log.debug({ subsystem: "reaper", pid, ...exit }, "reaped an orphan");
+    },
+  }).start();
+  const { paths } = config;
+  return new SandboxService({
+    paths,
+    runc: new Runc({ binary: config.runc, root: paths.runcRoot }),
+    reaper,
+    storages: new StorageRegistry({ paths, log: log.child({ subsystem: "storage" }) }),
+    log: log.child({ subsystem: "sandbox" }),
+    faults: faultsFromEnv(process.env),
+    noPivot: await rootIsInitramfs(),
+    sysfs: "/sys",
+  });
 }
 
 async function main(): Promise<number> {
@@ -53,6 +79,8 @@ async function main(): Promise<number> {
       version: AGENT_VERSION,
       server_addr: formatListenAddress(config.serverAddr),
       protocol: config.protocol ?? "auto",
+      paths: config.paths,
+      runc: config.runc,
     },
     "announce",
   );
@@ -62,7 +90,13 @@ async function main(): Promise<number> {
   });
   let server: AgentServer;
   try {
-    server = await startAgentServer({ address: config.serverAddr, protocol: config.protocol, log });
+    const sandboxes = await sandboxService(config, log);
+    server = await startAgentServer({
+      address: config.serverAddr,
+      protocol: config.protocol,
+      log,
+      sandboxes,
+    });
   } catch (error) {
     log.fatal({ err: error }, "cannot start");
     log.flush();

@@ -12,6 +12,7 @@ import { agentService } from "./rpc/agent-service.js";
 import { healthService } from "./rpc/health-service.js";
 import { loggingInterceptor } from "./rpc/logging-interceptor.js";
 import { routeService } from "./rpc/router.js";
+import type { SandboxService } from "./sandbox/sandbox-service.js";
 import type { ListenAddress } from "./transport/address.js";
 import { listen } from "./transport/listener.js";
 
@@ -20,6 +21,7 @@ export interface AgentServerOptions {
   /** Serve only this protocol; by default each connection is served in the protocol it speaks. */
   protocol?: WireProtocol | undefined;
   log: Logger;
+  sandboxes: SandboxService;
 }
 
 export interface AgentServer {
@@ -64,7 +66,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const interceptors = [loggingInterceptor(log)];
   const services = [
     routeService(Health, healthService(), interceptors),
-    routeService(AgentService, agentService(), interceptors),
+    routeService(AgentService, agentService(options.sandboxes), interceptors),
   ];
   const protocolLog = log.child({ subsystem: "ttrpc" });
   const ttrpc = new TtrpcServer({

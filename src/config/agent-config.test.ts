@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AgentError, Code } from "../errors.js";
 import { agentOptionsFromCmdline, type ConfigSources, parseCommandLine } from "./agent-config.js";
+import { DEFAULT_PATHS } from "./agent-paths.js";
 
 const none: ConfigSources = { argv: [], env: {}, cmdline: "" };
 
@@ -17,6 +18,8 @@ describe("parseCommandLine()", () => {
       serverAddr: { kind: "vsock", cid: 0xffff_ffff, port: 1024 },
       logLevel: "info",
       protocol: undefined,
+      paths: DEFAULT_PATHS,
+      runc: "runc",
     });
   });
 
@@ -32,7 +35,25 @@ describe("parseCommandLine()", () => {
       serverAddr: { kind: "unix", path: "/tmp/a.sock" },
       logLevel: "trace",
       protocol: "ttrpc",
+      paths: DEFAULT_PATHS,
+      runc: "runc",
     });
+  });
+
+  it("takes every on-disk root from flags, and refuses relative or escaping ones", () => {
+    const argv = ["--run-dir", "/t/run/", "--sandbox-ns-dir", "/t/ns", "--resolv-conf", "/t/resolv.conf"];
+    assert.deepEqual(config({ argv: [...argv, "--runc-root", "/t/runc", "--runc", "/opt/runc"] }).paths, {
+      runDir: "/t/run",
+      sandboxNsDir: "/t/ns",
+      resolvConf: "/t/resolv.conf",
+      runcRoot: "/t/runc",
+    });
+    for (const bad of ["run", "/t/../etc"]) {
+      assert.throws(
+        () => config({ argv: ["--run-dir", bad] }),
+        (e: AgentError) => e.code === Code.INVALID_ARGUMENT && e.message.includes("--run-dir"),
+      );
+    }
   });
 
   it("maps logrus level names as Kata does", () => {

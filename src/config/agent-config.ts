@@ -3,12 +3,16 @@ import { AgentError, Code } from "../errors.js";
 import type { LogLevel } from "../log.js";
 import type { WireProtocol } from "../protocol/dispatch.js";
 import { DEFAULT_ADDRESS, type ListenAddress, parseListenAddress } from "../transport/address.js";
+import { type AgentPaths, DEFAULT_PATHS } from "./agent-paths.js";
 
 export interface AgentConfig {
   serverAddr: ListenAddress;
   logLevel: LogLevel;
   /** Serve only this protocol; by default each connection is served in the protocol it speaks. */
   protocol: WireProtocol | undefined;
+  paths: AgentPaths;
+  /** The OCI runtime binary. */
+  runc: string;
 }
 
 export interface ConfigSources {
@@ -37,6 +41,11 @@ const FLAGS = {
   "server-addr": { type: "string" },
   "log-level": { type: "string" },
   protocol: { type: "string" },
+  "run-dir": { type: "string" },
+  "sandbox-ns-dir": { type: "string" },
+  "resolv-conf": { type: "string" },
+  "runc-root": { type: "string" },
+  runc: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -66,6 +75,14 @@ function parseProtocol(value: string): WireProtocol | undefined {
   if (value === "auto") return undefined;
   if (value === "ttrpc" || value === "grpc") return value;
   throw bad(`--protocol: expected auto, ttrpc or grpc, got ${JSON.stringify(value)}`);
+}
+
+function absolute(value: string | undefined, from: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!value.startsWith("/") || value.split("/").includes("..")) {
+    throw bad(`${from}: expected an absolute path without "..", got ${JSON.stringify(value)}`);
+  }
+  return value.length > 1 ? value.replace(/\/+$/, "") : value;
 }
 
 /** The first value that is set, with the name of where it came from (for error messages). */
@@ -113,6 +130,13 @@ export function parseCommandLine(sources: ConfigSources): CommandLine {
       serverAddr,
       logLevel: level ? parseLogLevel(level.value, level.from) : "info",
       protocol: parseProtocol(flags.protocol ?? "auto"),
+      paths: {
+        runDir: absolute(flags["run-dir"], "--run-dir") ?? DEFAULT_PATHS.runDir,
+        sandboxNsDir: absolute(flags["sandbox-ns-dir"], "--sandbox-ns-dir") ?? DEFAULT_PATHS.sandboxNsDir,
+        resolvConf: absolute(flags["resolv-conf"], "--resolv-conf") ?? DEFAULT_PATHS.resolvConf,
+        runcRoot: absolute(flags["runc-root"], "--runc-root") ?? DEFAULT_PATHS.runcRoot,
+      },
+      runc: flags.runc ?? "runc",
     },
   };
 }
@@ -127,6 +151,11 @@ Options:
   --log-level LEVEL    trace, debug, info, warn, error or fatal
                        (default info; also KATA_AGENT_LOG_LEVEL, agent.log)
   --protocol P         auto (default: each connection in the protocol it speaks), ttrpc or grpc
+  --run-dir DIR        bundles, shared and sandbox files (default ${DEFAULT_PATHS.runDir})
+  --sandbox-ns-dir DIR the sandbox's UTS and IPC namespace files (default ${DEFAULT_PATHS.sandboxNsDir})
+  --resolv-conf FILE   the guest's resolv.conf, covered by the sandbox's DNS (default ${DEFAULT_PATHS.resolvConf})
+  --runc-root DIR      runc's state directory (default ${DEFAULT_PATHS.runcRoot})
+  --runc PATH          the runc binary (default: runc from PATH)
   -V, --version        print the version
   -h, --help           print this help
 `;

@@ -1,10 +1,13 @@
 import type { AgentService } from "../protocol/gen/agent_pb.js";
+import type { SandboxService } from "../sandbox/sandbox-service.js";
+import { containerHandlers } from "./container-handlers.js";
 import type { ServiceImpl } from "./router.js";
+import { sandboxHandlers } from "./sandbox-handlers.js";
 
 /**
  * grpc.AgentService. The RPCs berth implements so far; every other one answers UNIMPLEMENTED
  * (the README lists which is which).
  */
-export function agentService(): ServiceImpl<typeof AgentService.method> {
-  return {};
+export function agentService(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
+  return { ...sandboxHandlers(sandboxes), ...containerHandlers(sandboxes) };
 }

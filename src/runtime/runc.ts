@@ -54,6 +54,7 @@ export class Runc {
   readonly #root: string;
   readonly #timeoutMs: number;
   #seq = 0;
+  #logDirMade = false;
 
   constructor(options: RuncOptions) {
     this.#binary = options.binary ?? "runc";
@@ -91,7 +92,10 @@ export class Runc {
   ): Promise<string> {
     // Container ids never start with ".", so this directory cannot collide with runc's own state.
     const logDir = `${this.#root}/.logs`;
-    await mkdir(logDir, { recursive: true, mode: 0o700 });
+    if (!this.#logDirMade) {
+      await mkdir(logDir, { recursive: true, mode: 0o700 });
+      this.#logDirMade = true;
+    }
     const log = `${logDir}/${id}.${verb}.${++this.#seq}.json`;
     const argv = [this.#binary, ...build({ root: this.#root, log })];
     try {

@@ -59,3 +59,9 @@ export async function currentMounts(): Promise<MountInfo[]> {
 export async function isMountPoint(path: string): Promise<boolean> {
   return (await currentMounts()).some((m) => m.mountPoint === path);
 }
+
+/** Whether the root filesystem is an initramfs, where pivot_root cannot work (runc must use --no-pivot). */
+export async function rootIsInitramfs(): Promise<boolean> {
+  const root = (await currentMounts()).filter((m) => m.mountPoint === "/").at(-1);
+  return root?.fsType === "rootfs";
+}

@@ -4,9 +4,17 @@ import { after, before, describe, it } from "node:test";
 import { runCommand } from "./exec.js";
 import { Reaper, statusCode } from "./reaper.js";
 
-/** Starts a grandchild that outlives its parent shell, so it becomes our orphan; returns its pid. */
+/**
+ * Starts a grandchild that runs `script` only once its parent shell is gone, so it surely becomes our
+ * orphan (a child that ended first would be the shell's to reap); returns its pid.
+ */
 async function orphan(script: string): Promise<number> {
-  const { stdout } = await runCommand(["sh", "-c", `(${script}) >/dev/null 2>&1 & echo $!`]);
+  const waitForParent = "while kill -0 $$ 2>/dev/null; do sleep 0.01; done";
+  const { stdout } = await runCommand([
+    "sh",
+    "-c",
+    `(${waitForParent}; ${script}) >/dev/null 2>&1 & echo $!`,
+  ]);
   return Number(stdout.trim());
 }
 

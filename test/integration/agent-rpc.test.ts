@@ -18,7 +18,14 @@ import { AGENT_VERSION } from "../../src/version.js";
 import { type AgentProcess, startAgent } from "../support/agent-process.js";
 
 /** RPCs berth serves for real; the rest of grpc.AgentService must answer UNIMPLEMENTED. */
-const IMPLEMENTED = new Set<string>([]);
+const IMPLEMENTED = new Set<string>([
+  "CreateSandbox",
+  "DestroySandbox",
+  "CreateContainer",
+  "StartContainer",
+  "RemoveContainer",
+  "WaitProcess",
+]);
 
 function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {
   const Client = makeGenericClientConstructor(

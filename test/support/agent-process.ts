@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +38,8 @@ export interface StartAgentOptions {
    * "listening" once it logs that it listens (any address; needs info logs), "none" at once.
    */
   ready?: "health" | "listening" | "none";
+  /** Also give the agent its own network namespace (for tests that change network settings). */
+  netns?: boolean;
 }
 
 async function waitForHealth(
@@ -66,16 +68,35 @@ async function waitForHealth(
 
 /**
  * Starts berth-agent as its own process, in a private mount namespace (`unshare --mount`), logging at
- * debug level to a pipe, and waits until it is ready.
+ * debug level to a pipe, with every on-disk root (run dir, sandbox-ns dir, resolv.conf, runc root) in
+ * its temporary directory, and waits until it is ready.
  */
 export async function startAgent(options: StartAgentOptions = {}): Promise<AgentProcess> {
   const dir = mkdtempSync(join(tmpdir(), "berth-agent-"));
   const socketPath = join(dir, "agent.sock");
   const args = options.args ?? [];
   const addrArgs = args.includes("--server-addr") ? [] : ["--server-addr", `unix://${socketPath}`];
+  const pathArgs = [
+    ["--run-dir", join(dir, "run")],
+    ["--sandbox-ns-dir", join(dir, "sandbox-ns")],
+    ["--resolv-conf", join(dir, "resolv.conf")],
+    ["--runc-root", join(dir, "runc")],
+  ].flatMap(([flag, path]) => (args.includes(flag as string) ? [] : [flag as string, path as string]));
+  writeFileSync(join(dir, "resolv.conf"), "nameserver 127.0.0.53\n");
   const child: ChildProcess = spawn(
     "unshare",
-    ["--mount", "--propagation", "private", AGENT_BIN, "--log-level", "debug", ...addrArgs, ...args],
+    [
+      "--mount",
+      ...(options.netns ? ["--net"] : []),
+      "--propagation",
+      "private",
+      AGENT_BIN,
+      "--log-level",
+      "debug",
+      ...addrArgs,
+      ...pathArgs,
+      ...args,
+    ],
     { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env },
   );
   const logs: LogLine[] = [];

@@ -1,0 +1,177 @@
+import { mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
+import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "../device/devices.js";
+import { AgentError, Code } from "../errors.js";
+import { ProcessStdio } from "../process/stdio.js";
+import type { AgentDeps } from "../sandbox/agent-deps.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
+import { blockDriver } from "../storage/block-driver.js";
+import type { StorageSpec } from "../storage/storage-spec.js";
+import { removeDirIfEmpty } from "../storage/storage-steps.js";
+import { CleanupStack } from "../sys/cleanup-stack.js";
+import { onlineCpus } from "../sys/cpus.js";
+import { bindMount, UnmountFlag, unmount } from "../sys/mount.js";
+import { writeSysctls } from "../sys/sysctl.js";
+import { Container } from "./container.js";
+import { checkContainerId } from "./container-id.js";
+import type { Spec } from "./oci-spec.js";
+import {
+  denyDevice,
+  hasPidNamespace,
+  joinSandboxNamespaces,
+  mergeGuestHooks,
+  restrictCpus,
+  setRootfs,
+  takeNetSysctls,
+} from "./spec-edits.js";
+import { specToJson } from "./spec-json.js";
+
+export interface CreateContainerRequest {
+  containerId: string;
+  execId: string;
+  devices: readonly DeviceSpec[];
+  storages: readonly StorageSpec[];
+  /** The OCI spec, converted from the wire; undefined when the host sent none. */
+  spec: Spec | undefined;
+  /** Join the sandbox's shared PID namespace (or donate this container's, if there is none yet). */
+  sandboxPidns: boolean;
+}
+
+const CONSOLE_WAIT_MS = 60_000;
+let consoleSeq = 0;
+
+/** A rescan (about a millisecond) is only worth it when the container asks for a hotplugged device. */
+function needsPciRescan(req: CreateContainerRequest): boolean {
+  return req.devices.length > 0 || req.storages.some((s) => blockDriver.names.includes(s.driver));
+}
+
+async function rescanPci(deps: AgentDeps) {
+  try {
+    await writeFile(`${deps.sysfs}/bus/pci/rescan`, "1");
+  } catch (error) {
+    deps.log.debug({ err: error }, "PCI rescan skipped");
+  }
+}
+
+/**
+ * CreateContainer, in the Go agent's order: checks → PCI rescan (when devices are asked for) → devices → storages (rollback armed from
+ * here) → spec edits (guest root device, cpuset, network sysctls, namespaces, guest hooks) → bundle →
+ * stdio → runc create. A failure at any step undoes every step before it and returns the original error.
+ */
+export async function createContainer(
+  deps: AgentDeps,
+  sandbox: Sandbox,
+  req: CreateContainerRequest,
+): Promise<Container> {
+  checkContainerId(req.containerId);
+  const id = req.containerId;
+  const spec = req.spec;
+  if (!spec) throw new AgentError(Code.INVALID_ARGUMENT, `container ${id}: the request has no OCI spec`);
+  if (!spec.root?.path || !isAbsolute(spec.root.path)) {
+    throw new AgentError(
+      Code.INVALID_ARGUMENT,
+      `container ${id}: root.path ${JSON.stringify(spec.root?.path ?? "")} is not an absolute guest path`,
+    );
+  }
+  if (hasPidNamespace(spec)) {
+    throw new AgentError(
+      Code.FAILED_PRECONDITION,
+      `container ${id}: the spec carries a PID namespace; the runtime must strip it (the agent chooses it)`,
+    );
+  }
+  sandbox.reserve(id);
+  const undo = new CleanupStack();
+  const step = (name: string) => deps.faults.check(`create-container:${name}`);
+  try {
+    if (needsPciRescan(req)) await rescanPci(deps);
+    await applyDevices(spec, req.devices);
+    step("devices");
+
+    const mountPoints = await deps.storages.add(req.storages, id);
+    undo.push(`release the storages of ${id}`, () => deps.storages.release(mountPoints));
+    step("storages");
+
+    const rootRule = await guestRootDeviceRule();
+    if (rootRule) denyDevice(spec, rootRule);
+    restrictCpus(spec, await onlineCpus(deps.sysfs));
+    step("cpuset");
+    await writeSysctls(takeNetSysctls(spec));
+    step("sysctls");
+    const sharedPid = sandbox.pidNamespace && (req.sandboxPidns || sandbox.hasPauseNamespace);
+    joinSandboxNamespaces(spec, {
+      ipc: sandbox.namespaces.ipc,
+      uts: sandbox.namespaces.uts,
+      ...(sharedPid ? { pid: sandbox.pidNamespace } : {}),
+    });
+    mergeGuestHooks(spec, sandbox.guestHooks);
+
+    const bundle = `${deps.paths.runDir}/${id}`;
+    const rootfs = `${bundle}/rootfs`;
+    // A storage (an rw overlay's upper and work dirs) may have made the bundle directory already.
+    await mkdir(bundle, { recursive: true, mode: 0o700 });
+    undo.push(`remove ${bundle}`, () => removeDirIfEmpty(bundle, deps.log));
+    if (resolve(spec.root.path) !== rootfs) {
+      await mkdir(rootfs).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "EEXIST") throw error;
+        throw new AgentError(Code.ALREADY_EXISTS, `container ${id}: ${rootfs} is left from before`, {
+          cause: error,
+        });
+      });
+      undo.push(`remove ${rootfs}`, () => rmdir(rootfs));
+      await bindMount(spec.root.path, rootfs, { recursive: true });
+      undo.push(`unmount ${rootfs}`, () => unmount(rootfs, UnmountFlag.DETACH));
+    }
+    step("rootfs");
+    setRootfs(spec, rootfs);
+    await writeFile(`${bundle}/config.json`, specToJson(spec), { mode: 0o600 });
+    undo.push(`remove ${bundle}/config.json`, () => rm(`${bundle}/config.json`, { force: true }));
+    step("bundle");
+
+    const terminal = spec.process?.terminal === true;
+    const consoleSocket = terminal ? `${deps.paths.runDir}/.console-${++consoleSeq}.sock` : undefined;
+    const tty = consoleSocket ? ProcessStdio.terminal(consoleSocket, CONSOLE_WAIT_MS) : undefined;
+    const stdio = tty ? tty.io : ProcessStdio.pipes();
+    undo.push(`close the stdio of ${id}`, () => stdio.close());
+    step("stdio");
+
+    const pidFile = `${bundle}/init.pid`;
+    undo.push(`remove ${pidFile}`, () => rm(pidFile, { force: true }));
+    try {
+      await deps.runc.create(id, { bundle, pidFile, consoleSocket, noPivot: deps.noPivot }, stdio.childFds);
+    } catch (error) {
+      tty?.cancel();
+      await tty?.received.catch(() => {});
+      throw error;
+    } finally {
+      await stdio.closeChildEnds();
+    }
+    undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
+    await tty?.received;
+    const pidText = await readFile(pidFile, "utf8");
+    const pid = Number.parseInt(pidText, 10);
+    if (!Number.isSafeInteger(pid) || pid <= 0) {
+      throw new AgentError(Code.INTERNAL, `runc wrote ${JSON.stringify(pidText)} to ${pidFile}, not a pid`);
+    }
+    const exited = deps.reaper.wait(pid);
+    step("runc-create");
+
+    const container = new Container({
+      id,
+      bundle,
+      init: { pid, execId: req.execId, stdio, exited },
+      undo: undo.transfer(),
+      runc: deps.runc,
+      log: deps.log,
+    });
+    if (req.sandboxPidns && !sandbox.pidNamespace) sandbox.pidNamespace = `/proc/${pid}/ns/pid`;
+    sandbox.containers.set(id, container);
+    return container;
+  } catch (error) {
+    await undo.unwind().catch((cleanup: unknown) => {
+      deps.log.error({ container: id, err: cleanup }, "rollback of a failed CreateContainer was incomplete");
+    });
+    throw error;
+  } finally {
+    sandbox.creating.delete(id);
+  }
+}

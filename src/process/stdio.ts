@@ -1,0 +1,91 @@
+import { close } from "node:fs";
+import { rm } from "node:fs/promises";
+import { connect } from "node:net";
+import { AgentError, Code } from "../errors.js";
+import { native } from "../sys/native.js";
+
+const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
+
+/**
+ * A process's stdio as berth holds it: for a plain process, the host-facing ends of three pipes (pipes, not
+ * sockets: workloads open /dev/stdout); for a terminal process, the pty master runc sends back.
+ */
+export class ProcessStdio {
+  stdin: number | undefined;
+  stdout: number | undefined;
+  stderr: number | undefined;
+  pty: number | undefined;
+  /** The process's ends, handed to runc, which passes them to the process; closed once it has them. */
+  #child: { stdin: number; stdout: number; stderr: number } | undefined;
+
+  private constructor() {}
+
+  /** Three pipes. */
+  static pipes(): ProcessStdio {
+    const io = new ProcessStdio();
+    const opened: number[] = [];
+    try {
+      const [inRead, inWrite] = native().pipe();
+      opened.push(inRead, inWrite);
+      const [outRead, outWrite] = native().pipe();
+      opened.push(outRead, outWrite);
+      const [errRead, errWrite] = native().pipe();
+      opened.push(errRead, errWrite);
+      io.stdin = inWrite;
+      io.stdout = outRead;
+      io.stderr = errRead;
+      io.#child = { stdin: inRead, stdout: outWrite, stderr: errWrite };
+    } catch (error) {
+      for (const fd of opened) close(fd, () => {});
+      throw AgentError.from(error);
+    }
+    return io;
+  }
+
+  /**
+   * Listens on `socketPath` for runc's `--console-socket` handshake; `received` settles when the pty
+   * master has arrived (or after `timeoutMs`).
+   */
+  static terminal(
+    socketPath: string,
+    timeoutMs: number,
+  ): { io: ProcessStdio; received: Promise<void>; cancel: () => void } {
+    const io = new ProcessStdio();
+    const listenFd = native().unixListen(Buffer.from(socketPath), 1);
+    const received = (async () => {
+      try {
+        io.pty = await native().receiveFd(listenFd, timeoutMs);
+      } catch (error) {
+        throw new AgentError(Code.INTERNAL, `no pty master from runc on ${socketPath}`, { cause: error });
+      } finally {
+        await Promise.all([closeFd(listenFd), rm(socketPath, { force: true })]);
+      }
+    })();
+    // A connection that sends nothing ends the wait at once (when runc failed before it connected).
+    const cancel = () => {
+      connect(socketPath)
+        .on("error", () => {})
+        .end();
+    };
+    return { io, received, cancel };
+  }
+
+  /** The fds to give runc as stdin, stdout and stderr (none for a terminal process). */
+  get childFds(): { stdin: number; stdout: number; stderr: number } | undefined {
+    return this.#child;
+  }
+
+  /** Closes berth's copies of the process's ends, so EOF comes when the process closes its own. */
+  async closeChildEnds(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (child) await Promise.all([closeFd(child.stdin), closeFd(child.stdout), closeFd(child.stderr)]);
+  }
+
+  async close(): Promise<void> {
+    await this.closeChildEnds();
+    const fds = [this.stdin, this.stdout, this.stderr, this.pty].filter((fd) => fd !== undefined);
+    this.stdin = this.stdout = this.stderr = this.pty = undefined;
+    await Promise.all(fds.map(closeFd));
+  }
+}

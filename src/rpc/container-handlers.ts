@@ -1,0 +1,22 @@
+import type { AgentService } from "../protocol/gen/agent_pb.js";
+import type { SandboxService } from "../sandbox/sandbox-service.js";
+import { ociSpecFromProto } from "./convert/spec-from-proto.js";
+import type { ServiceImpl } from "./router.js";
+
+export function containerHandlers(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
+  return {
+    createContainer: async (req) => {
+      await sandboxes.createContainer({ ...req, spec: req.OCI && ociSpecFromProto(req.OCI) });
+      return {};
+    },
+    startContainer: async (req) => {
+      await sandboxes.startContainer(req.containerId);
+      return {};
+    },
+    removeContainer: async (req) => {
+      await sandboxes.removeContainer(req.containerId, req.timeout);
+      return {};
+    },
+    waitProcess: async (req) => ({ status: await sandboxes.waitProcess(req.containerId, req.execId) }),
+  };
+}

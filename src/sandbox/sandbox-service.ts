@@ -1,0 +1,189 @@
+import { access, mkdir, rm } from "node:fs/promises";
+import { sandboxDir } from "../config/agent-paths.js";
+import type { Container } from "../container/container.js";
+import { type CreateContainerRequest, createContainer } from "../container/create-container.js";
+import { scanGuestHooks } from "../container/guest-hooks.js";
+import { AgentError, Code } from "../errors.js";
+import { setupDns } from "../network/dns.js";
+import type { StorageSpec } from "../storage/storage-spec.js";
+import { CleanupStack } from "../sys/cleanup-stack.js";
+import { type ExitStatus, statusCode } from "../sys/reaper.js";
+import type { AgentDeps } from "./agent-deps.js";
+import { type KernelModuleSpec, loadKernelModules } from "./kernel-modules.js";
+import { Sandbox } from "./sandbox.js";
+import { createSandboxPidNamespace, createSharedNamespaces } from "./shared-namespaces.js";
+
+export interface CreateSandboxRequest {
+  sandboxId: string;
+  hostname: string;
+  /** Full resolv.conf lines. */
+  dns: readonly string[];
+  storages: readonly StorageSpec[];
+  sandboxPidns: boolean;
+  guestHookPath: string;
+  kernelModules: readonly KernelModuleSpec[];
+}
+
+const EMPTY_HOOKS = { prestart: [], poststart: [], poststop: [] };
+
+/** The sandbox and its containers: what CreateSandbox, CreateContainer, … DestroySandbox act on. */
+export class SandboxService {
+  readonly #deps: AgentDeps;
+  #sandbox: Sandbox | undefined;
+  #busy = false;
+
+  constructor(deps: AgentDeps) {
+    this.#deps = deps;
+  }
+
+  #current(): Sandbox {
+    if (!this.#sandbox)
+      throw new AgentError(Code.FAILED_PRECONDITION, "no sandbox: call CreateSandbox first");
+    return this.#sandbox;
+  }
+
+  /**
+   * Sets up the sandbox: kernel modules, guest hooks, shared UTS/IPC (and PID) namespaces, storages, DNS.
+   * A failure undoes every step before it. Modules stay loaded: unloading one another user may rely on
+   * would do more harm than leaving it.
+   */
+  async createSandbox(req: CreateSandboxRequest): Promise<void> {
+    if (this.#sandbox || this.#busy) {
+      throw new AgentError(
+        Code.ALREADY_EXISTS,
+        `a sandbox (${this.#sandbox?.id ?? "being set up"}) is running`,
+      );
+    }
+    this.#busy = true;
+    const { paths, log, faults } = this.#deps;
+    const step = (name: string) => faults.check(`create-sandbox:${name}`);
+    const undo = new CleanupStack();
+    try {
+      await mkdir(sandboxDir(paths), { recursive: true, mode: 0o755 });
+      await loadKernelModules(req.kernelModules);
+      step("kernel-modules");
+      const guestHooks = req.guestHookPath ? await scanGuestHooks(req.guestHookPath, log) : EMPTY_HOOKS;
+      const namespaces = await createSharedNamespaces(paths.sandboxNsDir, req.hostname, undo);
+      step("namespaces");
+      const pidNamespace = req.sandboxPidns
+        ? await createSandboxPidNamespace(this.#deps.reaper, undo)
+        : undefined;
+      step("pid-namespace");
+      const mountPoints = await this.#deps.storages.add(req.storages);
+      undo.push("release the sandbox storages", () =>
+        this.#deps.storages.release(mountPoints, { includeShared: true }),
+      );
+      step("storages");
+      if (req.dns.length > 0 && (await exists(paths.resolvConf))) {
+        const file = `${sandboxDir(paths)}/resolv.conf`;
+        undo.push(`remove ${file}`, () => rm(file, { force: true }));
+        await setupDns(req.dns, file, paths.resolvConf, undo);
+      }
+      step("dns");
+      this.#sandbox = new Sandbox({
+        id: req.sandboxId,
+        hostname: req.hostname,
+        namespaces,
+        guestHooks,
+        pidNamespace,
+        undo: undo.transfer(),
+      });
+      log.info({ sandbox: req.sandboxId, hostname: req.hostname }, "sandbox created");
+    } catch (error) {
+      await undo.unwind().catch((cleanup: unknown) => {
+        log.error({ err: cleanup }, "rollback of a failed CreateSandbox was incomplete");
+      });
+      throw error;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * Removes every container, then undoes the sandbox: storages (shared ones too), DNS, namespaces. The
+   * sandbox is gone afterwards even if a step failed; the error names each failure.
+   */
+  async destroySandbox(): Promise<void> {
+    const sandbox = this.#current();
+    this.#sandbox = undefined;
+    const failures: unknown[] = [];
+    const results = await Promise.allSettled(
+      [...sandbox.containers.values()].map((c) => this.#remove(sandbox, c)),
+    );
+    for (const r of results) if (r.status === "rejected") failures.push(r.reason);
+    await sandbox.undo.unwind().catch((error: unknown) => failures.push(error));
+    await this.#deps.storages.releaseAll().catch((error: unknown) => failures.push(error));
+    this.#deps.log.info({ sandbox: sandbox.id, failures: failures.length }, "sandbox destroyed");
+    if (failures.length > 0) {
+      const messages = failures.map((f) => AgentError.from(f).message).join("; ");
+      throw new AgentError(Code.INTERNAL, `sandbox destroyed with errors: ${messages}`, {
+        cause: new AggregateError(failures),
+      });
+    }
+  }
+
+  createContainer(req: CreateContainerRequest): Promise<Container> {
+    return createContainer(this.#deps, this.#current(), req);
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.#current().container(id).start();
+  }
+
+  /**
+   * Removes a container; with `timeoutSeconds` > 0 gives up waiting after that long (DEADLINE_EXCEEDED)
+   * while the removal carries on and finishes in the background.
+   */
+  async removeContainer(id: string, timeoutSeconds: number): Promise<void> {
+    const sandbox = this.#current();
+    const removal = this.#remove(sandbox, sandbox.container(id));
+    if (timeoutSeconds <= 0) return removal;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AgentError(
+              Code.DEADLINE_EXCEEDED,
+              `container ${id} not removed after ${timeoutSeconds} s; removal goes on in the background`,
+            ),
+          ),
+        timeoutSeconds * 1000,
+      );
+    });
+    removal.catch((error: unknown) => {
+      this.#deps.log.error({ container: id, err: error }, "container removal failed");
+    });
+    try {
+      await Promise.race([removal, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #remove(sandbox: Sandbox, container: Container): Promise<void> {
+    return container.remove().finally(() => {
+      if (sandbox.containers.get(container.id) === container) sandbox.containers.delete(container.id);
+    });
+  }
+
+  /** The exit status (or 128 + signal) of a container's init process, once it has exited. */
+  async waitProcess(containerId: string, execId: string): Promise<number> {
+    const container = this.#current().container(containerId);
+    if (!container.isInit(execId)) {
+      throw new AgentError(
+        Code.NOT_FOUND,
+        `process ${JSON.stringify(execId)} of container ${containerId} not found`,
+      );
+    }
+    const exit: ExitStatus = await container.init.exited;
+    return statusCode(exit);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

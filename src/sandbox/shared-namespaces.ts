@@ -1,0 +1,85 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { AgentError, Code } from "../errors.js";
+import type { CleanupStack } from "../sys/cleanup-stack.js";
+import { runCommand } from "../sys/exec.js";
+import { UnmountFlag, unmount } from "../sys/mount.js";
+import { PAUSE_BINARY } from "../sys/native.js";
+import type { Reaper } from "../sys/reaper.js";
+
+export interface SharedNamespaces {
+  /** Namespace files every container joins. */
+  readonly ipc: string;
+  readonly uts: string;
+}
+
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,63})?$/;
+
+/**
+ * Creates the sandbox's UTS namespace (with `hostname` set in it) and IPC namespace, and keeps both alive
+ * by bind-mounting them onto files in `dir` (Kata: /var/run/sandbox-ns/{uts,ipc}). util-linux unshare
+ * does the bind mounts; the hostname is set by a command run inside the new UTS namespace, so the guest's
+ * own hostname is never touched.
+ */
+export async function createSharedNamespaces(
+  dir: string,
+  hostname: string,
+  undo: CleanupStack,
+): Promise<SharedNamespaces> {
+  if (hostname && !HOSTNAME.test(hostname)) {
+    throw new AgentError(
+      Code.INVALID_ARGUMENT,
+      `hostname ${JSON.stringify(hostname)} is not a valid host name`,
+    );
+  }
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const ns = { uts: `${dir}/uts`, ipc: `${dir}/ipc` };
+  for (const file of [ns.uts, ns.ipc]) {
+    await writeFile(file, "", { flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
+      throw new AgentError(
+        error.code === "EEXIST" ? Code.ALREADY_EXISTS : Code.INTERNAL,
+        `cannot create namespace file ${file}: ${error.message} (is another agent's sandbox still there?)`,
+        { cause: error },
+      );
+    });
+    undo.push(`remove ${file}`, () => rm(file, { force: true }));
+  }
+  // unshare bind-mounts both namespace files before it runs the command; undo them even if it fails later.
+  undo.push(`unmount ${ns.ipc}`, () => unmountIfMounted(ns.ipc));
+  undo.push(`unmount ${ns.uts}`, () => unmountIfMounted(ns.uts));
+  await runCommand(
+    ["unshare", `--uts=${ns.uts}`, `--ipc=${ns.ipc}`, ...(hostname ? ["hostname", hostname] : ["true"])],
+    {
+      timeoutMs: 10_000,
+    },
+  );
+  return ns;
+}
+
+async function unmountIfMounted(file: string) {
+  await unmount(file, UnmountFlag.DETACH).catch((error: unknown) => {
+    if (AgentError.from(error).code !== Code.INVALID_ARGUMENT) throw error;
+  });
+}
+
+/**
+ * Starts berth-pause, the init of a new PID namespace that every container of the sandbox joins, and
+ * returns that namespace's path. The pause init is reparented to berth (a subreaper); the undo ends it
+ * and waits for the reaper to see it go.
+ */
+export async function createSandboxPidNamespace(reaper: Reaper, undo: CleanupStack): Promise<string> {
+  const { stdout } = await runCommand([PAUSE_BINARY], { timeoutMs: 10_000 });
+  const pid = Number.parseInt(stdout.trim(), 10);
+  if (!Number.isSafeInteger(pid) || pid <= 1) {
+    throw new AgentError(Code.INTERNAL, `berth-pause printed ${JSON.stringify(stdout)}, not a pid`);
+  }
+  const exited = reaper.wait(pid);
+  undo.push(`stop the sandbox PID namespace (berth-pause ${pid})`, async () => {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone: the reaper has its exit
+    }
+    await exited;
+  });
+  return `/proc/${pid}/ns/pid`;
+}

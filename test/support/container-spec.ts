@@ -1,0 +1,97 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Mount, SpecSchema } from "../../src/protocol/gen/oci_pb.js";
+
+type MountInit = Pick<Mount, "destination" | "source" | "type" | "options">;
+
+export interface SpecOptions {
+  rootfs: string;
+  args: string[];
+  readonlyRoot?: boolean;
+  /** Extra mounts after the standard ones (e.g. a host directory at /out for results). */
+  mounts?: MountInit[];
+  rlimits?: { type: string; hard: bigint; soft: bigint }[];
+  sysctl?: Record<string, string>;
+  cpus?: string;
+  cgroupsPath?: string;
+  terminal?: boolean;
+  /** Device nodes, with the host's numbers (the agent rewrites them to the guest's). */
+  devices?: { path: string; type: string; major: bigint; minor: bigint }[];
+  /** Extra namespaces (the agent adds ipc, uts and pid itself). */
+  namespaces?: { type: string; path?: string }[];
+}
+
+const CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
+
+/** A spec as a Kata runtime sends it for a busybox container (runc's defaults, no network or pid ns). */
+export function containerSpec(o: SpecOptions): MessageInitShape<typeof SpecSchema> {
+  return {
+    Version: "1.0.2",
+    Process: {
+      Terminal: o.terminal ?? false,
+      User: { UID: 0, GID: 0 },
+      Args: o.args,
+      Env: ["PATH=/bin", "TERM=xterm"],
+      Cwd: "/",
+      Capabilities: { Bounding: CAPS, Effective: CAPS, Permitted: CAPS },
+      Rlimits: (o.rlimits ?? [{ type: "RLIMIT_NOFILE", hard: 1024n, soft: 1024n }]).map((r) => ({
+        Type: r.type,
+        Hard: r.hard,
+        Soft: r.soft,
+      })),
+      NoNewPrivileges: true,
+    },
+    Root: { Path: o.rootfs, Readonly: o.readonlyRoot ?? false },
+    Mounts: [
+      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+      {
+        destination: "/dev",
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+      },
+      {
+        destination: "/dev/pts",
+        type: "devpts",
+        source: "devpts",
+        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+      },
+      {
+        destination: "/dev/shm",
+        type: "tmpfs",
+        source: "shm",
+        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+      },
+      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      ...(o.mounts ?? []),
+    ],
+    Linux: {
+      Namespaces: [
+        { Type: "mount" },
+        ...(o.namespaces ?? []).map((n) => ({ Type: n.type, Path: n.path ?? "" })),
+      ],
+      CgroupsPath: o.cgroupsPath ?? "",
+      Devices: (o.devices ?? []).map((d) => ({
+        Path: d.path,
+        Type: d.type,
+        Major: d.major,
+        Minor: d.minor,
+        FileMode: 0o660,
+      })),
+      Sysctl: o.sysctl ?? {},
+      Resources: {
+        Devices: [{ Allow: false, Access: "rwm" }],
+        ...(o.cpus ? { CPU: { Cpus: o.cpus } } : {}),
+      },
+      MaskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list"],
+      ReadonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+    },
+  };
+}
+
+/** A bind mount of a host directory into the container. */
+export const bindInto = (source: string, destination: string, readonly = false): MountInit => ({
+  destination,
+  source,
+  type: "bind",
+  options: ["rbind", readonly ? "ro" : "rw"],
+});
