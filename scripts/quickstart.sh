@@ -1,35 +1,82 @@
 #!/usr/bin/env bash
-# Try berth: build it, start the agent on a private unix socket, talk to it with berthctl, stop it.
-# Run from anywhere, on a Debian machine with Node.js 20 (root is not needed yet).
+# Try berth: install what is missing, build, start the agent on a private unix socket, run a busybox
+# container through it with berthctl, show what the container wrote, tear everything down.
+# Run as root on a Debian machine with Node.js 20. The agent runs in its own mount namespace with every
+# directory it writes under a temporary directory, so this machine's mounts, hostname and resolv.conf are
+# left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+if [ "$(id -u)" -ne 0 ]; then
+  echo "quickstart: run as root (berth mounts filesystems and starts containers with runc)" >&2
+  exit 1
+fi
+
 step "install and build"
+missing=()
+for p in runc busybox-static util-linux g++ make python3; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} > 0)); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 
 dir=$(mktemp -d /tmp/berth-quickstart.XXXXXX)
 addr="unix://$dir/agent.sock"
-step "start berth-agent on $addr"
-dist/bin/berth-agent.js --server-addr "$addr" --log-level info >"$dir/agent.log" 2>&1 &
+ctl() { node dist/bin/berthctl.js --addr "$addr" "$@"; }
+
+step "a busybox root filesystem in $dir/rootfs"
+mkdir -p "$dir"/rootfs/{bin,proc,sys,dev,etc,tmp} "$dir/out"
+cp /bin/busybox "$dir/rootfs/bin/"
+for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$dir/rootfs/bin/$applet"; done
+
+step "start berth-agent on $addr (in its own mount namespace)"
+echo "nameserver 127.0.0.53" >"$dir/resolv.conf"
+unshare --mount --propagation private dist/bin/berth-agent.js --server-addr "$addr" --log-level info \
+  --run-dir "$dir/run" --sandbox-ns-dir "$dir/sandbox-ns" --resolv-conf "$dir/resolv.conf" \
+  --runc-root "$dir/runc" >"$dir/agent.log" 2>&1 &
 agent=$!
 trap 'kill $agent 2>/dev/null || true; wait $agent 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do
-  node dist/bin/berthctl.js --addr "$addr" --timeout 1 health >/dev/null 2>&1 && break
+  ctl --timeout 1 health >/dev/null 2>&1 && break
   sleep 0.05
 done
-head -n 2 "$dir/agent.log"
+ctl health
+ctl call Version '{}'
 
-step "berthctl health"
-node dist/bin/berthctl.js --addr "$addr" health
+step "CreateSandbox: hostname, DNS, shared UTS and IPC namespaces"
+ctl call CreateSandbox '{"sandboxId":"demo","hostname":"berth-demo","dns":["nameserver 10.0.0.2"]}'
 
-step "berthctl call Version '{}'"
-node dist/bin/berthctl.js --addr "$addr" call Version '{}'
+spec=$(
+  cat <<JSON
+{"containerId":"hello","execId":"hello","OCI":{
+  "Version":"1.0.2",
+  "Process":{"Args":["sh","-c","echo hello from \$(hostname), pid \$\$ in its PID namespace > /out/hello; cat /etc/resolv.conf >> /out/hello"],
+             "Env":["PATH=/bin"],"Cwd":"/","User":{"UID":0,"GID":0}},
+  "Root":{"Path":"$dir/rootfs","Readonly":true},
+  "Mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+            {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=755"]},
+            {"destination":"/out","type":"bind","source":"$dir/out","options":["rbind","rw"]},
+            {"destination":"/etc/resolv.conf","type":"bind","source":"$dir/resolv.conf","options":["rbind","ro"]}],
+  "Linux":{"Namespaces":[{"Type":"mount"}]}}}
+JSON
+)
+step "CreateContainer, StartContainer, WaitProcess"
+ctl call CreateContainer "$spec"
+ctl call StartContainer '{"containerId":"hello"}'
+ctl call WaitProcess '{"containerId":"hello"}'
 
-step "an RPC berth does not implement yet answers UNIMPLEMENTED"
-node dist/bin/berthctl.js --addr "$addr" call CreateSandbox '{"hostname":"demo","sandboxId":"demo"}' || true
+step "what the container wrote"
+cat "$dir/out/hello"
+
+step "RemoveContainer, DestroySandbox"
+ctl call RemoveContainer '{"containerId":"hello"}'
+ctl call DestroySandbox '{}'
 
 step "stop the agent (SIGTERM)"
 kill -TERM $agent

@@ -78,5 +78,5 @@ export async function callJson(
   const reply = await client.call(method.parent.typeName, method.name, toBinary(method.input, request), {
     timeoutMs,
   });
-  return toJson(method.output, fromBinary(method.output, reply), { registry });
+  return toJson(method.output, fromBinary(method.output, reply), { registry, alwaysEmitImplicit: true });
 }
