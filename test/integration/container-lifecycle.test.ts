@@ -112,6 +112,21 @@ describe("sandbox and containers on runc", () => {
     );
   });
 
+  it("fails CreateSandbox on a kernel module modprobe cannot load, with modprobe's reason", async () => {
+    await assert.rejects(
+      f.rpc.call("createSandbox", {
+        sandboxId: "sb0",
+        hostname: "sb0",
+        kernelModules: [{ name: "berth_no_such_module", parameters: ["x=1"] }],
+      }),
+      failsWith(Code.INTERNAL, /modprobe -v berth_no_such_module x=1: exited with 1: .*not found/),
+    );
+    await assert.rejects(
+      f.rpc.call("createSandbox", { sandboxId: "sb0", kernelModules: [{ name: "-r", parameters: [] }] }),
+      failsWith(Code.INVALID_ARGUMENT, /kernel module name "-r"/),
+    );
+  });
+
   it("creates the sandbox once: hostname and IPC in shared namespaces, DNS over resolv.conf", async () => {
     await f.rpc.call("createSandbox", {
       sandboxId: "sb1",
@@ -233,6 +248,19 @@ describe("sandbox and containers on runc", () => {
       readFileSync("/sys/devices/system/cpu/online", "utf8").trim(),
     );
     assert.equal(config.root.path, join(f.runDir, "readonly", "rootfs"));
+    const [major, minor] = execFileSync("stat", ["-c", "%Hd %Ld", "/"], { encoding: "utf8" })
+      .trim()
+      .split(" ")
+      .map(Number);
+    if (major) {
+      assert.deepEqual(config.linux.resources.devices.at(-1), {
+        allow: false,
+        type: "b",
+        major,
+        minor,
+        access: "rwm",
+      });
+    }
     await f.rpc.call("startContainer", { containerId: "readonly" });
     assert.notEqual((await f.rpc.call("waitProcess", { containerId: "readonly" })).status, 0);
     await f.rpc.call("removeContainer", { containerId: "readonly" });
