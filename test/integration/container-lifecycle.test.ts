@@ -1,94 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
-import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
-import { type AgentProcess, startAgent } from "../support/agent-process.js";
-import { AgentRpc } from "../support/agent-rpc.js";
-import { makeBusyboxRootfs } from "../support/busybox-rootfs.js";
-import { bindInto, containerSpec, type SpecOptions } from "../support/container-spec.js";
-import { cgroupDirs, childrenOf, entries, mountsUnder, runcContainers } from "../support/leftovers.js";
-
-const failsWith = (code: Code, pattern: RegExp) => (e: unknown) =>
-  e instanceof TtrpcError && e.code === code && pattern.test(e.message);
-
-/** An agent in its own mount and network namespaces, a busybox rootfs and a directory containers write to. */
-class Fixture {
-  agent!: AgentProcess;
-  rpc!: AgentRpc;
-  readonly dir = mkdtempSync(join(tmpdir(), "berth-containers-"));
-  readonly rootfs = makeBusyboxRootfs(join(this.dir, "rootfs"));
-  readonly out = join(this.dir, "out");
-
-  async start(env?: NodeJS.ProcessEnv) {
-    mkdirSync(this.out, { recursive: true });
-    this.agent = await startAgent({ netns: true, ...(env ? { env: { ...process.env, ...env } } : {}) });
-    this.rpc = await AgentRpc.connect(this.agent.socketPath);
-  }
-
-  get runDir() {
-    return join(this.agent.dir, "run");
-  }
-
-  get runcRoot() {
-    return join(this.agent.dir, "runc");
-  }
-
-  spec(args: string[], more: Partial<SpecOptions> = {}) {
-    return containerSpec({
-      rootfs: this.rootfs,
-      args,
-      ...more,
-      mounts: [bindInto(this.out, "/out"), ...(more.mounts ?? [])],
-    });
-  }
-
-  /** Creates, starts and waits for a container; returns its exit status. */
-  async run(id: string, script: string, more: Partial<SpecOptions> = {}) {
-    await this.rpc.call("createContainer", {
-      containerId: id,
-      execId: id,
-      OCI: this.spec(["sh", "-c", script], more),
-    });
-    await this.rpc.call("startContainer", { containerId: id });
-    const { status } = await this.rpc.call("waitProcess", { containerId: id, execId: "" });
-    await this.rpc.call("removeContainer", { containerId: id });
-    return status;
-  }
-
-  read(name: string) {
-    return readFileSync(join(this.out, name), "utf8").trim();
-  }
-
-  /** Nothing of any container is left: no mount under the run dir, no bundle, no runc state, no cgroup. */
-  assertNoContainerLeft(ids: string[]) {
-    assert.deepEqual(mountsUnder(this.agent.pid, this.runDir), []);
-    assert.deepEqual(
-      entries(this.runDir).filter((e) => e !== "sandbox" && !e.startsWith(".")),
-      [],
-    );
-    assert.deepEqual(runcContainers(this.runcRoot), []);
-    for (const id of ids) assert.deepEqual(cgroupDirs(id), [], `cgroups of ${id}`);
-  }
-
-  async stop() {
-    this.rpc?.close();
-    await this.agent?.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
+import { Fixture, failsWith } from "../support/container-fixture.js";
+import { bindInto } from "../support/container-spec.js";
+import { childrenOf, entries, mountsUnder, runcContainers } from "../support/leftovers.js";
 
 describe("sandbox and containers on runc", () => {
   const f = new Fixture();
