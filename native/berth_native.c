@@ -11,6 +11,9 @@
  *   mount(source, target, fstype, flags, data)     mount(2), as a Promise
  *   umount(target, flags)                          umount2(2), as a Promise
  *   receiveFd(listenFd, timeoutMs) -> fd           accept one connection, receive one fd (SCM_RIGHTS)
+ *   dup(fd) -> fd                                  fcntl(F_DUPFD_CLOEXEC): a pty master for reading and writing
+ *   setWindowSize(fd, rows, columns)               ioctl(TIOCSWINSZ)
+ *   readableBytes(fd) -> n                         ioctl(FIONREAD): bytes waiting in a pipe or pty
  *
  * Failures throw (or reject with) an Error whose `code` is the errno name ("EADDRINUSE") and whose
  * `syscall` names the call that failed.
@@ -26,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -158,6 +162,47 @@ static napi_value make_pipe(napi_env env, napi_callback_info info) {
   napi_set_element(env, out, 0, int_value(env, fds[0]));
   napi_set_element(env, out, 1, int_value(env, fds[1]));
   return out;
+}
+
+/* Reads `count` int32 arguments; false (with a TypeError thrown) when any is missing or not a number. */
+static bool int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out, const char *signature) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (count > 3 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) {
+    throw_type(env, signature);
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) {
+      throw_type(env, signature);
+      return false;
+    }
+  }
+  return true;
+}
+
+static napi_value dup_fd(napi_env env, napi_callback_info info) {
+  int32_t a[1];
+  if (!int_args(env, info, 1, a, "dup(fd: number)")) return NULL;
+  int fd = fcntl(a[0], F_DUPFD_CLOEXEC, 0);
+  return fd < 0 ? throw_errno(env, errno, "fcntl") : int_value(env, fd);
+}
+
+static napi_value set_window_size(napi_env env, napi_callback_info info) {
+  int32_t a[3];
+  if (!int_args(env, info, 3, a, "setWindowSize(fd: number, rows: number, columns: number)")) return NULL;
+  if (a[1] < 0 || a[1] > 0xffff || a[2] < 0 || a[2] > 0xffff) return throw_errno(env, EINVAL, "ioctl");
+  struct winsize size = {.ws_row = (unsigned short)a[1], .ws_col = (unsigned short)a[2]};
+  if (ioctl(a[0], TIOCSWINSZ, &size) < 0) return throw_errno(env, errno, "ioctl");
+  return NULL;
+}
+
+static napi_value readable_bytes(napi_env env, napi_callback_info info) {
+  int32_t a[1];
+  if (!int_args(env, info, 1, a, "readableBytes(fd: number)")) return NULL;
+  int n = 0;
+  if (ioctl(a[0], FIONREAD, &n) < 0) return throw_errno(env, errno, "ioctl");
+  return int_value(env, n);
 }
 
 static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
@@ -428,6 +473,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"vsockListen", NULL, vsock_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unixListen", NULL, unix_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipe", NULL, make_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dup", NULL, dup_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setWindowSize", NULL, set_window_size, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},

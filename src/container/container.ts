@@ -1,55 +1,49 @@
-import type { Logger } from "../log.js";
-import type { ProcessStdio } from "../process/stdio.js";
-import type { Runc } from "../runtime/runc.js";
+import { rm, writeFile } from "node:fs/promises";
+import { AgentError, Code } from "../errors.js";
+import { ContainerProcess } from "../process/container-process.js";
+import { launchWithStdio, readPidFile } from "../process/launch.js";
+import type { AgentDeps } from "../sandbox/agent-deps.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
-import { type ExitStatus, statusCode } from "../sys/reaper.js";
+import { statusCode } from "../sys/reaper.js";
 import { type ContainerState, checkMove } from "./container-state.js";
+import type { Process } from "./oci-spec.js";
+import { specToJson } from "./spec-json.js";
 
-/** The container's first process, started by runc create. */
-export interface InitProcess {
-  readonly pid: number;
-  /** The exec id the host gave at CreateContainer; the container id and "" name it too. */
-  readonly execId: string;
-  readonly stdio: ProcessStdio;
-  readonly exited: Promise<ExitStatus>;
-}
-
-const KILL = 9;
+const SIGKILL = 9;
+let execSeq = 0;
 
 /**
- * A container with explicit states (created → running ⇄ paused → stopped). State changes run one at a
- * time per container; waits hold no lock.
+ * A container with explicit states (created → running ⇄ paused → stopped) and its processes. State
+ * changes run one at a time per container; waits and stdio hold no lock.
  */
 export class Container {
   readonly id: string;
   readonly bundle: string;
-  readonly init: InitProcess;
+  readonly init: ContainerProcess;
   #state: ContainerState = "created";
-  #exit: ExitStatus | undefined;
+  readonly #execs = new Map<string, ContainerProcess>();
+  /** Exec ids being started: taken, though not yet processes. */
+  readonly #starting = new Set<string>();
   readonly #undo: CleanupStack;
-  readonly #runc: Runc;
-  readonly #log: Logger;
+  readonly #deps: AgentDeps;
   #queue: Promise<unknown> = Promise.resolve();
   #removal: Promise<void> | undefined;
 
   constructor(d: {
     id: string;
     bundle: string;
-    init: InitProcess;
+    init: ContainerProcess;
     undo: CleanupStack;
-    runc: Runc;
-    log: Logger;
+    deps: AgentDeps;
   }) {
     this.id = d.id;
     this.bundle = d.bundle;
     this.init = d.init;
     this.#undo = d.undo;
-    this.#runc = d.runc;
-    this.#log = d.log;
+    this.#deps = d.deps;
     void d.init.exited.then((exit) => {
-      this.#exit = exit;
       this.#state = "stopped";
-      this.#log.info(
+      d.deps.log.info(
         { container: this.id, pid: d.init.pid, status: statusCode(exit) },
         "container init exited",
       );
@@ -60,13 +54,17 @@ export class Container {
     return this.#state;
   }
 
-  get exitStatus(): ExitStatus | undefined {
-    return this.#exit;
-  }
-
-  /** Whether `execId` names the init process ("" and the container id always do). */
-  isInit(execId: string): boolean {
-    return execId === "" || execId === this.id || execId === this.init.execId;
+  /** The process an exec id names: "", the container id and the init's exec id name the init. */
+  process(execId: string): ContainerProcess {
+    const isInit = execId === "" || execId === this.id || execId === this.init.execId;
+    const found = isInit ? this.init : this.#execs.get(execId);
+    if (!found || found.released) {
+      throw new AgentError(
+        Code.NOT_FOUND,
+        `process ${JSON.stringify(execId)} of container ${this.id} not found`,
+      );
+    }
+    return found;
   }
 
   /** Runs a state change after the ones before it. */
@@ -79,24 +77,105 @@ export class Container {
   start(): Promise<void> {
     return this.#serial(async () => {
       checkMove(this.id, this.#state, "running");
-      await this.#runc.start(this.id);
+      await this.#deps.runc.start(this.id);
       if (this.#state === "created") this.#state = "running";
     });
   }
 
   /**
-   * Kills every process of the container and waits for its init to be reaped, then undoes what creation
-   * built, newest first: the runc container (runc delete runs the poststop hooks), stdio, the rootfs and
-   * bundle, storage references. Called again while it runs, it returns the same work.
+   * Starts an extra process (`runc exec`). The exec id must not name a live process; a command that
+   * cannot start fails the call with runc's reason.
+   */
+  async exec(execId: string, spec: Process): Promise<ContainerProcess> {
+    if (this.#state !== "running") {
+      throw new AgentError(
+        Code.FAILED_PRECONDITION,
+        `container ${this.id} is ${this.#state}: cannot exec in it`,
+      );
+    }
+    if (!execId) throw new AgentError(Code.INVALID_ARGUMENT, "ExecProcess needs an exec id");
+    const taken = execId === this.id || execId === this.init.execId;
+    if (taken || this.#execs.has(execId) || this.#starting.has(execId)) {
+      throw new AgentError(
+        Code.ALREADY_EXISTS,
+        `process ${JSON.stringify(execId)} of container ${this.id} exists`,
+      );
+    }
+    this.#starting.add(execId);
+    const n = ++execSeq;
+    const processFile = `${this.bundle}/exec-${n}.json`;
+    const pidFile = `${this.bundle}/exec-${n}.pid`;
+    try {
+      await writeFile(processFile, specToJson(spec), { mode: 0o600 });
+      const io = await launchWithStdio(spec.terminal === true, this.#deps.paths.runDir, (stdio) =>
+        this.#deps.runc.exec(
+          this.id,
+          { process: processFile, pidFile, consoleSocket: stdio.consoleSocket },
+          stdio.fds,
+        ),
+      );
+      const pid = await readPidFile(pidFile).catch((error: unknown) => {
+        io.close();
+        throw error;
+      });
+      const proc = new ContainerProcess({
+        execId,
+        pid,
+        io,
+        exited: this.#deps.reaper.wait(pid),
+        init: false,
+      });
+      this.#execs.set(execId, proc);
+      return proc;
+    } finally {
+      this.#starting.delete(execId);
+      await Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]);
+    }
+  }
+
+  /**
+   * The exit status (or 128 + signal) of a process, once it has exited. Every concurrent waiter gets it;
+   * then the process's stdio is closed and it is forgotten, so a later wait answers NOT_FOUND.
+   */
+  async wait(execId: string): Promise<number> {
+    const proc = this.process(execId);
+    const exit = await proc.exited;
+    proc.release();
+    if (this.#execs.get(proc.execId) === proc) this.#execs.delete(proc.execId);
+    return statusCode(exit);
+  }
+
+  /**
+   * SIGKILL with no exec id goes to every process of the container (runc kill --all); anything else to the
+   * one process named.
+   */
+  async signal(execId: string, signal: number): Promise<void> {
+    if (execId === "" && signal === SIGKILL) {
+      if (this.#state === "stopped") return;
+      await this.#deps.runc.kill(this.id, SIGKILL, { all: true }).catch((error: unknown) => {
+        if (this.#state !== "stopped") throw error;
+      });
+      return;
+    }
+    await this.process(execId).signal(signal);
+  }
+
+  /**
+   * Kills every process of the container and waits for its init to be reaped, closes the stdio of every
+   * process (waited for or not), then undoes what creation built, newest first: the runc container (runc
+   * delete runs the poststop hooks), the rootfs and bundle, storage references. Called again while it
+   * runs, it returns the same work.
    */
   remove(): Promise<void> {
     this.#removal ??= this.#serial(async () => {
       if (this.#state !== "stopped") {
-        await this.#runc.kill(this.id, KILL, { all: true }).catch((error: unknown) => {
-          this.#log.debug({ container: this.id, err: error }, "kill before delete");
+        await this.#deps.runc.kill(this.id, SIGKILL, { all: true }).catch((error: unknown) => {
+          this.#deps.log.debug({ container: this.id, err: error }, "kill before delete");
         });
         await this.init.exited;
       }
+      for (const proc of this.#execs.values()) proc.release();
+      this.#execs.clear();
       await this.#undo.unwind();
     });
     return this.#removal;

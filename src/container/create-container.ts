@@ -1,8 +1,9 @@
-import { mkdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "../device/devices.js";
 import { AgentError, Code } from "../errors.js";
-import { ProcessStdio } from "../process/stdio.js";
+import { ContainerProcess } from "../process/container-process.js";
+import { launchWithStdio, readPidFile } from "../process/launch.js";
 import type { AgentDeps } from "../sandbox/agent-deps.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { blockDriver } from "../storage/block-driver.js";
@@ -36,9 +37,6 @@ export interface CreateContainerRequest {
   /** Join the sandbox's shared PID namespace (or donate this container's, if there is none yet). */
   sandboxPidns: boolean;
 }
-
-const CONSOLE_WAIT_MS = 60_000;
-let consoleSeq = 0;
 
 /** A rescan (about a millisecond) is only worth it when the container asks for a hotplugged device. */
 function needsPciRescan(req: CreateContainerRequest): boolean {
@@ -127,41 +125,34 @@ export async function createContainer(
     undo.push(`remove ${bundle}/config.json`, () => rm(`${bundle}/config.json`, { force: true }));
     step("bundle");
 
-    const terminal = spec.process?.terminal === true;
-    const consoleSocket = terminal ? `${deps.paths.runDir}/.console-${++consoleSeq}.sock` : undefined;
-    const tty = consoleSocket ? ProcessStdio.terminal(consoleSocket, CONSOLE_WAIT_MS) : undefined;
-    const stdio = tty ? tty.io : ProcessStdio.pipes();
-    undo.push(`close the stdio of ${id}`, () => stdio.close());
-    step("stdio");
-
     const pidFile = `${bundle}/init.pid`;
     undo.push(`remove ${pidFile}`, () => rm(pidFile, { force: true }));
-    try {
-      await deps.runc.create(id, { bundle, pidFile, consoleSocket, noPivot: deps.noPivot }, stdio.childFds);
-    } catch (error) {
-      tty?.cancel();
-      await tty?.received.catch(() => {});
-      throw error;
-    } finally {
-      await stdio.closeChildEnds();
-    }
-    undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
-    await tty?.received;
-    const pidText = await readFile(pidFile, "utf8");
-    const pid = Number.parseInt(pidText, 10);
-    if (!Number.isSafeInteger(pid) || pid <= 0) {
-      throw new AgentError(Code.INTERNAL, `runc wrote ${JSON.stringify(pidText)} to ${pidFile}, not a pid`);
-    }
-    const exited = deps.reaper.wait(pid);
+    step("stdio");
+    const io = await launchWithStdio(spec.process?.terminal === true, deps.paths.runDir, async (stdio) => {
+      await deps.runc.create(
+        id,
+        { bundle, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
+        stdio.fds,
+      );
+      undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
+    });
+    const pid = await readPidFile(pidFile);
+    const init = new ContainerProcess({
+      execId: req.execId || id,
+      pid,
+      io,
+      exited: deps.reaper.wait(pid),
+      init: true,
+    });
+    undo.push(`close the stdio of ${id}`, () => init.release());
     step("runc-create");
 
     const container = new Container({
       id,
       bundle,
-      init: { pid, execId: req.execId, stdio, exited },
+      init,
       undo: undo.transfer(),
-      runc: deps.runc,
-      log: deps.log,
+      deps,
     });
     if (req.sandboxPidns && !sandbox.pidNamespace) sandbox.pidNamespace = `/proc/${pid}/ns/pid`;
     sandbox.containers.set(id, container);

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { AgentError, Code } from "../errors.js";
 import { native } from "../sys/native.js";
+import { ProcessIo } from "./process-io.js";
 
 const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
 
@@ -80,6 +81,13 @@ export class ProcessStdio {
     const child = this.#child;
     this.#child = undefined;
     if (child) await Promise.all([closeFd(child.stdin), closeFd(child.stdout), closeFd(child.stderr)]);
+  }
+
+  /** Hands the host's ends to a ProcessIo, which owns them from then on. */
+  open(): ProcessIo {
+    const io = new ProcessIo({ stdin: this.stdin, stdout: this.stdout, stderr: this.stderr, pty: this.pty });
+    this.stdin = this.stdout = this.stderr = this.pty = undefined;
+    return io;
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,5 @@ export function containerHandlers(sandboxes: SandboxService): ServiceImpl<typeof
       await sandboxes.removeContainer(req.containerId, req.timeout);
       return {};
     },
-    waitProcess: async (req) => ({ status: await sandboxes.waitProcess(req.containerId, req.execId) }),
   };
 }

@@ -36,6 +36,16 @@ describe("runcArgs", () => {
 
   it("builds start, kill, delete and state", () => {
     assert.deepEqual(runcArgs.start(g, "c1"), [...head, "start", "c1"]);
+    assert.deepEqual(runcArgs.exec(g, "c1", { process: "/b/p.json", pidFile: "/b/p.pid" }), [
+      ...head,
+      "exec",
+      "--detach",
+      "--process",
+      "/b/p.json",
+      "--pid-file",
+      "/b/p.pid",
+      "c1",
+    ]);
     assert.deepEqual(runcArgs.kill(g, "c1", 9, true), [...head, "kill", "--all", "c1", "9"]);
     assert.deepEqual(runcArgs.kill(g, "c1", 15, false), [...head, "kill", "c1", "15"]);
     assert.deepEqual(runcArgs.delete(g, "c1", true), [...head, "delete", "--force", "c1"]);

@@ -13,6 +13,13 @@ export interface CreateArgs {
   noPivot: boolean;
 }
 
+export interface ExecArgs {
+  /** The process.json to run. */
+  process: string;
+  pidFile: string;
+  consoleSocket?: string | undefined;
+}
+
 const globals = (g: RuncGlobals) => ["--root", g.root, "--log", g.log, "--log-format", "json"];
 
 /**
@@ -33,6 +40,18 @@ export const runcArgs = {
     id,
   ],
   start: (g: RuncGlobals, id: string) => [...globals(g), "start", id],
+  /** Detached: runc returns once the process runs; berth, a subreaper, inherits it. */
+  exec: (g: RuncGlobals, id: string, a: ExecArgs) => [
+    ...globals(g),
+    "exec",
+    "--detach",
+    "--process",
+    a.process,
+    "--pid-file",
+    a.pidFile,
+    ...(a.consoleSocket ? ["--console-socket", a.consoleSocket] : []),
+    id,
+  ],
   kill: (g: RuncGlobals, id: string, signal: number, all: boolean) => [
     ...globals(g),
     "kill",

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { CommandError, type RunOptions, runCommand } from "../sys/exec.js";
-import { type CreateArgs, type RuncGlobals, runcArgs } from "./runc-args.js";
+import { type CreateArgs, type ExecArgs, type RuncGlobals, runcArgs } from "./runc-args.js";
 
 /** What `runc state` reports. */
 export interface RuncState {
@@ -65,6 +65,11 @@ export class Runc {
   /** `runc create`; the container's init gets `stdio` (runc hands its own stdio on) unless it has a terminal. */
   async create(id: string, args: CreateArgs, stdio?: RunOptions["stdio"]): Promise<void> {
     await this.#run(id, "create", (g) => runcArgs.create(g, id, args), stdio ? { stdio } : {});
+  }
+
+  /** `runc exec --detach`; the process gets `stdio` unless it has a terminal. */
+  async exec(id: string, args: ExecArgs, stdio?: RunOptions["stdio"]): Promise<void> {
+    await this.#run(id, "exec", (g) => runcArgs.exec(g, id, args), stdio ? { stdio } : {});
   }
 
   async start(id: string): Promise<void> {

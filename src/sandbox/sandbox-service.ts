@@ -3,11 +3,11 @@ import { sandboxDir } from "../config/agent-paths.js";
 import type { Container } from "../container/container.js";
 import { type CreateContainerRequest, createContainer } from "../container/create-container.js";
 import { scanGuestHooks } from "../container/guest-hooks.js";
+import type { Process } from "../container/oci-spec.js";
 import { AgentError, Code } from "../errors.js";
 import { setupDns } from "../network/dns.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
-import { type ExitStatus, statusCode } from "../sys/reaper.js";
 import type { AgentDeps } from "./agent-deps.js";
 import { type KernelModuleSpec, loadKernelModules } from "./kernel-modules.js";
 import { Sandbox } from "./sandbox.js";
@@ -23,6 +23,11 @@ export interface CreateSandboxRequest {
   guestHookPath: string;
   kernelModules: readonly KernelModuleSpec[];
 }
+
+/** What a read with `len` 0 gets: the shim's own buffer size. */
+const READ_DEFAULT = 32 * 1024;
+/** A reply stays well under ttrpc's 4 MiB frame limit. */
+const READ_MAX = 1024 * 1024;
 
 const EMPTY_HOOKS = { prestart: [], poststart: [], poststop: [] };
 
@@ -167,17 +172,56 @@ export class SandboxService {
     });
   }
 
-  /** The exit status (or 128 + signal) of a container's init process, once it has exited. */
-  async waitProcess(containerId: string, execId: string): Promise<number> {
-    const container = this.#current().container(containerId);
-    if (!container.isInit(execId)) {
-      throw new AgentError(
-        Code.NOT_FOUND,
-        `process ${JSON.stringify(execId)} of container ${containerId} not found`,
-      );
+  async execProcess(containerId: string, execId: string, spec: Process): Promise<void> {
+    await this.#current().container(containerId).exec(execId, spec);
+  }
+
+  /** The exit status (or 128 + signal) of a process once it has exited; then the process is released. */
+  waitProcess(containerId: string, execId: string): Promise<number> {
+    return this.#current().container(containerId).wait(execId);
+  }
+
+  signalProcess(containerId: string, execId: string, signal: number): Promise<void> {
+    return this.#current().container(containerId).signal(execId, signal);
+  }
+
+  /** Up to `max` bytes of a process's stdout or stderr, waiting for some; empty means EOF. */
+  readStream(
+    containerId: string,
+    execId: string,
+    stream: "stdout" | "stderr",
+    max: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
+    const reader = this.#current().container(containerId).process(execId).io[stream];
+    if (!reader)
+      throw new AgentError(Code.FAILED_PRECONDITION, `process ${JSON.stringify(execId)} has no ${stream}`);
+    return reader.read(max > 0 ? Math.min(max, READ_MAX) : READ_DEFAULT, signal);
+  }
+
+  /** Writes all of `data` to the process's stdin; empty data closes stdin, as runtime-rs expects. */
+  async writeStdin(containerId: string, execId: string, data: Uint8Array): Promise<number> {
+    const stdin = this.#stdin(containerId, execId);
+    if (data.length === 0) {
+      await stdin.close();
+      return 0;
     }
-    const exit: ExitStatus = await container.init.exited;
-    return statusCode(exit);
+    return stdin.write(data);
+  }
+
+  async closeStdin(containerId: string, execId: string): Promise<void> {
+    await this.#stdin(containerId, execId).close();
+  }
+
+  ttyWinResize(containerId: string, execId: string, rows: number, columns: number): void {
+    this.#current().container(containerId).process(execId).io.resize(rows, columns);
+  }
+
+  #stdin(containerId: string, execId: string) {
+    const stdin = this.#current().container(containerId).process(execId).io.stdin;
+    if (!stdin)
+      throw new AgentError(Code.FAILED_PRECONDITION, `process ${JSON.stringify(execId)} has no stdin`);
+    return stdin;
   }
 }
 

@@ -18,6 +18,9 @@ export interface NativeAddon {
   ): Promise<0>;
   umount(target: string, flags: number): Promise<0>;
   receiveFd(listenFd: number, timeoutMs: number): Promise<number>;
+  dup(fd: number): number;
+  setWindowSize(fd: number, rows: number, columns: number): void;
+  readableBytes(fd: number): number;
 }
 
 const BUILD_DIR = new URL("../../../build/Release/", import.meta.url);

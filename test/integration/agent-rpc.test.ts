@@ -25,6 +25,13 @@ const IMPLEMENTED = new Set<string>([
   "StartContainer",
   "RemoveContainer",
   "WaitProcess",
+  "ExecProcess",
+  "SignalProcess",
+  "ReadStdout",
+  "ReadStderr",
+  "WriteStdin",
+  "CloseStdin",
+  "TtyWinResize",
 ]);
 
 function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {

@@ -1,0 +1,65 @@
+import { AgentError, Code } from "../errors.js";
+import type { ExitStatus } from "../sys/reaper.js";
+import { handlesSignal } from "../sys/signals.js";
+import type { ProcessIo } from "./process-io.js";
+
+const SIGKILL = 9;
+const SIGTERM = 15;
+
+/** A container's init or exec process: its host pid, stdio and exit. */
+export class ContainerProcess {
+  readonly execId: string;
+  readonly pid: number;
+  readonly io: ProcessIo;
+  readonly exited: Promise<ExitStatus>;
+  /** The container's first process: PID 1 of its namespace unless the sandbox shares one. */
+  readonly init: boolean;
+  #exit: ExitStatus | undefined;
+  #released = false;
+
+  constructor(d: { execId: string; pid: number; io: ProcessIo; exited: Promise<ExitStatus>; init: boolean }) {
+    this.execId = d.execId;
+    this.pid = d.pid;
+    this.io = d.io;
+    this.init = d.init;
+    this.exited = d.exited.then((exit) => {
+      this.#exit = exit;
+      this.io.processExited();
+      return exit;
+    });
+  }
+
+  get exit(): ExitStatus | undefined {
+    return this.#exit;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * Sends `signal`. A process that has already exited is not an error. SIGTERM to an init that neither
+   * handles, blocks nor ignores it becomes SIGKILL: PID 1 of a namespace ignores unhandled signals, so
+   * SIGTERM would do nothing.
+   */
+  async signal(signal: number): Promise<void> {
+    if (this.#exit) return;
+    let sent = signal;
+    if (signal === SIGTERM && this.init && !(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
+    try {
+      process.kill(this.pid, sent);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ESRCH") return;
+      if (code === "EINVAL") throw new AgentError(Code.INVALID_ARGUMENT, `signal ${signal} is not valid`);
+      throw AgentError.from(error);
+    }
+  }
+
+  /** Closes its stdio; the process is forgotten by its container. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.io.close();
+  }
+}

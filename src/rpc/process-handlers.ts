@@ -1,0 +1,35 @@
+import { AgentError, Code } from "../errors.js";
+import type { AgentService } from "../protocol/gen/agent_pb.js";
+import type { SandboxService } from "../sandbox/sandbox-service.js";
+import { processFromProto } from "./convert/spec-from-proto.js";
+import type { ServiceImpl } from "./router.js";
+
+export function processHandlers(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
+  return {
+    execProcess: async (req) => {
+      if (!req.process) throw new AgentError(Code.INVALID_ARGUMENT, "ExecProcess without a process");
+      await sandboxes.execProcess(req.containerId, req.execId, processFromProto(req.process));
+      return {};
+    },
+    waitProcess: async (req) => ({ status: await sandboxes.waitProcess(req.containerId, req.execId) }),
+    signalProcess: async (req) => {
+      await sandboxes.signalProcess(req.containerId, req.execId, req.signal);
+      return {};
+    },
+    readStdout: async (req, ctx) => ({
+      data: await sandboxes.readStream(req.containerId, req.execId, "stdout", req.len, ctx.signal),
+    }),
+    readStderr: async (req, ctx) => ({
+      data: await sandboxes.readStream(req.containerId, req.execId, "stderr", req.len, ctx.signal),
+    }),
+    writeStdin: async (req) => ({ len: await sandboxes.writeStdin(req.containerId, req.execId, req.data) }),
+    closeStdin: async (req) => {
+      await sandboxes.closeStdin(req.containerId, req.execId);
+      return {};
+    },
+    ttyWinResize: (req) => {
+      sandboxes.ttyWinResize(req.containerId, req.execId, req.row, req.column);
+      return {};
+    },
+  };
+}

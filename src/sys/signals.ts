@@ -1,0 +1,21 @@
+import { readFile } from "node:fs/promises";
+
+/** The bit of `signal` in a /proc/<pid>/status signal mask (hex). */
+export function maskHas(maskHex: string, signal: number): boolean {
+  if (!/^[0-9a-fA-F]{1,32}$/.test(maskHex) || signal < 1 || signal > 64) return false;
+  return ((BigInt(`0x${maskHex}`) >> BigInt(signal - 1)) & 1n) === 1n;
+}
+
+/** Whether process `pid` catches, blocks or ignores `signal` (SigCgt, SigBlk, SigIgn of /proc/<pid>/status). */
+export async function handlesSignal(pid: number, signal: number): Promise<boolean> {
+  let status: string;
+  try {
+    status = await readFile(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return false;
+  }
+  return ["SigCgt", "SigBlk", "SigIgn"].some((field) => {
+    const mask = new RegExp(`^${field}:\\s*([0-9a-fA-F]+)$`, "m").exec(status)?.[1];
+    return mask !== undefined && maskHas(mask, signal);
+  });
+}
