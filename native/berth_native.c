@@ -11,6 +11,8 @@
  *   mount(source, target, fstype, flags, data)     mount(2), as a Promise
  *   umount(target, flags)                          umount2(2), as a Promise
  *   receiveFd(listenFd, timeoutMs) -> fd           accept one connection, receive one fd (SCM_RIGHTS)
+ *   vsockConnect(cid, port) -> fd                  AF_VSOCK stream socket connected to cid:port, as a Promise
+ *   unixConnect(address) -> fd                     AF_UNIX stream socket connected (abstract: leading NUL), as a Promise
  *   dup(fd) -> fd                                  fcntl(F_DUPFD_CLOEXEC): a pty master for reading and writing
  *   setWindowSize(fd, rows, columns)               ioctl(TIOCSWINSZ)
  *   readableBytes(fd) -> n                         ioctl(FIONREAD): bytes waiting in a pipe or pty
@@ -454,6 +456,72 @@ static void run_receive_fd(work_t *w) {
   close(conn);
 }
 
+/* Connects w->fd (already created) to the address in w->s1 (w->result holds its length). */
+static void run_connect(work_t *w) {
+  for (;;) {
+    if (connect(w->fd, (struct sockaddr *)w->s1, (socklen_t)w->result) == 0) break;
+    if (errno == EINTR) continue;
+    w->err = errno;
+    w->syscall = "connect";
+    close(w->fd);
+    return;
+  }
+  w->result = w->fd;
+}
+
+static napi_value queue_connect(napi_env env, int family, const void *addr, size_t length, const char *name) {
+  work_t *w = calloc(1, sizeof *w);
+  char *copy = malloc(length);
+  if (!w || !copy) {
+    free(w);
+    free(copy);
+    return throw_errno(env, ENOMEM, "malloc");
+  }
+  memcpy(copy, addr, length);
+  w->fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (w->fd < 0) {
+    int err = errno;
+    free(w);
+    free(copy);
+    return throw_errno(env, err, "socket");
+  }
+  w->s1 = copy;
+  w->result = (int)length;
+  w->run = run_connect;
+  return queue_work(env, w, name);
+}
+
+static napi_value vsock_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t cid, port;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_uint32(env, argv[0], &cid) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok) {
+    return throw_type(env, "vsockConnect(cid: number, port: number)");
+  }
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port};
+  return queue_connect(env, AF_VSOCK, &addr, sizeof addr, "berth.vsockConnect");
+}
+
+static napi_value unix_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_buffer = false;
+  void *data = NULL;
+  size_t length = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[0], &data, &length) != napi_ok) {
+    return throw_type(env, "unixConnect(address: Buffer)");
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (length == 0 || length >= sizeof addr.sun_path) return throw_errno(env, ENAMETOOLONG, "connect");
+  memcpy(addr.sun_path, data, length);
+  return queue_connect(env, AF_UNIX, &addr, offsetof(struct sockaddr_un, sun_path) + length, "berth.unixConnect");
+}
+
 static napi_value receive_fd(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -474,6 +542,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"unixListen", NULL, unix_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipe", NULL, make_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dup", NULL, dup_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"vsockConnect", NULL, vsock_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unixConnect", NULL, unix_connect, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setWindowSize", NULL, set_window_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},

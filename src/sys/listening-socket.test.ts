@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { listenUnixFd, serverFromListeningFd } from "./listening-socket.js";
+import { connectStream, listenUnixFd, serverFromListeningFd } from "./listening-socket.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -80,5 +80,39 @@ describe("serverFromListeningFd()", () => {
       code: "EBADF",
       message: "cannot wrap socket fd 99999: EBADF",
     });
+  });
+});
+
+describe("connectStream()", () => {
+  it("connects to an abstract unix socket by its exact name and carries data both ways", async () => {
+    const name = `\0berth-connect-${process.pid}-${Date.now()}`;
+    const server = await echoServer(listenUnixFd(name));
+    try {
+      const socket = await connectStream({ unix: name });
+      const reply = await new Promise<string>((resolve, reject) => {
+        let got = "";
+        socket.on("data", (d) => {
+          got += d;
+        });
+        socket.on("end", () => resolve(got));
+        socket.on("error", reject);
+        socket.write("hi");
+      });
+      assert.equal(reply, "echo:hi");
+      socket.destroy();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("rejects with the errno of a refused connection", async () => {
+    await assert.rejects(connectStream({ unix: "\0berth-nobody-listens-here" }), {
+      code: "ECONNREFUSED",
+      syscall: "connect",
+    });
+    await assert.rejects(
+      connectStream({ vsock: { cid: 1, port: 1 } }),
+      (e: NodeJS.ErrnoException) => typeof e.code === "string",
+    );
   });
 });

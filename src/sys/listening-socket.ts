@@ -1,11 +1,11 @@
 import { closeSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server, Socket } from "node:net";
 import { getSystemErrorName } from "node:util";
 import { native } from "./native.js";
 
 interface TcpWrapBinding {
   TCP: new (type: number) => { open(fd: number): number };
-  constants: { SERVER: number };
+  constants: { SERVER: number; SOCKET: number };
 }
 
 /**
@@ -51,6 +51,35 @@ export async function serverFromListeningFd(
       resolve(server);
     });
   });
+}
+
+/** Turns a connected stream socket fd of any family (vsock, abstract unix) into a net.Socket that owns it. */
+export function socketFromConnectedFd(fd: number): Socket {
+  const { TCP, constants } = tcpWrap();
+  const handle = new TCP(constants.SOCKET);
+  const status = handle.open(fd);
+  if (status !== 0) {
+    closeSync(fd);
+    const error: NodeJS.ErrnoException = new Error(
+      `cannot wrap socket fd ${fd}: ${getSystemErrorName(status)}`,
+    );
+    error.code = getSystemErrorName(status);
+    throw error;
+  }
+  return new Socket({ handle, readable: true, writable: true } as unknown as ConstructorParameters<
+    typeof Socket
+  >[0]);
+}
+
+/** Connects to vsock://cid:port, or to a unix socket by its raw address (a leading "\0" makes it abstract). */
+export async function connectStream(
+  to: { vsock: { cid: number; port: number } } | { unix: string },
+): Promise<Socket> {
+  const fd =
+    "vsock" in to
+      ? await native().vsockConnect(to.vsock.cid, to.vsock.port)
+      : await native().unixConnect(Buffer.from(to.unix));
+  return socketFromConnectedFd(fd);
 }
 
 export const DEFAULT_BACKLOG = 128;

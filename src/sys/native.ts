@@ -19,6 +19,8 @@ export interface NativeAddon {
   umount(target: string, flags: number): Promise<0>;
   receiveFd(listenFd: number, timeoutMs: number): Promise<number>;
   dup(fd: number): number;
+  vsockConnect(cid: number, port: number): Promise<number>;
+  unixConnect(address: Buffer): Promise<number>;
   setWindowSize(fd: number, rows: number, columns: number): void;
   readableBytes(fd: number): number;
 }
