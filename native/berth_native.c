@@ -15,6 +15,10 @@
  *   unixConnect(address) -> fd                     AF_UNIX stream socket connected (abstract: leading NUL), as a Promise
  *   dup(fd) -> fd                                  fcntl(F_DUPFD_CLOEXEC): a pty master for reading and writing
  *   setWindowSize(fd, rows, columns)               ioctl(TIOCSWINSZ)
+ *   setHostname(name)                              sethostname(2), for PID 1 mode
+ *   interfaceUp(name)                              SIOCGIFFLAGS/SIOCSIFFLAGS: set IFF_UP (lo, in PID 1 mode)
+ *   shutdown(action)                               sync(2) then reboot(2): "poweroff" or "reboot"; returns only on failure
+ *   setPipeSize(fd, bytes) -> bytes               fcntl(F_SETPIPE_SZ): a pipe's capacity (the kernel rounds up)
  *   readableBytes(fd) -> n                         ioctl(FIONREAD): bytes waiting in a pipe or pty
  *
  * Failures throw (or reject with) an Error whose `code` is the errno name ("EADDRINUSE") and whose
@@ -23,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/vm_sockets.h>
 #include <node_api.h>
 #include <poll.h>
@@ -31,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/reboot.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -199,12 +206,70 @@ static napi_value set_window_size(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value set_pipe_size(napi_env env, napi_callback_info info) {
+  int32_t a[2];
+  if (!int_args(env, info, 2, a, "setPipeSize(fd: number, bytes: number)")) return NULL;
+  int size = fcntl(a[0], F_SETPIPE_SZ, a[1]);
+  return size < 0 ? throw_errno(env, errno, "fcntl") : int_value(env, size);
+}
+
 static napi_value readable_bytes(napi_env env, napi_callback_info info) {
   int32_t a[1];
   if (!int_args(env, info, 1, a, "readableBytes(fd: number)")) return NULL;
   int n = 0;
   if (ioctl(a[0], FIONREAD, &n) < 0) return throw_errno(env, errno, "ioctl");
   return int_value(env, n);
+}
+
+/* Copies a string argument into buf (NUL-terminated); false (TypeError thrown) if it is not a string that fits. */
+static bool string_arg(napi_env env, napi_callback_info info, char *buf, size_t size, size_t *length, const char *signature) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_value_string_utf8(env, argv[0], buf, size, length) != napi_ok || *length >= size - 1) {
+    throw_type(env, signature);
+    return false;
+  }
+  return true;
+}
+
+static napi_value set_hostname(napi_env env, napi_callback_info info) {
+  char name[HOST_NAME_MAX + 2];
+  size_t length = 0;
+  if (!string_arg(env, info, name, sizeof name, &length, "setHostname(name: string)")) return NULL;
+  if (sethostname(name, length) < 0) return throw_errno(env, errno, "sethostname");
+  return NULL;
+}
+
+static napi_value interface_up(napi_env env, napi_callback_info info) {
+  struct ifreq req;
+  memset(&req, 0, sizeof req);
+  size_t length = 0;
+  if (!string_arg(env, info, req.ifr_name, sizeof req.ifr_name, &length, "interfaceUp(name: string)")) return NULL;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket");
+  int failed = ioctl(fd, SIOCGIFFLAGS, &req);
+  if (failed == 0 && !(req.ifr_flags & IFF_UP)) {
+    req.ifr_flags |= IFF_UP;
+    failed = ioctl(fd, SIOCSIFFLAGS, &req);
+  }
+  int err = errno;
+  close(fd);
+  if (failed < 0) return throw_errno(env, err, "ioctl");
+  return NULL;
+}
+
+static napi_value shutdown_system(napi_env env, napi_callback_info info) {
+  char action[16];
+  size_t length = 0;
+  if (!string_arg(env, info, action, sizeof action, &length, "shutdown(action: \"poweroff\" | \"reboot\")")) return NULL;
+  int cmd;
+  if (strcmp(action, "poweroff") == 0) cmd = RB_POWER_OFF;
+  else if (strcmp(action, "reboot") == 0) cmd = RB_AUTOBOOT;
+  else return throw_type(env, "shutdown(action: \"poweroff\" | \"reboot\")");
+  sync();
+  if (reboot(cmd) < 0) return throw_errno(env, errno, "reboot");
+  return NULL;
 }
 
 static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
@@ -542,9 +607,13 @@ static napi_value init(napi_env env, napi_value exports) {
       {"unixListen", NULL, unix_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipe", NULL, make_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dup", NULL, dup_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setHostname", NULL, set_hostname, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"interfaceUp", NULL, interface_up, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shutdown", NULL, shutdown_system, NULL, NULL, NULL, napi_enumerable, NULL},
       {"vsockConnect", NULL, vsock_connect, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unixConnect", NULL, unix_connect, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setWindowSize", NULL, set_window_size, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},

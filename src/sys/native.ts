@@ -19,10 +19,15 @@ export interface NativeAddon {
   umount(target: string, flags: number): Promise<0>;
   receiveFd(listenFd: number, timeoutMs: number): Promise<number>;
   dup(fd: number): number;
+  setHostname(name: string): void;
+  interfaceUp(name: string): void;
+  /** sync(2), then power off or reboot; returns only if that failed (it throws then). */
+  shutdown(action: "poweroff" | "reboot"): void;
   vsockConnect(cid: number, port: number): Promise<number>;
   unixConnect(address: Buffer): Promise<number>;
   setWindowSize(fd: number, rows: number, columns: number): void;
   readableBytes(fd: number): number;
+  setPipeSize(fd: number, bytes: number): number;
 }
 
 const BUILD_DIR = new URL("../../../build/Release/", import.meta.url);
