@@ -107,12 +107,16 @@ export class Container {
     const pidFile = `${this.bundle}/exec-${n}.pid`;
     try {
       await writeFile(processFile, specToJson(spec), { mode: 0o600 });
-      const io = await launchWithStdio(spec.terminal === true, this.#deps.paths.runDir, (stdio) =>
-        this.#deps.runc.exec(
-          this.id,
-          { process: processFile, pidFile, consoleSocket: stdio.consoleSocket },
-          stdio.fds,
-        ),
+      const io = await launchWithStdio(
+        spec.terminal === true,
+        this.#deps.paths.runDir,
+        this.#deps.containerPipeSize,
+        (stdio) =>
+          this.#deps.runc.exec(
+            this.id,
+            { process: processFile, pidFile, consoleSocket: stdio.consoleSocket },
+            stdio.fds,
+          ),
       );
       const pid = await readPidFile(pidFile).catch((error: unknown) => {
         io.close();
@@ -151,7 +155,7 @@ export class Container {
    */
   async signal(execId: string, signal: number): Promise<void> {
     if (execId === "" && signal === SIGKILL) {
-      if (this.#state === "stopped") return;
+      // Even once the init has gone: in a shared PID namespace its execs outlive it.
       await this.#deps.runc.kill(this.id, SIGKILL, { all: true }).catch((error: unknown) => {
         if (this.#state !== "stopped") throw error;
       });

@@ -128,14 +128,19 @@ export async function createContainer(
     const pidFile = `${bundle}/init.pid`;
     undo.push(`remove ${pidFile}`, () => rm(pidFile, { force: true }));
     step("stdio");
-    const io = await launchWithStdio(spec.process?.terminal === true, deps.paths.runDir, async (stdio) => {
-      await deps.runc.create(
-        id,
-        { bundle, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
-        stdio.fds,
-      );
-      undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
-    });
+    const io = await launchWithStdio(
+      spec.process?.terminal === true,
+      deps.paths.runDir,
+      deps.containerPipeSize,
+      async (stdio) => {
+        await deps.runc.create(
+          id,
+          { bundle, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
+          stdio.fds,
+        );
+        undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
+      },
+    );
     const pid = await readPidFile(pidFile);
     const init = new ContainerProcess({
       execId: req.execId || id,

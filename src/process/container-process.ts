@@ -1,6 +1,6 @@
 import { AgentError, Code } from "../errors.js";
 import type { ExitStatus } from "../sys/reaper.js";
-import { handlesSignal } from "../sys/signals.js";
+import { handlesSignal, waitWhileRuncInit } from "../sys/signals.js";
 import type { ProcessIo } from "./process-io.js";
 
 const SIGKILL = 9;
@@ -45,7 +45,10 @@ export class ContainerProcess {
   async signal(signal: number): Promise<void> {
     if (this.#exit) return;
     let sent = signal;
-    if (signal === SIGTERM && this.init && !(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
+    if (signal === SIGTERM && this.init) {
+      await waitWhileRuncInit(this.pid);
+      if (!(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
+    }
     try {
       process.kill(this.pid, sent);
     } catch (error) {

@@ -15,11 +15,12 @@ let consoleSeq = 0;
 export async function launchWithStdio(
   terminal: boolean,
   socketDir: string,
+  outputPipeSize: number,
   start: (stdio: { fds: RunOptions["stdio"]; consoleSocket: string | undefined }) => Promise<void>,
 ): Promise<ProcessIo> {
   const consoleSocket = terminal ? `${socketDir}/.console-${process.pid}-${++consoleSeq}.sock` : undefined;
   const tty = consoleSocket ? ProcessStdio.terminal(consoleSocket, CONSOLE_WAIT_MS) : undefined;
-  const stdio = tty ? tty.io : ProcessStdio.pipes();
+  const stdio = tty ? tty.io : ProcessStdio.pipes(outputPipeSize);
   try {
     try {
       await start({ fds: stdio.childFds, consoleSocket });

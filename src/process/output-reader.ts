@@ -1,3 +1,4 @@
+import { readSync } from "node:fs";
 import { Socket } from "node:net";
 import { ReadStream } from "node:tty";
 import { native } from "../sys/native.js";
@@ -7,16 +8,19 @@ export const DRAIN_AFTER_EXIT_MS = 500;
 
 /**
  * The host's side of a process's stdout, stderr or pty, read on demand: nothing is pulled from the kernel
- * until a read asks (output waits in the pipe, and a full pipe holds the writer back), and at most one
- * chunk is kept here between reads. A read returns what is there, up to `max` bytes, or waits for data;
- * empty means EOF. Once the process has exited, a read that finds nothing waits at most until the drain
- * window closes and the kernel holds nothing more: a background child that keeps the pipe open cannot hang
- * the caller, and the last lines of a fast-exiting process are never lost.
+ * until a read asks (output waits in the pipe, and a full pipe holds the writer back), and the stream holds
+ * at most its high-water mark between reads. A read waits for data, then returns up to `max` bytes: what
+ * the stream holds, topped up with whatever else the kernel holds right now (the fd is non-blocking), so
+ * one call can carry a whole pipeful. Empty means EOF. Once the process has exited, a read that finds
+ * nothing waits at most until the drain window closes and the kernel holds nothing more: a background
+ * child that keeps the pipe open cannot hang the caller, and the last lines of a fast-exiting process are
+ * never lost.
  */
 export class OutputReader {
   readonly #fd: number;
   readonly #stream: Socket;
-  #chunk: Buffer | undefined;
+  #started = false;
+  #rest: Buffer | undefined;
   #ended = false;
   #exitedAt: number | undefined;
   #wake: (() => void)[] = [];
@@ -25,11 +29,6 @@ export class OutputReader {
     this.#fd = fd;
     this.#stream = terminal ? new ReadStream(fd) : new Socket({ fd, readable: true, writable: false });
     this.#stream.pause();
-    this.#stream.on("data", (data: Buffer) => {
-      this.#stream.pause();
-      this.#chunk = this.#chunk ? Buffer.concat([this.#chunk, data]) : data;
-      this.#notify();
-    });
     // A pty master reads EIO once the last slave fd closes: that is its EOF.
     const end = () => {
       this.#ended = true;
@@ -45,23 +44,58 @@ export class OutputReader {
   }
 
   async read(max: number, signal?: AbortSignal): Promise<Buffer> {
+    if (!this.#started) {
+      this.#started = true;
+      this.#stream.on("readable", () => this.#notify());
+    }
     for (;;) {
       signal?.throwIfAborted();
-      const chunk = this.#chunk;
-      if (chunk && chunk.length > 0) {
-        const out = chunk.subarray(0, max);
-        this.#chunk = chunk.length > max ? chunk.subarray(max) : undefined;
-        return out;
-      }
+      const data = this.#take(max);
+      if (data.length > 0) return this.#topUp(data, max);
       if (this.#ended) return Buffer.alloc(0);
       if (this.#exitedAt !== undefined && this.#drained()) return Buffer.alloc(0);
       await this.#waitForChange(signal);
     }
   }
 
-  /** Past the drain window, with nothing left in the kernel buffer. */
+  /** Up to `max` bytes of what was left over or the stream has taken from the kernel already. */
+  #take(max: number): Buffer {
+    const rest = this.#rest;
+    this.#rest = undefined;
+    const held = (this.#stream.read() as Buffer | null) ?? undefined;
+    const all = rest && held ? Buffer.concat([rest, held]) : (rest ?? held ?? Buffer.alloc(0));
+    if (all.length > max) this.#rest = all.subarray(max);
+    return all.subarray(0, max);
+  }
+
+  /**
+   * Adds what the kernel holds now, without waiting, up to `max` bytes in all: read straight into the
+   * reply's buffer, so a pipeful costs one allocation and no copy in user space.
+   */
+  #topUp(first: Buffer, max: number): Buffer {
+    if (first.length >= max || this.#rest || this.#ended) return first;
+    let available: number;
+    try {
+      available = Math.min(native().readableBytes(this.#fd), max - first.length);
+    } catch {
+      return first;
+    }
+    if (available <= 0) return first;
+    const out = Buffer.allocUnsafe(first.length + available);
+    first.copy(out);
+    let got = 0;
+    try {
+      got = readSync(this.#fd, out, first.length, available, null);
+    } catch {
+      // EAGAIN: nothing after all; what we have is enough
+    }
+    return out.subarray(0, first.length + got);
+  }
+
+  /** Past the drain window, with nothing left here or in the kernel buffer. */
   #drained(): boolean {
     if (Date.now() < (this.#exitedAt ?? 0) + DRAIN_AFTER_EXIT_MS) return false;
+    if (this.#rest || this.#stream.readableLength > 0) return false;
     try {
       return native().readableBytes(this.#fd) === 0;
     } catch {
@@ -82,7 +116,6 @@ export class OutputReader {
       if (this.#exitedAt !== undefined) {
         timer = setTimeout(done, Math.max(10, this.#exitedAt + DRAIN_AFTER_EXIT_MS - Date.now()));
       }
-      this.#stream.resume();
     });
   }
 

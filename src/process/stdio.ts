@@ -21,8 +21,11 @@ export class ProcessStdio {
 
   private constructor() {}
 
-  /** Three pipes. */
-  static pipes(): ProcessStdio {
+  /**
+   * Three pipes; stdout and stderr get `outputPipeSize` bytes of capacity when it is set (Kata's
+   * agent.container_pipe_size; 0 keeps the kernel's 64 KiB).
+   */
+  static pipes(outputPipeSize = 0): ProcessStdio {
     const io = new ProcessStdio();
     const opened: number[] = [];
     try {
@@ -32,6 +35,10 @@ export class ProcessStdio {
       opened.push(outRead, outWrite);
       const [errRead, errWrite] = native().pipe();
       opened.push(errRead, errWrite);
+      if (outputPipeSize > 0) {
+        native().setPipeSize(outRead, outputPipeSize);
+        native().setPipeSize(errRead, outputPipeSize);
+      }
       io.stdin = inWrite;
       io.stdout = outRead;
       io.stderr = errRead;

@@ -16,6 +16,8 @@ export interface RuncOptions {
   binary?: string;
   /** runc's state directory (`--root`). */
   root: string;
+  /** Where each call's JSON log goes (default: `<root>/.logs`). */
+  logDir?: string;
   timeoutMs?: number;
 }
 
@@ -52,6 +54,7 @@ function codeOf(message: string): Code {
 export class Runc {
   readonly #binary: string;
   readonly #root: string;
+  readonly #logDir: string;
   readonly #timeoutMs: number;
   #seq = 0;
   #logDirMade = false;
@@ -59,6 +62,7 @@ export class Runc {
   constructor(options: RuncOptions) {
     this.#binary = options.binary ?? "runc";
     this.#root = options.root;
+    this.#logDir = options.logDir ?? `${options.root}/.logs`;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
   }
 
@@ -95,8 +99,7 @@ export class Runc {
     build: (g: RuncGlobals) => string[],
     options: RunOptions = {},
   ): Promise<string> {
-    // Container ids never start with ".", so this directory cannot collide with runc's own state.
-    const logDir = `${this.#root}/.logs`;
+    const logDir = this.#logDir;
     if (!this.#logDirMade) {
       await mkdir(logDir, { recursive: true, mode: 0o700 });
       this.#logDirMade = true;

@@ -15,6 +15,10 @@ export interface AgentDeps {
   readonly faults: Faults;
   /** The guest's root is an initramfs (`rootfs`), where pivot_root cannot work: runc --no-pivot. */
   readonly noPivot: boolean;
+  /** Capacity of each container process's stdout and stderr pipe (agent.container_pipe_size; 0 = kernel's). */
+  readonly containerPipeSize: number;
   /** sysfs, for online CPUs and the PCI rescan (default /sys). */
   readonly sysfs: string;
+  /** Told when DestroySandbox has finished (as PID 1, the agent then shuts the guest down). */
+  readonly onSandboxDestroyed?: () => void;
 }

@@ -119,6 +119,7 @@ export class SandboxService {
     await sandbox.undo.unwind().catch((error: unknown) => failures.push(error));
     await this.#deps.storages.releaseAll().catch((error: unknown) => failures.push(error));
     this.#deps.log.info({ sandbox: sandbox.id, failures: failures.length }, "sandbox destroyed");
+    this.#deps.onSandboxDestroyed?.();
     if (failures.length > 0) {
       const messages = failures.map((f) => AgentError.from(f).message).join("; ");
       throw new AgentError(Code.INTERNAL, `sandbox destroyed with errors: ${messages}`, {

@@ -19,3 +19,22 @@ export async function handlesSignal(pid: number, signal: number): Promise<boolea
     return mask !== undefined && maskHas(mask, signal);
   });
 }
+
+/**
+ * Waits (up to `timeoutMs`) while `pid` is still runc's own init, before the container's program has
+ * replaced it: `runc start` returns as soon as it has released the init, a moment before the exec. Its
+ * signal masks are runc's until then.
+ */
+export async function waitWhileRuncInit(pid: number, timeoutMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let comm: string;
+    try {
+      comm = await readFile(`/proc/${pid}/comm`, "utf8");
+    } catch {
+      return;
+    }
+    if (!comm.startsWith("runc:")) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -1,0 +1,338 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Code } from "../../src/protocol/ttrpc/code.js";
+import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
+import { Fixture, failsWith } from "../support/container-fixture.js";
+import { cgroupDirs } from "../support/leftovers.js";
+
+/** Every call gets a deadline, so a call the agent never answers fails the test instead of hanging it. */
+const T = 15_000;
+const TEST = { timeout: 60_000 };
+const SIGKILL = 9;
+const SIGTERM = 15;
+
+/** A process spec for ExecProcess: the container's own process settings with other arguments. */
+const processSpec = (f: Fixture, args: string[], terminal = false) => ({
+  ...f.spec(args).Process,
+  Args: args,
+  Terminal: terminal,
+});
+
+const exec = (f: Fixture, containerId: string, execId: string, args: string[], timeoutMs = T) =>
+  f.rpc.call("execProcess", { containerId, execId, process: processSpec(f, args) }, timeoutMs);
+
+const waitFor = async (f: Fixture, containerId: string, execId: string, timeoutMs = T) =>
+  (await f.rpc.call("waitProcess", { containerId, execId }, timeoutMs)).status;
+
+const signal = (f: Fixture, containerId: string, execId: string, sig: number) =>
+  f.rpc.call("signalProcess", { containerId, execId, signal: sig }, T);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether `promise` is still pending after `ms`. */
+async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const pending = Symbol("pending");
+  const outcome = await Promise.race([promise.catch(() => undefined), sleep(ms).then(() => pending)]);
+  return outcome === pending;
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+const procState = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return undefined;
+  }
+};
+
+/** Live (not zombie) processes in the container's cgroups. */
+function livePids(containerId: string): number[] {
+  const dirs = cgroupDirs(containerId);
+  assert.ok(dirs.length > 0, `no cgroup for ${containerId}`);
+  const pids = new Set<number>();
+  for (const dir of dirs) {
+    try {
+      for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n"))
+        if (line) pids.add(Number(line));
+    } catch {
+      // a controller without cgroup.procs, or the cgroup is going away
+    }
+  }
+  return [...pids].filter((pid) => {
+    const state = procState(pid);
+    return state !== undefined && state !== "Z";
+  });
+}
+
+/** Waits until exactly `count` processes are alive in the container. */
+async function untilLive(containerId: string, count: number, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (livePids(containerId).length !== count) {
+    assert.ok(Date.now() < deadline, `still ${livePids(containerId).length} live processes, want ${count}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * Creates and starts container `id` (init: `init`), runs `body`, and removes the container whatever
+ * happened; when `body` succeeded, nothing may be left.
+ */
+async function inContainer(f: Fixture, id: string, body: () => Promise<void>, init = ["sleep", "1000"]) {
+  await f.rpc.call("createContainer", { containerId: id, execId: id, OCI: f.spec(init) }, T);
+  let ok = false;
+  try {
+    await f.rpc.call("startContainer", { containerId: id }, T);
+    await body();
+    ok = true;
+  } finally {
+    const removal = f.rpc.call("removeContainer", { containerId: id }, T);
+    if (ok) {
+      await removal;
+      f.assertNoContainerLeft([id]);
+    } else await removal.catch(() => {});
+  }
+}
+
+describe("ExecProcess, WaitProcess and SignalProcess", () => {
+  const f = new Fixture();
+
+  before(async () => {
+    await f.start();
+    await f.rpc.call("createSandbox", { sandboxId: "signals", hostname: "signals" }, T);
+  });
+  after(async () => {
+    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
+    await f.stop();
+  });
+
+  it("reports exit codes 0 and 7, 137 for an exec killed by SIGKILL, and the init's own", TEST, async () => {
+    await inContainer(f, "codes", async () => {
+      await exec(f, "codes", "zero", ["true"]);
+      assert.equal(await waitFor(f, "codes", "zero"), 0);
+      await exec(f, "codes", "seven", ["sh", "-c", "exit 7"]);
+      assert.equal(await waitFor(f, "codes", "seven"), 7);
+      await exec(f, "codes", "killed", ["sleep", "1000"]);
+      await signal(f, "codes", "killed", SIGKILL);
+      assert.equal(await waitFor(f, "codes", "killed"), 137);
+    });
+    await inContainer(f, "initcode", async () => assert.equal(await waitFor(f, "initcode", ""), 42), [
+      "sh",
+      "-c",
+      "exit 42",
+    ]);
+  });
+
+  it(
+    "gives every concurrent waiter the status, then answers NOT_FOUND and lets the exec id be reused",
+    TEST,
+    async () => {
+      await inContainer(f, "waits", async () => {
+        await exec(f, "waits", "w", ["sh", "-c", "sleep 0.3; exit 4"]);
+        const statuses = await Promise.all(Array.from({ length: 5 }, () => waitFor(f, "waits", "w")));
+        assert.deepEqual(statuses, [4, 4, 4, 4, 4]);
+        await assert.rejects(waitFor(f, "waits", "w"), failsWith(Code.NOT_FOUND, /w/));
+        await assert.rejects(waitFor(f, "waits", "never-ran"), failsWith(Code.NOT_FOUND, /never-ran/));
+        await exec(f, "waits", "w", ["sh", "-c", "exit 6"]);
+        assert.equal(await waitFor(f, "waits", "w"), 6);
+      });
+    },
+  );
+
+  it(
+    "signals one exec alone, and with exec id '' and SIGKILL every process of the container, init included",
+    TEST,
+    async () => {
+      await inContainer(f, "sig", async () => {
+        await exec(f, "sig", "a", ["sleep", "1000"]);
+        await exec(f, "sig", "b", ["sleep", "1000"]);
+        await untilLive("sig", 3);
+        await signal(f, "sig", "a", SIGTERM);
+        assert.equal(await waitFor(f, "sig", "a"), 128 + SIGTERM);
+        const waitB = waitFor(f, "sig", "b");
+        const waitInit = waitFor(f, "sig", "sig");
+        assert.ok(await stillPending(waitB, 300), "b is untouched by a signal to a");
+        assert.ok(await stillPending(waitInit, 0), "so is the init");
+        assert.equal(livePids("sig").length, 2);
+
+        await signal(f, "sig", "", SIGKILL);
+        assert.deepEqual(await Promise.all([waitB, waitInit]), [137, 137]);
+        await untilLive("sig", 0, 5000);
+      });
+    },
+  );
+
+  it(
+    "sends SIGTERM to a bare `sleep` init as SIGKILL (PID 1 ignores unhandled signals): 137",
+    TEST,
+    async () => {
+      await inContainer(f, "term", async () => {
+        await signal(f, "term", "", SIGTERM);
+        assert.equal(await waitFor(f, "term", "", 10_000), 137);
+      });
+    },
+  );
+
+  it("delivers SIGTERM as SIGTERM to an init that handles it", TEST, async () => {
+    const script = 'trap "exit 9" TERM; echo ready > /out/trap-ready; while :; do sleep 0.1; done';
+    await inContainer(
+      f,
+      "trap",
+      async () => {
+        const deadline = Date.now() + 10_000;
+        while (!readOrEmpty(join(f.out, "trap-ready"))) {
+          assert.ok(Date.now() < deadline, "the init never set its trap");
+          await sleep(20);
+        }
+        await signal(f, "trap", "", SIGTERM);
+        assert.equal(await waitFor(f, "trap", "", 10_000), 9);
+      },
+      ["sh", "-c", script],
+    );
+  });
+
+  it("accepts a signal to an exec that has exited but was not waited for", TEST, async () => {
+    await inContainer(f, "exited", async () => {
+      await exec(f, "exited", "gone", ["true"]);
+      await untilLive("exited", 1);
+      await signal(f, "exited", "gone", SIGKILL);
+      await signal(f, "exited", "gone", SIGTERM);
+      assert.equal(await waitFor(f, "exited", "gone"), 0);
+    });
+  });
+
+  it(
+    "runs 100 concurrent ExecProcess + WaitProcess in one container while blocked calls are pending",
+    TEST,
+    async () => {
+      await inContainer(f, "many", async () => {
+        // Blocking calls in flight (a read with nothing to read, a wait on a live process) must hold no lock.
+        await exec(f, "many", "blocker", ["sleep", "1000"]);
+        const blockedRead = f.rpc.call(
+          "readStdout",
+          { containerId: "many", execId: "blocker", len: 1024 },
+          50_000,
+        );
+        const blockedWait = waitFor(f, "many", "blocker", 50_000);
+        const statuses = await Promise.all(
+          Array.from({ length: 100 }, async (_, i) => {
+            await exec(f, "many", `c${i}`, ["sh", "-c", `exit ${i}`], 40_000);
+            return waitFor(f, "many", `c${i}`, 40_000);
+          }),
+        );
+        assert.deepEqual(
+          statuses,
+          Array.from({ length: 100 }, (_, i) => i),
+        );
+        assert.ok(await stillPending(blockedWait, 0), "the blocker is still running");
+        await signal(f, "many", "blocker", SIGKILL);
+        assert.equal(await blockedWait, 137);
+        // The pending read ends too, within the drain window: with EOF, or with an error if WaitProcess
+        // closed the stream first; it must not stay blocked.
+        const read = await Promise.race([
+          blockedRead.then(
+            ({ data }) => (data.length === 0 ? "EOF" : `${data.length} bytes`),
+            (e: unknown) => (e instanceof TtrpcError ? `error ${e.code}` : String(e)),
+          ),
+          sleep(3000).then(() => "still blocked after 3 s"),
+        ]);
+        assert.match(read, /^(EOF|error \d+)$/, "the pending read ended");
+      });
+    },
+  );
+
+  it(
+    "fails ExecProcess for an unknown container, a live exec id and a command that cannot start",
+    TEST,
+    async () => {
+      await assert.rejects(
+        exec(f, "no-such-container", "x", ["true"]),
+        failsWith(Code.NOT_FOUND, /no-such-container/),
+      );
+      await inContainer(f, "errors", async () => {
+        await exec(f, "errors", "dup", ["sleep", "1000"]);
+        await assert.rejects(exec(f, "errors", "dup", ["true"]), failsWith(Code.ALREADY_EXISTS, /dup/));
+        await signal(f, "errors", "dup", SIGKILL);
+        assert.equal(await waitFor(f, "errors", "dup"), 137);
+        await exec(f, "errors", "dup", ["true"]);
+        assert.equal(await waitFor(f, "errors", "dup"), 0, "a waited exec id can be used again");
+
+        const t0 = performance.now();
+        await assert.rejects(
+          exec(f, "errors", "nobin", ["/no/such/binary"]),
+          failsWith(Code.INTERNAL, /no such file|not found/i),
+        );
+        const took = performance.now() - t0;
+        assert.ok(took < 1000, `the failed exec took ${took.toFixed(0)} ms`);
+        await assert.rejects(waitFor(f, "errors", "nobin"), failsWith(Code.NOT_FOUND, /nobin/));
+        await exec(f, "errors", "nobin", ["true"]);
+        assert.equal(await waitFor(f, "errors", "nobin"), 0, "the failed exec left its id free");
+        await untilLive("errors", 1);
+      });
+    },
+  );
+});
+
+/**
+ * With sandbox_pidns every container joins the sandbox's PID namespace, so a container's init is not PID 1
+ * and its death does not take the container's other processes with it: only a kill of every process in
+ * the container (its cgroup) does.
+ */
+describe("SignalProcess in a shared sandbox PID namespace", () => {
+  const f = new Fixture();
+
+  before(async () => {
+    await f.start();
+    await f.rpc.call("createSandbox", { sandboxId: "shared", hostname: "shared", sandboxPidns: true }, T);
+  });
+  after(async () => {
+    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
+    await f.stop();
+  });
+
+  it(
+    "kills every process of the container with exec id '' and SIGKILL, not just the init",
+    TEST,
+    async () => {
+      await inContainer(f, "shared-all", async () => {
+        await exec(f, "shared-all", "a", ["sleep", "1000"]);
+        await exec(f, "shared-all", "b", ["sleep", "1000"]);
+        await untilLive("shared-all", 3);
+        await signal(f, "shared-all", "a", SIGKILL);
+        assert.equal(await waitFor(f, "shared-all", "a"), 137);
+        assert.equal(livePids("shared-all").length, 2, "b and the init are untouched");
+        await signal(f, "shared-all", "", SIGKILL);
+        assert.deepEqual(
+          await Promise.all([waitFor(f, "shared-all", "b"), waitFor(f, "shared-all", "")]),
+          [137, 137],
+        );
+        await untilLive("shared-all", 0, 5000);
+      });
+    },
+  );
+
+  it(
+    "still kills the container's execs with exec id '' and SIGKILL once its init has exited",
+    TEST,
+    async () => {
+      await inContainer(f, "shared-late", async () => {
+        await exec(f, "shared-late", "left", ["sleep", "1000"]);
+        await signal(f, "shared-late", "shared-late", SIGKILL); // the init alone
+        assert.equal(await waitFor(f, "shared-late", ""), 137);
+        assert.equal(livePids("shared-late").length, 1, "the exec outlives the init");
+        await signal(f, "shared-late", "", SIGKILL);
+        assert.equal(await waitFor(f, "shared-late", "left", 5000), 137);
+        await untilLive("shared-late", 0, 5000);
+      });
+    },
+  );
+});
