@@ -1,161 +1,134 @@
-import { parseArgs } from "node:util";
-import { AgentError, Code } from "../errors.js";
+import { readFileSync } from "node:fs";
 import type { LogLevel } from "../log.js";
 import type { WireProtocol } from "../protocol/dispatch.js";
-import { DEFAULT_ADDRESS, type ListenAddress, parseListenAddress } from "../transport/address.js";
-import { type AgentPaths, DEFAULT_PATHS } from "./agent-paths.js";
+import type { ListenAddress } from "../transport/address.js";
+import type { AgentPaths } from "./agent-paths.js";
+import {
+  BERTH_OPTIONS,
+  KATA_ONLY_NAMES,
+  type KataOnlyValues,
+  OPTION_NAMES,
+  type OptionName,
+  type OptionValues,
+  specOf,
+} from "./options.js";
+import { settingsFromCmdline } from "./parse-cmdline.js";
+import { settingsFromEnv } from "./parse-env.js";
+import { settingsFromFile } from "./parse-file.js";
+import { parseFlags } from "./parse-flags.js";
+import { badConfig, resolveOptions, type Setting, type SourceResult } from "./settings.js";
+import type { JsonScalar } from "./value-types.js";
 
+export { USAGE } from "./usage.js";
+
+export type ShutdownAction = OptionValues["shutdownAction"];
+
+/** The agent's whole configuration, resolved once at start; options.ts has each option's sources and default. */
 export interface AgentConfig {
   serverAddr: ListenAddress;
   logLevel: LogLevel;
   /** Serve only this protocol; by default each connection is served in the protocol it speaks. */
   protocol: WireProtocol | undefined;
+  /** How long to wait for a hot-plugged device to appear. */
+  hotplugTimeoutMs: number;
+  /** Capacity of containers' stdout/stderr pipes in bytes (F_SETPIPE_SZ); 0 keeps the kernel's default. */
+  containerPipeSize: number;
+  /** What berth as PID 1 does once it is done. */
+  shutdownAction: ShutdownAction;
+  /** As PID 1, mount cgroup v2 only; Kata does so too when `cgroupNoV1` is `all`. */
+  unifiedCgroupHierarchy: boolean;
+  cgroupNoV1: string;
+  /** The TOML file the configuration was read from, if any. */
+  configFile: string | undefined;
   paths: AgentPaths;
   /** The OCI runtime binary. */
   runc: string;
+  /** Kata's options berth reads and checks but does not act on yet. */
+  unsupported: KataOnlyValues;
 }
 
 export interface ConfigSources {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
-  /** The kernel command line (`/proc/cmdline`), read for `agent.*` options. */
+  /** The kernel command line (`/proc/cmdline`). */
   cmdline: string;
+  /** Reads the config file (default: from disk). */
+  readFile?: (path: string) => string;
 }
 
-export type CommandLine = { action: "run"; config: AgentConfig } | { action: "help" } | { action: "version" };
+export type CommandLine =
+  | { action: "run"; config: AgentConfig; warnings: string[] }
+  | { action: "help" }
+  | { action: "version" };
 
-/** Kata's `agent.log` takes logrus level names. */
-const LOG_LEVELS: Readonly<Record<string, LogLevel>> = {
-  panic: "fatal",
-  fatal: "fatal",
-  critical: "fatal",
-  error: "error",
-  warn: "warn",
-  warning: "warn",
-  info: "info",
-  debug: "debug",
-  trace: "trace",
-};
+const BERTH_NAMES = Object.keys(BERTH_OPTIONS) as (keyof typeof BERTH_OPTIONS)[];
 
-const FLAGS = {
-  "server-addr": { type: "string" },
-  "log-level": { type: "string" },
-  protocol: { type: "string" },
-  "run-dir": { type: "string" },
-  "sandbox-ns-dir": { type: "string" },
-  "resolv-conf": { type: "string" },
-  "runc-root": { type: "string" },
-  runc: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "V" },
-} as const;
-
-function bad(message: string): AgentError {
-  return new AgentError(Code.INVALID_ARGUMENT, message);
+function pick<K extends OptionName>(values: OptionValues, names: readonly K[]): Pick<OptionValues, K> {
+  return Object.fromEntries(names.map((name) => [name, values[name]])) as Pick<OptionValues, K>;
 }
 
-function parseFlags(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: FLAGS, allowPositionals: false }).values;
-  } catch (error) {
-    throw bad((error as Error).message);
-  }
-}
-
-function parseLogLevel(value: string, from: string): LogLevel {
-  const level = LOG_LEVELS[value.toLowerCase()];
-  if (!level) {
-    const known = Object.keys(LOG_LEVELS).join(", ");
-    throw bad(`${from}: unknown log level ${JSON.stringify(value)} (use ${known})`);
-  }
-  return level;
-}
-
-function parseProtocol(value: string): WireProtocol | undefined {
-  if (value === "auto") return undefined;
-  if (value === "ttrpc" || value === "grpc") return value;
-  throw bad(`--protocol: expected auto, ttrpc or grpc, got ${JSON.stringify(value)}`);
-}
-
-function absolute(value: string | undefined, from: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (!value.startsWith("/") || value.split("/").includes("..")) {
-    throw bad(`${from}: expected an absolute path without "..", got ${JSON.stringify(value)}`);
-  }
-  return value.length > 1 ? value.replace(/\/+$/, "") : value;
-}
-
-/** The first value that is set, with the name of where it came from (for error messages). */
-function firstSet(candidates: [string | undefined, string][]): { value: string; from: string } | undefined {
-  for (const [value, from] of candidates) if (value !== undefined) return { value, from };
-  return undefined;
-}
-
-/** `agent.key=value` options of a kernel command line, the last one winning. */
-export function agentOptionsFromCmdline(cmdline: string): Map<string, string> {
-  const options = new Map<string, string>();
-  for (const word of cmdline.trim().split(/\s+/)) {
-    if (!word.startsWith("agent.")) continue;
-    const eq = word.indexOf("=");
-    options.set(eq < 0 ? word : word.slice(0, eq), eq < 0 ? "" : word.slice(eq + 1));
-  }
-  return options;
-}
-
-/** Resolves the daemon's configuration: flags over environment over the kernel command line over defaults. */
-export function parseCommandLine(sources: ConfigSources): CommandLine {
-  const flags = parseFlags(sources.argv);
-  if (flags.help) return { action: "help" };
-  if (flags.version) return { action: "version" };
-  const kernel = agentOptionsFromCmdline(sources.cmdline);
-  const addr = firstSet([
-    [flags["server-addr"], "--server-addr"],
-    [sources.env.KATA_AGENT_SERVER_ADDR, "KATA_AGENT_SERVER_ADDR"],
-    [kernel.get("agent.server_addr"), "agent.server_addr"],
-  ]);
-  const level = firstSet([
-    [flags["log-level"], "--log-level"],
-    [sources.env.KATA_AGENT_LOG_LEVEL, "KATA_AGENT_LOG_LEVEL"],
-    [kernel.get("agent.log"), "agent.log"],
-  ]);
-  let serverAddr: ListenAddress;
-  try {
-    serverAddr = parseListenAddress(addr?.value ?? DEFAULT_ADDRESS);
-  } catch (error) {
-    throw bad(`${addr?.from ?? "default"}: ${(error as Error).message}`);
-  }
+function configFrom(values: OptionValues): AgentConfig {
+  const { runDir, sandboxNsDir, resolvConf, runcRoot, protocol, ...berth } = pick(values, BERTH_NAMES);
   return {
-    action: "run",
-    config: {
-      serverAddr,
-      logLevel: level ? parseLogLevel(level.value, level.from) : "info",
-      protocol: parseProtocol(flags.protocol ?? "auto"),
-      paths: {
-        runDir: absolute(flags["run-dir"], "--run-dir") ?? DEFAULT_PATHS.runDir,
-        sandboxNsDir: absolute(flags["sandbox-ns-dir"], "--sandbox-ns-dir") ?? DEFAULT_PATHS.sandboxNsDir,
-        resolvConf: absolute(flags["resolv-conf"], "--resolv-conf") ?? DEFAULT_PATHS.resolvConf,
-        runcRoot: absolute(flags["runc-root"], "--runc-root") ?? DEFAULT_PATHS.runcRoot,
-      },
-      runc: flags.runc ?? "runc",
-    },
+    ...berth,
+    protocol: protocol === "auto" ? undefined : protocol,
+    paths: { runDir, sandboxNsDir, resolvConf, runcRoot },
+    unsupported: pick(values, KATA_ONLY_NAMES),
   };
 }
 
-export const USAGE = `Usage: berth-agent [options]
+function valuesFrom(config: AgentConfig): OptionValues {
+  const { paths, unsupported, protocol, ...berth } = config;
+  return { ...berth, ...paths, ...unsupported, protocol: protocol ?? "auto" };
+}
 
-The Kata Containers guest agent: serves grpc.AgentService and grpc.Health over ttrpc and gRPC.
+function fileSettings(configFile: Setting | undefined, readFile: (path: string) => string): SourceResult {
+  if (configFile === undefined) return { settings: new Map(), warnings: [] };
+  const path = String(configFile.value);
+  let contents: string;
+  try {
+    contents = readFile(path);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw badConfig(`${configFile.from}: cannot read config file ${path}: ${why}`, error);
+  }
+  return settingsFromFile(path, contents);
+}
 
-Options:
-  --server-addr ADDR   where to listen: vsock://CID:PORT, unix:///path or unix://@name
-                       (default ${DEFAULT_ADDRESS}; also KATA_AGENT_SERVER_ADDR, agent.server_addr)
-  --log-level LEVEL    trace, debug, info, warn, error or fatal
-                       (default info; also KATA_AGENT_LOG_LEVEL, agent.log)
-  --protocol P         auto (default: each connection in the protocol it speaks), ttrpc or grpc
-  --run-dir DIR        bundles, shared and sandbox files (default ${DEFAULT_PATHS.runDir})
-  --sandbox-ns-dir DIR the sandbox's UTS and IPC namespace files (default ${DEFAULT_PATHS.sandboxNsDir})
-  --resolv-conf FILE   the guest's resolv.conf, covered by the sandbox's DNS (default ${DEFAULT_PATHS.resolvConf})
-  --runc-root DIR      runc's state directory (default ${DEFAULT_PATHS.runcRoot})
-  --runc PATH          the runc binary (default: runc from PATH)
-  -V, --version        print the version
-  -h, --help           print this help
-`;
+/**
+ * Resolves the daemon's configuration: flags over environment over the config file over the kernel command
+ * line over defaults. Every source is checked in full: a bad value anywhere is an error that names where it
+ * was; unknown `agent.*` options, unknown config file keys and Kata options berth does not act on are warnings.
+ */
+export function parseCommandLine(sources: ConfigSources): CommandLine {
+  const flags = parseFlags(sources.argv);
+  if (flags.action !== "run") return flags;
+  const kernel = settingsFromCmdline(sources.cmdline);
+  const env = settingsFromEnv(sources.env);
+  const configFile = flags.settings.get("configFile") ?? kernel.settings.get("configFile");
+  const file = fileSettings(configFile, sources.readFile ?? ((path) => readFileSync(path, "utf8")));
+  const { values, origins } = resolveOptions([flags.settings, env, file.settings, kernel.settings]);
+  const unsupported = KATA_ONLY_NAMES.flatMap((name) => {
+    const origin = origins.get(name);
+    const set = origin !== undefined && values[name] !== specOf(name).default;
+    return set ? [`${origin}: not supported by berth yet (ignored)`] : [];
+  });
+  return {
+    action: "run",
+    config: configFrom(values),
+    warnings: [...flags.warnings, ...kernel.warnings, ...file.warnings, ...unsupported],
+  };
+}
+
+/** The configuration as a flat JSON-safe object with Kata's names, for the one `announce` log line. */
+export function describeConfig(config: AgentConfig): Record<string, JsonScalar> {
+  const values = valuesFrom(config);
+  const described: Record<string, JsonScalar> = {};
+  for (const name of OPTION_NAMES) {
+    const spec = specOf(name);
+    const value = values[name];
+    const key = spec.file ?? spec.cmdline?.[0]?.replace(/^agent\./, "") ?? name;
+    if (value !== undefined) described[key] = spec.type.show(value);
+  }
+  return described;
+}
