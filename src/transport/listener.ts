@@ -69,7 +69,9 @@ export async function listen(
   return {
     address,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stops accepting at once; close()'s callback would wait until every open connection has ended,
+      // which is the protocol servers' business (and an idle host connection never ends on its own).
+      server.close();
       if (address.kind === "unix") await unlink(address.path).catch(() => undefined);
     },
   };
