@@ -1,10 +1,10 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 import { readFileSync } from "node:fs";
 import { type AgentServer, startAgentServer } from "../src/agent-server.js";
-import type { AgentConfig } from "../src/config/agent-config.js";
-import { parseCommandLine, USAGE } from "../src/config/agent-config.js";
+import { type AgentConfig, describeConfig, parseCommandLine, USAGE } from "../src/config/agent-config.js";
 import { faultsFromEnv } from "../src/config/faults.js";
 import { AgentError } from "../src/errors.js";
+import { initGuest, shutdownGuest } from "../src/init/pid1.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { Runc } from "../src/runtime/runc.js";
 import { SandboxService } from "../src/sandbox/sandbox-service.js";
@@ -12,7 +12,7 @@ import { StorageRegistry } from "../src/storage/storage-registry.js";
 import { rootIsInitramfs } from "../src/sys/mount.js";
 import { Reaper } from "../src/sys/reaper.js";
 import { formatListenAddress } from "../src/transport/address.js";
-import { AGENT_VERSION } from "../src/version.js";
+import { AGENT_VERSION, API_VERSION } from "../src/version.js";
 
 // The shebang caps V8's young generation at 1 MiB per semi-space: under a burst of calls the agent then
 // stays ~25 MiB smaller (bench:rpc), at no measurable cost in throughput. Run this file, not `node file`.
@@ -33,7 +33,11 @@ function kernelCmdline(): string {
   }
 }
 
-async function sandboxService(config: AgentConfig, log: Logger): Promise<SandboxService> {
+async function sandboxService(
+  config: AgentConfig,
+  log: Logger,
+  onSandboxDestroyed: () => void,
+): Promise<SandboxService> {
   const reaper = new Reaper({
     onReap: (pid, exit, watched) => {
       if (!watched) log.debug({ subsystem: "reaper", pid, ...exit }, "reaped an orphan");
@@ -42,55 +46,60 @@ async function sandboxService(config: AgentConfig, log: Logger): Promise<Sandbox
   const { paths } = config;
   return new SandboxService({
     paths,
-    runc: new Runc({ binary: config.runc, root: paths.runcRoot }),
+    // Entries of the run dir that start with "." can never be container ids.
+    runc: new Runc({ binary: config.runc, root: paths.runcRoot, logDir: `${paths.runDir}/.runc-logs` }),
     reaper,
     storages: new StorageRegistry({ paths, log: log.child({ subsystem: "storage" }) }),
     log: log.child({ subsystem: "sandbox" }),
     faults: faultsFromEnv(process.env),
     noPivot: await rootIsInitramfs(),
     sysfs: "/sys",
+    containerPipeSize: config.containerPipeSize,
+    onSandboxDestroyed,
   });
 }
 
-async function main(): Promise<number> {
-  let commandLine: ReturnType<typeof parseCommandLine>;
+/** The configuration to run with, or the exit code once help, the version or a usage error is printed. */
+function configuration(): { config: AgentConfig; warnings: string[] } | number {
   try {
-    commandLine = parseCommandLine({
+    const commandLine = parseCommandLine({
       argv: process.argv.slice(2),
       env: process.env,
       cmdline: kernelCmdline(),
+      readFile: (path) => readFileSync(path, "utf8"),
     });
+    if (commandLine.action === "help") process.stdout.write(USAGE);
+    if (commandLine.action === "version") {
+      process.stdout.write(`berth-agent version ${AGENT_VERSION} (api version: ${API_VERSION})\n`);
+    }
+    return commandLine.action === "run" ? commandLine : 0;
   } catch (error) {
-    process.stderr.write(`berth-agent: ${(error as Error).message}\n${USAGE}`);
+    process.stderr.write(`berth-agent: ${describe(error)}\nTry 'berth-agent --help' for the options.\n`);
     return 2;
   }
-  if (commandLine.action === "help") {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (commandLine.action === "version") {
-    process.stdout.write(`berth-agent ${AGENT_VERSION}\n`);
-    return 0;
-  }
-  const { config } = commandLine;
+}
+
+async function main(): Promise<number> {
+  const resolved = configuration();
+  if (typeof resolved === "number") return resolved;
+  const { config, warnings } = resolved;
   const log = createLogger({ level: config.logLevel });
-  log.info(
-    {
-      version: AGENT_VERSION,
-      server_addr: formatListenAddress(config.serverAddr),
-      protocol: config.protocol ?? "auto",
-      paths: config.paths,
-      runc: config.runc,
-    },
-    "announce",
-  );
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
+  log.info({ "api-version": API_VERSION, config: describeConfig(config) }, "announce");
+  for (const warning of warnings) log.warn({ subsystem: "config" }, warning);
+  const asInit = process.pid === 1;
+  // As PID 1 the agent's work ends with the sandbox; as a service, with a signal.
+  let finish: (reason: string) => void = () => {};
+  const stop = new Promise<string>((resolve) => {
+    finish = resolve;
   });
+  process.once("SIGTERM", () => finish("SIGTERM"));
+  process.once("SIGINT", () => finish("SIGINT"));
   let server: AgentServer;
   try {
-    const sandboxes = await sandboxService(config, log);
+    if (asInit) await initGuest(config.unifiedCgroupHierarchy || config.cgroupNoV1 === "all", log);
+    const sandboxes = await sandboxService(config, log, () => {
+      if (asInit) finish("DestroySandbox");
+    });
     server = await startAgentServer({
       address: config.serverAddr,
       protocol: config.protocol,
@@ -104,10 +113,11 @@ async function main(): Promise<number> {
     return 1;
   }
   log.info({ server_addr: formatListenAddress(server.address) }, "listening");
-  const signal = await stopSignal;
-  log.info({ signal }, "shutting down; a second signal stops at once");
+  const reason = await stop;
+  log.info({ reason }, "shutting down");
   await server.close(SHUTDOWN_GRACE_MS);
   log.flush();
+  if (asInit) shutdownGuest(config.shutdownAction, log);
   return 0;
 }
 

@@ -1,0 +1,45 @@
+import { mkdir, readFile } from "node:fs/promises";
+import type { Logger } from "../log.js";
+import { currentMounts, mount } from "../sys/mount.js";
+import { native } from "../sys/native.js";
+import { cgroupMounts, enabledControllers, INIT_MOUNTS, type InitMount } from "./init-mounts.js";
+
+/** What PID 1 does when the agent is done: power the VM off (Kata), reboot it, or just exit (tests). */
+export type ShutdownAction = "poweroff" | "reboot" | "exit";
+
+const INIT_PATH = "/bin:/sbin:/usr/bin:/usr/sbin";
+
+async function mountAll(mounts: readonly InitMount[], log: Logger) {
+  const present = new Set((await currentMounts()).map((m) => `${m.fsType} ${m.mountPoint}`));
+  for (const m of mounts) {
+    if (!m.always && present.has(`${m.fsType} ${m.target}`)) continue;
+    await mkdir(m.target, { recursive: true });
+    await mount(m.source, m.target, m.fsType, m.options);
+    log.debug({ target: m.target, fstype: m.fsType }, "mounted");
+  }
+}
+
+/**
+ * Sets the guest up as its init: /proc, /sys, /dev, /dev/shm, /dev/pts, /run and the cgroup trees (v2 alone
+ * when `unifiedCgroups`; each
+ * unless already there; /proc always, so it shows this PID namespace), PATH, the hostname from
+ * /etc/hostname, and the loopback interface up. Orphans are reaped by the Reaper, as in service mode.
+ */
+export async function initGuest(unifiedCgroups: boolean, log: Logger): Promise<void> {
+  await mountAll(INIT_MOUNTS, log);
+  const controllers = enabledControllers(await readFile("/proc/cgroups", "utf8").catch(() => ""));
+  await mountAll(cgroupMounts(controllers, unifiedCgroups), log);
+  process.env.PATH ||= INIT_PATH;
+  const hostname = (await readFile("/etc/hostname", "utf8").catch(() => "")).trim();
+  if (hostname) native().setHostname(hostname);
+  native().interfaceUp("lo");
+  log.info({ hostname: hostname || undefined }, "guest initialised as PID 1");
+}
+
+/** Ends the guest: sync and power off or reboot; "exit" returns and lets the process end. */
+export function shutdownGuest(action: ShutdownAction, log: Logger): void {
+  if (action === "exit") return;
+  log.info({ action }, "shutting the guest down");
+  log.flush();
+  native().shutdown(action);
+}
