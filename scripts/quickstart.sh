@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Try berth: install what is missing, build, start the agent on a private unix socket, run a busybox
-# container through it with berthctl, show what the container wrote, tear everything down.
+# Try berth: install what is missing, build, start the agent on a private unix socket, run busybox
+# containers through it with `berthctl run`, showing their output and exit status, tear everything down.
 # Run as root on a Debian machine with Node.js 20. The agent runs in its own mount namespace with every
 # directory it writes under a temporary directory, so this machine's mounts, hostname and resolv.conf are
 # left alone.
@@ -28,10 +28,11 @@ npm run --silent build
 
 dir=$(mktemp -d /tmp/berth-quickstart.XXXXXX)
 addr="unix://$dir/agent.sock"
-ctl() { node dist/bin/berthctl.js --addr "$addr" "$@"; }
+export BERTH_ADDR=$addr # where berthctl finds the agent (else --addr)
+ctl() { node dist/bin/berthctl.js "$@"; }
 
 step "a busybox root filesystem in $dir/rootfs"
-mkdir -p "$dir"/rootfs/{bin,proc,sys,dev,etc,tmp} "$dir/out"
+mkdir -p "$dir"/rootfs/{bin,proc,sys,dev,etc,tmp}
 cp /bin/busybox "$dir/rootfs/bin/"
 for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$dir/rootfs/bin/$applet"; done
 
@@ -47,35 +48,19 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 ctl health
-ctl call Version '{}'
+ctl version
 
-step "CreateSandbox: hostname, DNS, shared UTS and IPC namespaces"
-ctl call CreateSandbox '{"sandboxId":"demo","hostname":"berth-demo","dns":["nameserver 10.0.0.2"]}'
+step "berthctl run: sandbox, container, its stdout and stderr live, its exit status"
+status=0
+ctl run --rootfs "$dir/rootfs" --hostname berth-demo -- \
+  sh -c 'echo "hello from $(hostname), pid $$ in its own PID namespace"; echo "this line went to stderr" >&2; exit 3' ||
+  status=$?
+echo "the container exited with status $status (and was removed)"
 
-spec=$(
-  cat <<JSON
-{"containerId":"hello","execId":"hello","OCI":{
-  "Version":"1.0.2",
-  "Process":{"Args":["sh","-c","echo hello from \$(hostname), pid \$\$ in its PID namespace > /out/hello; cat /etc/resolv.conf >> /out/hello"],
-             "Env":["PATH=/bin"],"Cwd":"/","User":{"UID":0,"GID":0}},
-  "Root":{"Path":"$dir/rootfs","Readonly":true},
-  "Mounts":[{"destination":"/proc","type":"proc","source":"proc"},
-            {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=755"]},
-            {"destination":"/out","type":"bind","source":"$dir/out","options":["rbind","rw"]},
-            {"destination":"/etc/resolv.conf","type":"bind","source":"$dir/resolv.conf","options":["rbind","ro"]}],
-  "Linux":{"Namespaces":[{"Type":"mount"}]}}}
-JSON
-)
-step "CreateContainer, StartContainer, WaitProcess"
-ctl call CreateContainer "$spec"
-ctl call StartContainer '{"containerId":"hello"}'
-ctl call WaitProcess '{"containerId":"hello"}'
+step "berthctl run -i: stdin streamed in"
+printf 'banana\ncherry\napple\n' | ctl run -i --rootfs "$dir/rootfs" -- sort
 
-step "what the container wrote"
-cat "$dir/out/hello"
-
-step "RemoveContainer, DestroySandbox"
-ctl call RemoveContainer '{"containerId":"hello"}'
+step "DestroySandbox, through berthctl call"
 ctl call DestroySandbox '{}'
 
 step "stop the agent (SIGTERM)"

@@ -1,82 +1,75 @@
-import { connect } from "node:net";
 import {
-  createRegistry,
+  create,
   type DescMethod,
+  type DescMethodUnary,
   fromBinary,
-  fromJsonString,
+  fromJson,
   type JsonValue,
+  type MessageInitShape,
+  type MessageShape,
   toBinary,
   toJson,
 } from "@bufbuild/protobuf";
-import { AgentError, Code } from "../errors.js";
 import { AgentService } from "../protocol/gen/agent_pb.js";
 import { Health } from "../protocol/gen/health_pb.js";
-import { TtrpcClient } from "../protocol/ttrpc/client.js";
-import { formatListenAddress, type ListenAddress } from "../transport/address.js";
+import type { AgentConnection, InvokeOptions } from "./agent-connection.js";
+import { UsageError } from "./ctl-error.js";
+import { protocolRegistry } from "./rpc-catalog.js";
 
-const SERVICES = [Health, AgentService];
-const registry = createRegistry(...SERVICES);
+const METHODS = { ...Health.method, ...AgentService.method };
+type Methods = typeof METHODS;
+export type RpcName = keyof Methods;
+export type RpcRequest<K extends RpcName> = MessageInitShape<Methods[K]["input"]>;
+export type RpcReply<K extends RpcName> = MessageShape<Methods[K]["output"]>;
 
-/** Every RPC berthctl can call, as "Service/Method" ("Health/Check", "AgentService/CreateContainer"). */
-export function rpcNames(): string[] {
-  return SERVICES.flatMap((s) => s.methods.map((m) => `${s.name}/${m.name}`));
-}
+/** The agent's RPCs, typed by the generated schema, on a connection over ttrpc or gRPC. */
+export class AgentClient {
+  readonly #connection: AgentConnection;
+  /** Timeout of calls that answer at once (all but the blocking ones, which pass their own). */
+  readonly timeoutMs: number | undefined;
 
-/** Finds an RPC by "Method", "Service/Method" or the full "/grpc.Service/Method", case-sensitively. */
-export function findRpc(name: string): DescMethod {
-  const [service, method] = name.replace(/^\/?(grpc\.)?/, "").split("/", 2);
-  const matches = SERVICES.flatMap((s) => s.methods).filter((m) =>
-    method === undefined ? m.name === service : m.parent.name === service && m.name === method,
-  );
-  const [only] = matches;
-  if (!only || matches.length > 1) {
-    throw new AgentError(
-      Code.INVALID_ARGUMENT,
-      `unknown RPC ${JSON.stringify(name)}; "berthctl list" shows them all`,
-    );
+  constructor(connection: AgentConnection, timeoutMs: number | undefined) {
+    this.#connection = connection;
+    this.timeoutMs = timeoutMs;
   }
-  return only;
-}
 
-/** A ttrpc connection to berth (or any Kata agent) on a unix socket path. */
-export async function connectAgent(address: ListenAddress): Promise<TtrpcClient> {
-  if (address.kind !== "unix") {
-    throw new AgentError(
-      Code.UNIMPLEMENTED,
-      `berthctl connects to unix:///path addresses only, not ${formatListenAddress(address)}`,
-    );
+  /** Calls `name` (e.g. "createContainer"); the default timeout applies unless `options` gives one. */
+  async call<K extends RpcName>(
+    name: K,
+    request: RpcRequest<K>,
+    options: InvokeOptions = { timeoutMs: this.timeoutMs },
+  ): Promise<RpcReply<K>> {
+    const method = METHODS[name] as unknown as DescMethodUnary;
+    const input = method.input as Methods[K]["input"];
+    const reply = await this.#connection.invoke(method, toBinary(input, create(input, request)), options);
+    return fromBinary(method.output as Methods[K]["output"], reply);
   }
-  return new Promise((resolve, reject) => {
-    const socket = connect(address.path, () => resolve(new TtrpcClient(socket)));
-    socket.once("error", (error) =>
-      reject(
-        new AgentError(
-          Code.UNAVAILABLE,
-          `cannot reach the agent at ${formatListenAddress(address)}: ${error.message}`,
-        ),
-      ),
-    );
-  });
-}
 
-/** Calls an RPC with a JSON request (protobuf JSON mapping) and returns the JSON reply. */
-export async function callJson(
-  client: TtrpcClient,
-  method: DescMethod,
-  requestJson: string,
-  timeoutMs: number,
-): Promise<JsonValue> {
-  let request: ReturnType<typeof fromJsonString>;
-  try {
-    request = fromJsonString(method.input, requestJson || "{}", { registry });
-  } catch (error) {
-    throw new AgentError(
-      Code.INVALID_ARGUMENT,
-      `the request is not a valid ${method.input.typeName}: ${(error as Error).message}`,
-    );
+  /** Calls any RPC with a protobuf-JSON request and returns the reply as protobuf JSON. */
+  async callJson(method: DescMethod, requestJson: string): Promise<JsonValue> {
+    let json: JsonValue;
+    try {
+      json = JSON.parse(requestJson.trim() || "{}") as JsonValue;
+    } catch (error) {
+      throw new UsageError(`the request is not valid JSON: ${(error as Error).message}`);
+    }
+    let request: ReturnType<typeof fromJson>;
+    try {
+      request = fromJson(method.input, json, { registry: protocolRegistry });
+    } catch (error) {
+      const why = (error as Error).message.replace(/^cannot decode message [\w.]+ from JSON: /, "");
+      throw new UsageError(`the request does not fit ${method.input.typeName}: ${why}`);
+    }
+    const reply = await this.#connection.invoke(method, toBinary(method.input, request), {
+      timeoutMs: this.timeoutMs,
+    });
+    return toJson(method.output, fromBinary(method.output, reply), {
+      registry: protocolRegistry,
+      alwaysEmitImplicit: true,
+    });
   }
-  const reply = await client.call(method.parent.typeName, method.name, toBinary(method.input, request), {
-    timeoutMs,
-  });
-  return toJson(method.output, fromBinary(method.output, reply), { registry, alwaysEmitImplicit: true });
+
+  close(): void {
+    this.#connection.close();
+  }
 }

@@ -1,0 +1,34 @@
+import { connect, type Socket } from "node:net";
+import { getSystemErrorMap } from "node:util";
+import { connectStream } from "../sys/listening-socket.js";
+import type { ListenAddress } from "../transport/address.js";
+
+/**
+ * A connected stream socket to the agent. Unix paths go through Node; abstract names and vsock through
+ * berth's native connect, since Node pads abstract names and has no vsock.
+ */
+export function openAgentSocket(address: ListenAddress): Promise<Socket> {
+  switch (address.kind) {
+    case "abstract":
+      return connectStream({ unix: `\0${address.name}` });
+    case "vsock":
+      return connectStream({ vsock: { cid: address.cid, port: address.port } });
+    case "unix":
+      return new Promise((resolve, reject) => {
+        const socket = connect(address.path);
+        socket.once("error", reject);
+        socket.once("connect", () => {
+          socket.off("error", reject);
+          resolve(socket);
+        });
+      });
+  }
+}
+
+/** "ENOENT (no such file or directory)" for a connect error, without Node's syscall and path. */
+export function connectFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== "string") return error instanceof Error ? error.message : String(error);
+  const description = [...getSystemErrorMap().values()].find(([name]) => name === code)?.[1];
+  return description ? `${code} (${description})` : code;
+}
