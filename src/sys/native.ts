@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The functions of berth's native addon (native/berth_native.c). */
@@ -30,17 +32,32 @@ export interface NativeAddon {
   setPipeSize(fd: number, bytes: number): number;
 }
 
-const BUILD_DIR = new URL("../../../build/Release/", import.meta.url);
+/**
+ * node-gyp's output directory, found from the package root (the first directory up from this module
+ * with a binding.gyp), so it is the same whether this module runs from dist/src/sys or bundled into
+ * dist/bin.
+ */
+function buildDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "binding.gyp"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("cannot find berth's package root (no binding.gyp above it)");
+    dir = parent;
+  }
+  return join(dir, "build", "Release");
+}
+
+const BUILD_DIR = buildDir();
 
 /** The pause program that holds a sandbox's shared PID namespace (native/berth_pause.c). */
-export const PAUSE_BINARY = fileURLToPath(new URL("berth-pause", BUILD_DIR));
+export const PAUSE_BINARY = join(BUILD_DIR, "berth-pause");
 
 let addon: NativeAddon | undefined;
 
 /** Loads the addon on first use, so code that never needs it runs without it. */
 export function native(): NativeAddon {
   if (!addon) {
-    const path = fileURLToPath(new URL("berth_native.node", BUILD_DIR));
+    const path = join(BUILD_DIR, "berth_native.node");
     try {
       addon = createRequire(import.meta.url)(path) as NativeAddon;
     } catch (error) {

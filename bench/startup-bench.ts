@@ -1,0 +1,105 @@
+/**
+ * npm run bench:startup — how fast berth-agent answers its first call and how much memory it holds idle,
+ * next to the floor of its platform: a bare Node.js process (same flags) that only listens on a unix
+ * socket and accepts. Runs take turns. Not part of the tests.
+ *
+ *   BENCH_RUNS=10 BENCH_IDLE_MS=2000 npm run bench:startup
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectTtrpc } from "../src/protocol/ttrpc/client.js";
+import { AGENT_BIN } from "../test/support/agent-process.js";
+
+const runs = Number(process.env.BENCH_RUNS ?? 10);
+const idleMs = Number(process.env.BENCH_IDLE_MS ?? 2000);
+
+const BARE_NODE = `require("node:net").createServer(() => {}).listen(process.argv[1]);`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
+
+async function until(ready: () => Promise<boolean>, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error("the process exited before it was ready");
+    if (await ready()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+const answersHealth = (socket: string) => async () => {
+  try {
+    const client = await connectTtrpc(socket);
+    try {
+      await client.call("grpc.Health", "Check", new Uint8Array(0), { timeoutMs: 1000 });
+      return true;
+    } finally {
+      client.close();
+    }
+  } catch {
+    return false;
+  }
+};
+
+const accepts = (socket: string) => () =>
+  new Promise<boolean>((resolve) => {
+    const c = connect(socket, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on("error", () => resolve(false));
+  });
+
+async function measure(kind: "berth" | "node"): Promise<{ readyMs: number; rss: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "berth-startup-"));
+  const socket = join(dir, "s.sock");
+  writeFileSync(join(dir, "resolv.conf"), "");
+  const started = performance.now();
+  const child =
+    kind === "berth"
+      ? spawn(
+          AGENT_BIN,
+          [
+            ...["--server-addr", `unix://${socket}`, "--log-level", "warn", "--run-dir", join(dir, "run")],
+            ...["--sandbox-ns-dir", join(dir, "ns"), "--resolv-conf", join(dir, "resolv.conf")],
+            ...["--runc-root", join(dir, "runc")],
+          ],
+          { stdio: "ignore" },
+        )
+      : spawn(process.execPath, ["--max-semi-space-size=1", "-e", BARE_NODE, socket], { stdio: "ignore" });
+  try {
+    await until(kind === "berth" ? answersHealth(socket) : accepts(socket), child);
+    const readyMs = performance.now() - started;
+    await new Promise((r) => setTimeout(r, idleMs));
+    return { readyMs, rss: rssMiB(child.pid ?? -1) };
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = {
+  berth: [] as { readyMs: number; rss: number }[],
+  node: [] as { readyMs: number; rss: number }[],
+};
+for (let i = 0; i < runs; i++) {
+  results.berth.push(await measure("berth"));
+  results.node.push(await measure("node"));
+}
+const row = (name: string, r: { readyMs: number; rss: number }[]) => {
+  const ready = median(r.map((x) => x.readyMs));
+  const rss = median(r.map((x) => x.rss));
+  console.log(`${name.padEnd(44)} ${ready.toFixed(0).padStart(8)} ${rss.toFixed(1).padStart(12)}`);
+  return { ready, rss };
+};
+console.log(`start-up, ${runs} runs each, taking turns; RSS after ${idleMs} ms idle\n`);
+console.log(`${"what".padEnd(44)} ${"ready ms".padStart(8)} ${"idle RSS MiB".padStart(12)}`);
+const b = row("berth-agent (exec → Health.Check answered)", results.berth);
+const n = row("bare node listening on a socket (floor)", results.node);
+console.log(
+  `\nberth / floor: ready ${(b.ready / n.ready).toFixed(2)}×, RSS ${(b.rss / n.rss).toFixed(2)}× (+${(b.rss - n.rss).toFixed(1)} MiB)`,
+);
+console.log("targets: ready < 100 ms, idle RSS < 45 MB");
