@@ -8,6 +8,7 @@ import { connectTtrpc } from "../../src/protocol/ttrpc/client.js";
 import { parseMountinfo } from "../../src/sys/mountinfo.js";
 import { AGENT_BIN } from "../support/agent-process.js";
 import { AgentRpc } from "../support/agent-rpc.js";
+import { Fixture } from "../support/container-fixture.js";
 import { childrenOf } from "../support/leftovers.js";
 
 /**
@@ -146,50 +147,20 @@ describe("PID 1 mode", () => {
 });
 
 describe("service mode", () => {
-  it("exits 0 on SIGTERM with a call in flight, answering it first", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "berth-sigterm-"));
-    const socket = join(dir, "agent.sock");
-    writeFileSync(join(dir, "resolv.conf"), "");
-    const child = spawn(
-      "unshare",
-      [
-        "--mount",
-        "--propagation",
-        "private",
-        AGENT_BIN,
-        "--server-addr",
-        `unix://${socket}`,
-        "--run-dir",
-        join(dir, "run"),
-        "--sandbox-ns-dir",
-        join(dir, "ns"),
-        "--resolv-conf",
-        join(dir, "resolv.conf"),
-        "--runc-root",
-        join(dir, "runc"),
-      ],
-      { stdio: "ignore" },
-    );
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    try {
-      let rpc: AgentRpc | undefined;
-      for (let i = 0; i < 500 && !rpc; i++) {
-        rpc = await AgentRpc.connect(socket).catch(async () => {
-          await new Promise((r) => setTimeout(r, 20));
-          return undefined;
-        });
-      }
-      assert.ok(rpc);
-      await rpc.call("createSandbox", { sandboxId: "svc", hostname: "svc" });
-      // A WaitProcess for a container that never stops stays in flight while SIGTERM arrives.
-      const inFlight = rpc.call("waitProcess", { containerId: "nope" }).catch((e: Error) => e.message);
-      child.kill("SIGTERM");
-      assert.match(String(await inFlight), /not found/);
-      assert.equal(await exited, 0);
-      rpc.close();
-    } finally {
-      child.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
-    }
+  const f = new Fixture();
+  before(() => f.start());
+  after(() => f.stop());
+
+  it("finishes a call in flight on SIGTERM, answers it, then exits 0", async () => {
+    await f.rpc.call("createSandbox", { sandboxId: "svc", hostname: "svc" });
+    const spec = f.spec(["sleep", "1000"]);
+    spec.Hooks = { Poststop: [{ Path: "/bin/sleep", Args: ["sleep", "1"] }] };
+    await f.rpc.call("createContainer", { containerId: "slow", OCI: spec });
+    await f.rpc.call("startContainer", { containerId: "slow" });
+    const removal = f.rpc.call("removeContainer", { containerId: "slow" });
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(f.agent.pid, "SIGTERM");
+    await removal;
+    assert.deepEqual(await f.agent.wait(), { code: 0, signal: null });
   });
 });
