@@ -28,13 +28,9 @@
  *   BENCH_RUNS=40 BENCH_BYTES=1073741824 BENCH_THROUGHPUT_RUNS=3 npm run bench:exec
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAgent } from "../test/support/agent-process.js";
-import { AgentRpc } from "../test/support/agent-rpc.js";
-import { makeBusyboxRootfs } from "../test/support/busybox-rootfs.js";
 import { containerSpec } from "../test/support/container-spec.js";
+import { exec, median, percentile, startBenchAgent, waitFor } from "../test/support/process-helpers.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 const BLOCK = 65536;
@@ -45,22 +41,11 @@ const throughputRuns = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 3);
 const READ_LEN = 1 << 20;
 const T = 120_000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? Number.NaN;
-};
 const ms = (x: number) => x.toFixed(1).padStart(9);
 const mibps = (took: number) => (bytes / (1 << 20) / (took / 1000)).toFixed(0).padStart(9);
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), "berth-bench-exec-"));
-  const rootfs = makeBusyboxRootfs(join(dir, "rootfs"));
-  const agent = await startAgent({ netns: true, args: ["--log-level", "warn"] });
-  const rpc = await AgentRpc.connect(agent.socketPath);
+  const { rootfs, agent, rpc, stop } = await startBenchAgent("exec");
   const id = "bench";
   const runcRoot = join(agent.dir, "runc");
   const inAgentNs = [`--mount=/proc/${agent.pid}/ns/mnt`, `--net=/proc/${agent.pid}/ns/net`];
@@ -70,15 +55,15 @@ async function main() {
     const spec = containerSpec({ rootfs, args: ["sleep", "1000"] });
     await rpc.call("createContainer", { containerId: id, execId: id, OCI: spec }, T);
     await rpc.call("startContainer", { containerId: id }, T);
-    const proc = (args: string[]) => ({ ...spec.Process, Args: args, Terminal: false });
+    const host = { rpc, spec: () => spec }; // execs reuse the container's process settings
 
     // 1. Exec latency.
     const steps = { exec: [] as number[], wait: [] as number[] };
     const berthExec = async (execId: string) => {
       const t0 = performance.now();
-      await rpc.call("execProcess", { containerId: id, execId, process: proc(["true"]) }, T);
+      await exec(host, id, execId, ["true"], { timeoutMs: T });
       const t1 = performance.now();
-      const { status } = await rpc.call("waitProcess", { containerId: id, execId }, T);
+      const status = await waitFor(host, id, execId, T);
       const t2 = performance.now();
       if (status !== 0) throw new Error(`exec ${execId} exited ${status}`);
       steps.exec.push(t1 - t0);
@@ -119,9 +104,9 @@ async function main() {
     console.log(`exec of \`true\` in a running container, ${runs} runs each, taking turns\n`);
     console.log("what                                   median ms   p90 ms");
     const rows = [
-      ["berth ExecProcess + WaitProcess", b, pct(berth, 0.9)],
-      ["runc exec (via nsenter)", r, pct(runc, 0.9)],
-      ["nsenter alone", n, pct(bare, 0.9)],
+      ["berth ExecProcess + WaitProcess", b, percentile(berth, 0.9)],
+      ["runc exec (via nsenter)", r, percentile(runc, 0.9)],
+      ["nsenter alone", n, percentile(bare, 0.9)],
       ["runc exec, nsenter cost removed", r - n, Number.NaN],
     ] as const;
     for (const [what, med, p90] of rows)
@@ -136,7 +121,7 @@ async function main() {
     // 2. Stdout throughput.
     const berthStream = async (execId: string) => {
       const t0 = performance.now();
-      await rpc.call("execProcess", { containerId: id, execId, process: proc(producer) }, T);
+      await exec(host, id, execId, producer, { timeoutMs: T });
       let got = 0;
       let reads = 0;
       for (;;) {
@@ -145,7 +130,7 @@ async function main() {
         got += data.length;
         reads++;
       }
-      const { status } = await rpc.call("waitProcess", { containerId: id, execId }, T);
+      const status = await waitFor(host, id, execId, T);
       const took = performance.now() - t0;
       if (status !== 0 || got !== bytes)
         throw new Error(`${execId}: status ${status}, ${got} of ${bytes} bytes`);
@@ -202,9 +187,7 @@ async function main() {
     await rpc.call("removeContainer", { containerId: id }, T);
     await rpc.call("destroySandbox", {}, T);
   } finally {
-    rpc.close();
-    await agent.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -8,79 +8,32 @@
  *
  *   SOAK_CYCLES=1000 npm run bench:soak
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startAgent } from "../test/support/agent-process.js";
-import { AgentRpc } from "../test/support/agent-rpc.js";
-import { makeBusyboxRootfs } from "../test/support/busybox-rootfs.js";
 import { containerSpec } from "../test/support/container-spec.js";
-import { childrenOf } from "../test/support/leftovers.js";
+import {
+  echoCycle,
+  fdCount,
+  median,
+  percentile,
+  sleep,
+  startBenchAgent,
+  zombieChildren,
+} from "../test/support/process-helpers.js";
 
 const cycles = Number(process.env.SOAK_CYCLES ?? 1000);
 const warmup = 10;
 const T = 30_000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? Number.NaN;
-};
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-const zombieChildren = (pid: number) =>
-  childrenOf(pid).filter(([child]) => {
-    try {
-      const stat = readFileSync(`/proc/${child}/stat`, "utf8");
-      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-    } catch {
-      return false;
-    }
-  });
-
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), "berth-bench-soak-"));
-  const rootfs = makeBusyboxRootfs(join(dir, "rootfs"));
-  const agent = await startAgent({ netns: true, args: ["--log-level", "warn"] });
-  const rpc = await AgentRpc.connect(agent.socketPath);
+  const { rootfs, agent, rpc, stop } = await startBenchAgent("soak");
   const id = "soak";
   let failed = false;
   try {
     await rpc.call("createSandbox", { sandboxId: "soak", hostname: "soak" }, T);
-    await rpc.call(
-      "createContainer",
-      { containerId: id, OCI: containerSpec({ rootfs, args: ["sleep", "1000"] }) },
-      T,
-    );
+    const spec = containerSpec({ rootfs, args: ["sleep", "1000"] });
+    await rpc.call("createContainer", { containerId: id, OCI: spec }, T);
     await rpc.call("startContainer", { containerId: id }, T);
-    const base = containerSpec({ rootfs, args: [] }).Process;
-
-    const readAll = async (stream: "readStdout" | "readStderr", execId: string) => {
-      const chunks: Buffer[] = [];
-      for (;;) {
-        const { data } = await rpc.call(stream, { containerId: id, execId, len: 64 << 10 }, T);
-        if (data.length === 0) return Buffer.concat(chunks).toString();
-        chunks.push(Buffer.from(data));
-      }
-    };
-    const cycle = async (i: number) => {
-      const execId = `soak-${i}`;
-      await rpc.call(
-        "execProcess",
-        { containerId: id, execId, process: { ...base, Args: ["echo", String(i)] } },
-        T,
-      );
-      if (i % 2 === 0) {
-        const [out, err] = await Promise.all([readAll("readStdout", execId), readAll("readStderr", execId)]);
-        if (out !== `${i}\n` || err !== "")
-          throw new Error(`cycle ${i}: stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`);
-      }
-      const { status } = await rpc.call("waitProcess", { containerId: id, execId }, T);
-      if (status !== 0) throw new Error(`cycle ${i} exited ${status}`);
-    };
+    const host = { rpc, spec: () => spec }; // execs reuse the container's process settings
+    const cycle = (i: number) => echoCycle(host, id, i, T);
 
     for (let i = 0; i < warmup; i++) await cycle(i);
     const fds0 = fdCount(agent.pid);
@@ -105,7 +58,7 @@ async function main() {
       `exec/wait soak: ${cycles} cycles of \`echo i\` in one container (after ${warmup} warm-up cycles)\n`,
     );
     console.log(
-      `time           ${(took / 1000).toFixed(1)} s; per cycle median ${median(times).toFixed(1)} ms, p90 ${pct(times, 0.9).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
+      `time           ${(took / 1000).toFixed(1)} s; per cycle median ${median(times).toFixed(1)} ms, p90 ${percentile(times, 0.9).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
     );
     console.log(`agent fds      ${fds0} → ${fds1} (${fds1 - fds0 >= 0 ? "+" : ""}${fds1 - fds0})`);
     console.log(
@@ -132,9 +85,7 @@ async function main() {
     await rpc.call("removeContainer", { containerId: id }, T);
     await rpc.call("destroySandbox", {}, T);
   } finally {
-    rpc.close();
-    await agent.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
   if (failed) process.exitCode = 1;
 }

@@ -1,122 +1,21 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
 import { Fixture } from "../support/container-fixture.js";
-import { cgroupDirs } from "../support/leftovers.js";
+import {
+  exec,
+  inContainer,
+  readAll,
+  readExactly,
+  sleep,
+  T,
+  untilLive,
+  waitFor,
+} from "../support/process-helpers.js";
 
-/** Every call gets a deadline, so a call the agent never answers fails the test instead of hanging it. */
-const T = 15_000;
 const TEST = { timeout: 60_000 };
-
-/** A process spec for ExecProcess: the container's own process settings with other arguments. */
-const processSpec = (f: Fixture, args: string[], terminal = false) => ({
-  ...f.spec(args).Process,
-  Args: args,
-  Terminal: terminal,
-});
-
-const exec = (f: Fixture, containerId: string, execId: string, args: string[], terminal = false) =>
-  f.rpc.call("execProcess", { containerId, execId, process: processSpec(f, args, terminal) }, T);
-
-const waitFor = async (f: Fixture, containerId: string, execId: string) =>
-  (await f.rpc.call("waitProcess", { containerId, execId }, T)).status;
-
-/** Reads a stream until EOF (empty data); every reply must respect `len`. */
-async function readAll(
-  f: Fixture,
-  stream: "readStdout" | "readStderr",
-  containerId: string,
-  execId: string,
-  len = 64 << 10,
-): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const { data } = await f.rpc.call(stream, { containerId, execId, len }, T);
-    if (data.length === 0) return Buffer.concat(chunks);
-    assert.ok(data.length <= len, `${stream} returned ${data.length} bytes for len ${len}`);
-    chunks.push(Buffer.from(data));
-  }
-}
-
-/** Reads stdout until `n` bytes have arrived (not until EOF). */
-async function readExactly(f: Fixture, containerId: string, execId: string, n: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let got = 0;
-  while (got < n) {
-    const { data } = await f.rpc.call("readStdout", { containerId, execId, len: n - got }, T);
-    assert.ok(data.length > 0, `EOF after ${got} of ${n} bytes`);
-    chunks.push(Buffer.from(data));
-    got += data.length;
-  }
-  return Buffer.concat(chunks);
-}
-
-const procState = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch {
-    return undefined;
-  }
-};
-
-/** Live (not zombie) processes in the container's cgroups. */
-function livePids(containerId: string): number[] {
-  const dirs = cgroupDirs(containerId);
-  assert.ok(dirs.length > 0, `no cgroup for ${containerId}`);
-  const pids = new Set<number>();
-  for (const dir of dirs) {
-    try {
-      for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n"))
-        if (line) pids.add(Number(line));
-    } catch {
-      // a controller without cgroup.procs, or the cgroup is going away
-    }
-  }
-  return [...pids].filter((pid) => {
-    const state = procState(pid);
-    return state !== undefined && state !== "Z";
-  });
-}
-
-/** Waits until only `count` processes (e.g. just the init) are alive in the container. */
-async function untilLive(containerId: string, count: number, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (livePids(containerId).length !== count) {
-    assert.ok(Date.now() < deadline, `still ${livePids(containerId).length} live processes, want ${count}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/**
- * Creates and starts container `id` (init: `init`, its CreateContainer exec id `createExecId`), runs
- * `body`, and removes the container whatever happened; when `body` succeeded, nothing may be left.
- */
-async function inContainer(
-  f: Fixture,
-  id: string,
-  body: () => Promise<void>,
-  init: string[] = ["sleep", "1000"],
-  createExecId = id,
-) {
-  await f.rpc.call("createContainer", { containerId: id, execId: createExecId, OCI: f.spec(init) }, T);
-  let ok = false;
-  try {
-    await f.rpc.call("startContainer", { containerId: id }, T);
-    await body();
-    ok = true;
-  } finally {
-    const removal = f.rpc.call("removeContainer", { containerId: id }, T);
-    if (ok) {
-      await removal;
-      f.assertNoContainerLeft([id]);
-    } else await removal.catch(() => {});
-  }
-}
 
 describe("process stdio through ReadStdout, ReadStderr, WriteStdin, CloseStdin and TtyWinResize", () => {
   const f = new Fixture();
@@ -164,10 +63,10 @@ describe("process stdio through ReadStdout, ReadStderr, WriteStdin, CloseStdin a
     inContainer(f, id, async () => {
       await exec(f, id, "seq", ["seq", "1", "5000"]);
       await untilLive(id, 1); // only the init is left: seq has exited, its output waits in the pipe
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs);
       const first = await f.rpc.call("readStdout", { containerId: id, execId: "seq", len: 10 }, T);
       assert.ok(first.data.length > 0 && first.data.length <= 10, `first read: ${first.data.length} bytes`);
-      const rest = await readAll(f, "readStdout", id, "seq", 4096);
+      const rest = await readAll(f, "readStdout", id, "seq", { len: 4096 });
       const text = Buffer.concat([first.data, rest]).toString();
       const want = `${Array.from({ length: 5000 }, (_, i) => i + 1).join("\n")}\n`;
       assert.equal(text.length, want.length, "no byte lost");
@@ -279,7 +178,9 @@ describe("process stdio through ReadStdout, ReadStderr, WriteStdin, CloseStdin a
   it("gives a tty exec a pty whose size TtyWinResize sets, as `stty size` sees it", TEST, async () => {
     await inContainer(f, "io-tty", async () => {
       // The process waits for a line so that the resize surely comes before `stty size` runs.
-      await exec(f, "io-tty", "tty", ["sh", "-c", "read go; test -t 0 && test -t 1 && stty size"], true);
+      await exec(f, "io-tty", "tty", ["sh", "-c", "read go; test -t 0 && test -t 1 && stty size"], {
+        terminal: true,
+      });
       await f.rpc.call("ttyWinResize", { containerId: "io-tty", execId: "tty", row: 40, column: 120 }, T);
       const { len } = await f.rpc.call(
         "writeStdin",

@@ -1,107 +1,25 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
 import { Fixture, failsWith } from "../support/container-fixture.js";
-import { cgroupDirs } from "../support/leftovers.js";
+import {
+  exec,
+  inContainer,
+  livePids,
+  readOrEmpty,
+  signal,
+  sleep,
+  stillPending,
+  T,
+  untilLive,
+  waitFor,
+} from "../support/process-helpers.js";
 
-/** Every call gets a deadline, so a call the agent never answers fails the test instead of hanging it. */
-const T = 15_000;
 const TEST = { timeout: 60_000 };
 const SIGKILL = 9;
 const SIGTERM = 15;
-
-/** A process spec for ExecProcess: the container's own process settings with other arguments. */
-const processSpec = (f: Fixture, args: string[], terminal = false) => ({
-  ...f.spec(args).Process,
-  Args: args,
-  Terminal: terminal,
-});
-
-const exec = (f: Fixture, containerId: string, execId: string, args: string[], timeoutMs = T) =>
-  f.rpc.call("execProcess", { containerId, execId, process: processSpec(f, args) }, timeoutMs);
-
-const waitFor = async (f: Fixture, containerId: string, execId: string, timeoutMs = T) =>
-  (await f.rpc.call("waitProcess", { containerId, execId }, timeoutMs)).status;
-
-const signal = (f: Fixture, containerId: string, execId: string, sig: number) =>
-  f.rpc.call("signalProcess", { containerId, execId, signal: sig }, T);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Whether `promise` is still pending after `ms`. */
-async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const pending = Symbol("pending");
-  const outcome = await Promise.race([promise.catch(() => undefined), sleep(ms).then(() => pending)]);
-  return outcome === pending;
-}
-
-function readOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-const procState = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch {
-    return undefined;
-  }
-};
-
-/** Live (not zombie) processes in the container's cgroups. */
-function livePids(containerId: string): number[] {
-  const dirs = cgroupDirs(containerId);
-  assert.ok(dirs.length > 0, `no cgroup for ${containerId}`);
-  const pids = new Set<number>();
-  for (const dir of dirs) {
-    try {
-      for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n"))
-        if (line) pids.add(Number(line));
-    } catch {
-      // a controller without cgroup.procs, or the cgroup is going away
-    }
-  }
-  return [...pids].filter((pid) => {
-    const state = procState(pid);
-    return state !== undefined && state !== "Z";
-  });
-}
-
-/** Waits until exactly `count` processes are alive in the container. */
-async function untilLive(containerId: string, count: number, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (livePids(containerId).length !== count) {
-    assert.ok(Date.now() < deadline, `still ${livePids(containerId).length} live processes, want ${count}`);
-    await sleep(20);
-  }
-}
-
-/**
- * Creates and starts container `id` (init: `init`), runs `body`, and removes the container whatever
- * happened; when `body` succeeded, nothing may be left.
- */
-async function inContainer(f: Fixture, id: string, body: () => Promise<void>, init = ["sleep", "1000"]) {
-  await f.rpc.call("createContainer", { containerId: id, execId: id, OCI: f.spec(init) }, T);
-  let ok = false;
-  try {
-    await f.rpc.call("startContainer", { containerId: id }, T);
-    await body();
-    ok = true;
-  } finally {
-    const removal = f.rpc.call("removeContainer", { containerId: id }, T);
-    if (ok) {
-      await removal;
-      f.assertNoContainerLeft([id]);
-    } else await removal.catch(() => {});
-  }
-}
 
 describe("ExecProcess, WaitProcess and SignalProcess", () => {
   const f = new Fixture();
@@ -225,7 +143,7 @@ describe("ExecProcess, WaitProcess and SignalProcess", () => {
         const blockedWait = waitFor(f, "many", "blocker", 50_000);
         const statuses = await Promise.all(
           Array.from({ length: 100 }, async (_, i) => {
-            await exec(f, "many", `c${i}`, ["sh", "-c", `exit ${i}`], 40_000);
+            await exec(f, "many", `c${i}`, ["sh", "-c", `exit ${i}`], { timeoutMs: 40_000 });
             return waitFor(f, "many", `c${i}`, 40_000);
           }),
         );

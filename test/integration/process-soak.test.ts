@@ -1,44 +1,10 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { Fixture, failsWith } from "../support/container-fixture.js";
-import { childrenOf } from "../support/leftovers.js";
+import { echoCycle, exec, fdCount, sleep, T, zombieChildren } from "../support/process-helpers.js";
 
-/** Every call gets a deadline, so a call the agent never answers fails the test instead of hanging it. */
-const T = 15_000;
 const CYCLES = 200;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const processSpec = (f: Fixture, args: string[], terminal = false) => ({
-  ...f.spec(args).Process,
-  Args: args,
-  Terminal: terminal,
-});
-
-const exec = (f: Fixture, containerId: string, execId: string, args: string[], terminal = false) =>
-  f.rpc.call("execProcess", { containerId, execId, process: processSpec(f, args, terminal) }, T);
-
-async function readAll(f: Fixture, stream: "readStdout" | "readStderr", containerId: string, execId: string) {
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const { data } = await f.rpc.call(stream, { containerId, execId, len: 64 << 10 }, T);
-    if (data.length === 0) return Buffer.concat(chunks).toString();
-    chunks.push(Buffer.from(data));
-  }
-}
-
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-
-const zombieChildren = (pid: number) =>
-  childrenOf(pid).filter(([child]) => {
-    try {
-      const stat = readFileSync(`/proc/${child}/stat`, "utf8");
-      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-    } catch {
-      return false;
-    }
-  });
 
 /** Polls `measure` for up to `ms` until `ok` holds of it; returns the last value. */
 async function settle<V>(measure: () => V, ok: (v: V) => boolean, ms = 2000): Promise<V> {
@@ -49,25 +15,6 @@ async function settle<V>(measure: () => V, ok: (v: V) => boolean, ms = 2000): Pr
     v = measure();
   }
   return v;
-}
-
-/**
- * One exec/wait cycle: even cycles read stdout and stderr to EOF before waiting, odd ones wait without
- * reading (WaitProcess must still close the unread pipes).
- */
-async function cycle(f: Fixture, containerId: string, i: number) {
-  const execId = `soak-${i}`;
-  await exec(f, containerId, execId, ["echo", String(i)]);
-  if (i % 2 === 0) {
-    const [out, err] = await Promise.all([
-      readAll(f, "readStdout", containerId, execId),
-      readAll(f, "readStderr", containerId, execId),
-    ]);
-    assert.equal(out, `${i}\n`);
-    assert.equal(err, "");
-  }
-  const { status } = await f.rpc.call("waitProcess", { containerId, execId }, T);
-  assert.equal(status, 0, `cycle ${i}`);
 }
 
 describe("exec/wait soak: no zombie, no leaked fd, no memory growth in the agent", () => {
@@ -89,12 +36,12 @@ describe("exec/wait soak: no zombie, no leaked fd, no memory growth in the agent
     await f.rpc.call("createContainer", { containerId: id, execId: id, OCI: f.spec(["sleep", "1000"]) }, T);
     try {
       await f.rpc.call("startContainer", { containerId: id }, T);
-      for (let i = 0; i < 10; i++) await cycle(f, id, i); // warm-up: lazy allocations, JIT
+      for (let i = 0; i < 10; i++) await echoCycle(f, id, i); // warm-up: lazy allocations, JIT
       const pid = f.agent.pid;
       const fds0 = fdCount(pid);
       const rss0 = f.agent.rssKiB();
       const t0 = performance.now();
-      for (let i = 10; i < 10 + CYCLES; i++) await cycle(f, id, i);
+      for (let i = 10; i < 10 + CYCLES; i++) await echoCycle(f, id, i);
       const took = performance.now() - t0;
       const fds1 = await settle(
         () => fdCount(pid),
@@ -129,7 +76,7 @@ describe("exec/wait soak: no zombie, no leaked fd, no memory growth in the agent
         await f.rpc.call("startContainer", { containerId: id }, T);
         await exec(f, id, "live", ["sleep", "1000"]);
         await exec(f, id, "exited", ["sh", "-c", "echo unread; echo unread >&2"]);
-        await exec(f, id, "tty", ["sleep", "1000"], true);
+        await exec(f, id, "tty", ["sleep", "1000"], { terminal: true });
         await exec(f, id, "bg", ["sh", "-c", "sleep 1000 & echo x"]);
       } finally {
         await f.rpc.call("removeContainer", { containerId: id }, T);
