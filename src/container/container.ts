@@ -1,15 +1,17 @@
 import { rm, writeFile } from "node:fs/promises";
+import { constants } from "node:os";
 import { AgentError, Code } from "../errors.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
 import type { AgentDeps } from "../sandbox/agent-deps.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { statusCode } from "../sys/reaper.js";
+import { waitWhileRuncInit } from "../sys/signals.js";
 import { type ContainerState, checkMove } from "./container-state.js";
 import type { Process } from "./oci-spec.js";
 import { specToJson } from "./spec-json.js";
 
-const SIGKILL = 9;
+const { SIGKILL } = constants.signals;
 let execSeq = 0;
 
 /**
@@ -54,10 +56,14 @@ export class Container {
     return this.#state;
   }
 
-  /** The process an exec id names: "", the container id and the init's exec id name the init. */
+  /** "", the container id and the exec id given at CreateContainer all name the init. */
+  #namesInit(execId: string): boolean {
+    return execId === "" || execId === this.id || execId === this.init.execId;
+  }
+
+  /** The process an exec id names. */
   process(execId: string): ContainerProcess {
-    const isInit = execId === "" || execId === this.id || execId === this.init.execId;
-    const found = isInit ? this.init : this.#execs.get(execId);
+    const found = this.#namesInit(execId) ? this.init : this.#execs.get(execId);
     if (!found || found.released) {
       throw new AgentError(
         Code.NOT_FOUND,
@@ -74,10 +80,15 @@ export class Container {
     return next;
   }
 
+  /**
+   * `runc start`, then a wait (usually none) until the program has replaced runc's init: runc returns a
+   * moment before the exec, and a signal that came in between would reach runc's handlers instead.
+   */
   start(): Promise<void> {
     return this.#serial(async () => {
       checkMove(this.id, this.#state, "running");
       await this.#deps.runc.start(this.id);
+      await waitWhileRuncInit(this.init.pid);
       if (this.#state === "created") this.#state = "running";
     });
   }
@@ -94,8 +105,7 @@ export class Container {
       );
     }
     if (!execId) throw new AgentError(Code.INVALID_ARGUMENT, "ExecProcess needs an exec id");
-    const taken = execId === this.id || execId === this.init.execId;
-    if (taken || this.#execs.has(execId) || this.#starting.has(execId)) {
+    if (this.#namesInit(execId) || this.#execs.has(execId) || this.#starting.has(execId)) {
       throw new AgentError(
         Code.ALREADY_EXISTS,
         `process ${JSON.stringify(execId)} of container ${this.id} exists`,
@@ -122,6 +132,7 @@ export class Container {
         io.close();
         throw error;
       });
+      await waitWhileRuncInit(pid);
       const proc = new ContainerProcess({
         execId,
         pid,

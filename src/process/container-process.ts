@@ -1,10 +1,10 @@
+import { constants } from "node:os";
 import { AgentError, Code } from "../errors.js";
 import type { ExitStatus } from "../sys/reaper.js";
-import { handlesSignal, waitWhileRuncInit } from "../sys/signals.js";
+import { handlesSignal } from "../sys/signals.js";
 import type { ProcessIo } from "./process-io.js";
 
-const SIGKILL = 9;
-const SIGTERM = 15;
+const { SIGKILL, SIGTERM } = constants.signals;
 
 /** A container's init or exec process: its host pid, stdio and exit. */
 export class ContainerProcess {
@@ -45,10 +45,7 @@ export class ContainerProcess {
   async signal(signal: number): Promise<void> {
     if (this.#exit) return;
     let sent = signal;
-    if (signal === SIGTERM && this.init) {
-      await waitWhileRuncInit(this.pid);
-      if (!(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
-    }
+    if (signal === SIGTERM && this.init && !(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
     try {
       process.kill(this.pid, sent);
     } catch (error) {

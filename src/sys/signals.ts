@@ -22,8 +22,8 @@ export async function handlesSignal(pid: number, signal: number): Promise<boolea
 
 /**
  * Waits (up to `timeoutMs`) while `pid` is still runc's own init, before the container's program has
- * replaced it: `runc start` returns as soon as it has released the init, a moment before the exec. Its
- * signal masks are runc's until then.
+ * replaced it: `runc start` and `runc exec --detach` return a moment before the exec, and until then
+ * signals reach runc's handlers and its signal masks are runc's.
  */
 export async function waitWhileRuncInit(pid: number, timeoutMs = 1000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
