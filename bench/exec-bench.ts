@@ -30,7 +30,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { containerSpec } from "../test/support/container-spec.js";
-import { exec, median, percentile, startBenchAgent, waitFor } from "../test/support/process-helpers.js";
+import { exec, startBenchAgent, waitFor } from "../test/support/process-helpers.js";
+import { median, percentile } from "../test/support/stats.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 const BLOCK = 65536;

@@ -12,12 +12,11 @@ import { containerSpec } from "../test/support/container-spec.js";
 import {
   echoCycle,
   fdCount,
-  median,
-  percentile,
   sleep,
   startBenchAgent,
   zombieChildren,
 } from "../test/support/process-helpers.js";
+import { median, percentile } from "../test/support/stats.js";
 
 const cycles = Number(process.env.SOAK_CYCLES ?? 1000);
 const warmup = 10;

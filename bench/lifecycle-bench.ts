@@ -7,30 +7,16 @@
  *   BENCH_RUNS=40 npm run bench:lifecycle
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startAgent } from "../test/support/agent-process.js";
-import { AgentRpc } from "../test/support/agent-rpc.js";
-import { makeBusyboxRootfs } from "../test/support/busybox-rootfs.js";
 import { containerSpec } from "../test/support/container-spec.js";
+import { startBenchAgent } from "../test/support/process-helpers.js";
+import { median, percentile } from "../test/support/stats.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? Number.NaN;
-};
-
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), "berth-bench-lifecycle-"));
-  const rootfs = makeBusyboxRootfs(join(dir, "rootfs"));
-  const agent = await startAgent({ netns: true, args: ["--log-level", "warn"] });
-  const rpc = await AgentRpc.connect(agent.socketPath);
+  const { dir, rootfs, agent, rpc, stop } = await startBenchAgent("lifecycle");
   try {
     await rpc.call("createSandbox", { sandboxId: "bench", hostname: "bench" });
     const spec = containerSpec({ rootfs, args: ["true"] });
@@ -99,8 +85,8 @@ async function main() {
     const r = median(runc);
     const n = median(nsenter);
     const rows = [
-      ["berth (create+start+wait+remove)", b, pct(berth, 0.9)],
-      ["runc run (via nsenter)", r, pct(runc, 0.9)],
+      ["berth (create+start+wait+remove)", b, percentile(berth, 0.9)],
+      ["runc run (via nsenter)", r, percentile(runc, 0.9)],
       ["runc run, nsenter cost removed", r - n, Number.NaN],
     ] as const;
     console.log(`container lifecycle of \`true\`, ${runs} runs each, alternating\n`);
@@ -119,9 +105,7 @@ async function main() {
       `agent RSS during the run: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB`,
     );
   } finally {
-    rpc.close();
-    await agent.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 }
 

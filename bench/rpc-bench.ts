@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { startAgent } from "../test/support/agent-process.js";
 import { buildGoPeers } from "../test/support/interop-peers.js";
 import { jsonLines, runCommand } from "../test/support/run-command.js";
+import { median } from "../test/support/stats.js";
 
 interface BenchResult {
   throughput: number;
@@ -64,10 +65,7 @@ async function bench(peer: string, proto: string, socket: string, concurrency: n
   return line as unknown as BenchResult;
 }
 
-function median(results: BenchResult[], key: keyof BenchResult): number {
-  const sorted = results.map((r) => r[key]).sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
+const medianOf = (results: BenchResult[], key: keyof BenchResult) => median(results.map((r) => r[key]));
 
 /** Runs the cell `rounds` times, berth and Go alternating, and keeps the median of each figure. */
 async function cell(peer: string, proto: string, sockets: [string, string], concurrency: number) {
@@ -76,9 +74,9 @@ async function cell(peer: string, proto: string, sockets: [string, string], conc
     for (const side of [0, 1] as const) runs[side].push(await bench(peer, proto, sockets[side], concurrency));
   }
   return runs.map((r) => ({
-    throughput: median(r, "throughput"),
-    p50_us: median(r, "p50_us"),
-    p99_us: median(r, "p99_us"),
+    throughput: medianOf(r, "throughput"),
+    p50_us: medianOf(r, "p50_us"),
+    p99_us: medianOf(r, "p99_us"),
     errors: r.reduce((sum, x) => sum + x.errors, 0),
   })) as [BenchResult, BenchResult];
 }

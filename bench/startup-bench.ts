@@ -12,13 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectTtrpc } from "../src/protocol/ttrpc/client.js";
 import { AGENT_BIN } from "../test/support/agent-process.js";
+import { median } from "../test/support/stats.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const idleMs = Number(process.env.BENCH_IDLE_MS ?? 2000);
 
 const BARE_NODE = `require("node:net").createServer(() => {}).listen(process.argv[1]);`;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
 

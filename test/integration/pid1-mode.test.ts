@@ -10,6 +10,7 @@ import { AGENT_BIN } from "../support/agent-process.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { Fixture } from "../support/container-fixture.js";
 import { childrenOf } from "../support/leftovers.js";
+import { zombieChildren } from "../support/process-helpers.js";
 
 /**
  * berth as the init of a guest: PID 1 of a new PID namespace, in new mount, UTS and network namespaces
@@ -125,14 +126,7 @@ describe("PID 1 mode", () => {
     // nsenter's child in the namespace leaves a background sleep behind: it is reparented to PID 1.
     agent.inNamespaces(["sh", "-c", "sleep 0.2 >/dev/null 2>&1 &"]);
     await new Promise((r) => setTimeout(r, 600));
-    const zombies = childrenOf(agent.pid).filter(([pid]) => {
-      try {
-        return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-      } catch {
-        return false;
-      }
-    });
-    assert.deepEqual(zombies, []);
+    assert.deepEqual(zombieChildren(agent.pid), []);
     assert.match(agent.output, /reaped an orphan/);
   });
 

@@ -32,19 +32,27 @@ export function cgroupDirs(name: string): string[] {
   return found;
 }
 
+/** The command name, state letter ("R", "S", "Z", …) and parent of process `pid`; undefined once it is gone. */
+export function procStat(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may itself hold spaces and parentheses.
+  const close = stat.lastIndexOf(")");
+  const [state = "", ppid] = stat.slice(close + 2).split(" ");
+  return { comm: stat.slice(stat.indexOf("(") + 1, close), state, ppid: Number(ppid) };
+}
+
 /** Children of `pid` (from /proc), as [pid, comm]. */
 export function childrenOf(pid: number): [number, string][] {
   const kids: [number, string][] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      if (ppid === pid) kids.push([Number(entry), stat.slice(stat.indexOf("(") + 1, close)]);
-    } catch {
-      // gone while we looked
-    }
+    const stat = procStat(Number(entry));
+    if (stat?.ppid === pid) kids.push([Number(entry), stat.comm]);
   }
   return kids;
 }

@@ -11,7 +11,7 @@ import { startAgent } from "./agent-process.js";
 import { AgentRpc } from "./agent-rpc.js";
 import { makeBusyboxRootfs } from "./busybox-rootfs.js";
 import type { containerSpec } from "./container-spec.js";
-import { cgroupDirs, childrenOf } from "./leftovers.js";
+import { cgroupDirs, childrenOf, procStat } from "./leftovers.js";
 
 /** Every call gets a deadline, so a call the agent never answers fails the test instead of hanging it. */
 export const T = 15_000;
@@ -148,16 +148,6 @@ export function readOrEmpty(path: string): string {
   }
 }
 
-/** The state letter of process `pid` from /proc/<pid>/stat ("R", "S", "Z", …), undefined when it is gone. */
-export const procState = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch {
-    return undefined;
-  }
-};
-
 /** Live (not zombie) processes in the container's cgroups. */
 export function livePids(containerId: string): number[] {
   const dirs = cgroupDirs(containerId);
@@ -172,7 +162,7 @@ export function livePids(containerId: string): number[] {
     }
   }
   return [...pids].filter((pid) => {
-    const state = procState(pid);
+    const state = procStat(pid)?.state;
     return state !== undefined && state !== "Z";
   });
 }
@@ -190,16 +180,8 @@ export async function untilLive(containerId: string, count: number, timeoutMs = 
 export const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 /** Zombie children of `pid`, as [pid, comm]. */
-export const zombieChildren = (pid: number) => childrenOf(pid).filter(([child]) => procState(child) === "Z");
-
-/** The median of `xs` (NaN for none). */
-export const median = (xs: number[]) => percentile(xs, 0.5);
-
-/** The `p`-quantile (0 ≤ p ≤ 1) of `xs`, nearest rank below (NaN for none). */
-export const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? Number.NaN;
-};
+export const zombieChildren = (pid: number) =>
+  childrenOf(pid).filter(([child]) => procStat(child)?.state === "Z");
 
 /**
  * For the benches: a busybox rootfs in a fresh temporary directory `berth-bench-<name>-*`, an agent in its
@@ -216,5 +198,5 @@ export async function startBenchAgent(name: string) {
     await agent.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { rootfs, agent, rpc, stop };
+  return { dir, rootfs, agent, rpc, stop };
 }
