@@ -1,4 +1,8 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { MountSchema } from "../protocol/gen/oci_pb.js";
 import type { SpecInit } from "./spec-from-oci.js";
+
+type MountInit = MessageInitShape<typeof MountSchema>;
 
 export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -21,6 +25,42 @@ const CAPABILITIES = [
 ];
 
 /**
+ * The file systems every container gets: /proc, /dev, /dev/pts, /dev/shm and a read-only /sys (runc's
+ * set). Fresh objects each call, as specs are edited in place.
+ */
+export const standardMounts = (): MountInit[] => [
+  { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+  {
+    destination: "/dev",
+    type: "tmpfs",
+    source: "tmpfs",
+    options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+  },
+  {
+    destination: "/dev/pts",
+    type: "devpts",
+    source: "devpts",
+    options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+  },
+  {
+    destination: "/dev/shm",
+    type: "tmpfs",
+    source: "shm",
+    options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+  },
+  { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+];
+
+/** Kernel interfaces a container may read but not change (runc's defaults). */
+export const READONLY_PATHS: readonly string[] = [
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+];
+
+/**
  * The spec berthctl run gives a plain root filesystem directory: root user, the usual /proc, /dev,
  * /dev/pts, /dev/shm and read-only /sys mounts, runc's masked paths, and only a mount namespace of its
  * own (the agent adds the sandbox's IPC and UTS namespaces and a PID namespace; containers share the
@@ -38,28 +78,7 @@ export function defaultSpec(rootfs: string, readonly: boolean): SpecInit {
       NoNewPrivileges: true,
     },
     Root: { Path: rootfs, Readonly: readonly },
-    Mounts: [
-      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
-      {
-        destination: "/dev",
-        type: "tmpfs",
-        source: "tmpfs",
-        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
-      },
-      {
-        destination: "/dev/pts",
-        type: "devpts",
-        source: "devpts",
-        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
-      },
-      {
-        destination: "/dev/shm",
-        type: "tmpfs",
-        source: "shm",
-        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-      },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
-    ],
+    Mounts: standardMounts(),
     Linux: {
       Namespaces: [{ Type: "mount" }],
       Resources: { Devices: [{ Allow: false, Major: -1n, Minor: -1n, Access: "rwm" }] },
@@ -75,7 +94,7 @@ export function defaultSpec(rootfs: string, readonly: boolean): SpecInit {
         "/proc/scsi",
         "/sys/firmware",
       ],
-      ReadonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+      ReadonlyPaths: [...READONLY_PATHS],
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { READONLY_PATHS, standardMounts } from "../../src/ctl/default-spec.js";
 import type { Mount, SpecSchema } from "../../src/protocol/gen/oci_pb.js";
 
 type MountInit = Pick<Mount, "destination" | "source" | "type" | "options">;
@@ -41,29 +42,7 @@ export function containerSpec(o: SpecOptions): MessageInitShape<typeof SpecSchem
       NoNewPrivileges: true,
     },
     Root: { Path: o.rootfs, Readonly: o.readonlyRoot ?? false },
-    Mounts: [
-      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
-      {
-        destination: "/dev",
-        type: "tmpfs",
-        source: "tmpfs",
-        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
-      },
-      {
-        destination: "/dev/pts",
-        type: "devpts",
-        source: "devpts",
-        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
-      },
-      {
-        destination: "/dev/shm",
-        type: "tmpfs",
-        source: "shm",
-        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-      },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
-      ...(o.mounts ?? []),
-    ],
+    Mounts: [...standardMounts(), ...(o.mounts ?? [])],
     Linux: {
       Namespaces: [
         { Type: "mount" },
@@ -83,7 +62,7 @@ export function containerSpec(o: SpecOptions): MessageInitShape<typeof SpecSchem
         ...(o.cpus ? { CPU: { Cpus: o.cpus } } : {}),
       },
       MaskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list"],
-      ReadonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+      ReadonlyPaths: [...READONLY_PATHS],
     },
   };
 }
