@@ -53,25 +53,29 @@ const accepts = (socket: string) => () =>
     c.on("error", () => resolve(false));
   });
 
-async function measure(kind: "berth" | "node"): Promise<{ readyMs: number; rss: number }> {
+type Kind = "snapshot" | "bundle" | "node";
+
+/** How each kind is started: the agent's launcher (its V8 start-up snapshot), its plain bundle, bare node. */
+function command(kind: Kind, agentArgs: string[], socket: string): [string, string[]] {
+  if (kind === "snapshot") return [AGENT_BIN, agentArgs];
+  if (kind === "bundle") return [`${AGENT_BIN}.js`, agentArgs];
+  return [process.execPath, ["--max-semi-space-size=1", "-e", BARE_NODE, socket]];
+}
+
+async function measure(kind: Kind): Promise<{ readyMs: number; rss: number }> {
   const dir = mkdtempSync(join(tmpdir(), "berth-startup-"));
   const socket = join(dir, "s.sock");
   writeFileSync(join(dir, "resolv.conf"), "");
   const started = performance.now();
-  const child =
-    kind === "berth"
-      ? spawn(
-          AGENT_BIN,
-          [
-            ...["--server-addr", `unix://${socket}`, "--log-level", "warn", "--run-dir", join(dir, "run")],
-            ...["--sandbox-ns-dir", join(dir, "ns"), "--resolv-conf", join(dir, "resolv.conf")],
-            ...["--runc-root", join(dir, "runc")],
-          ],
-          { stdio: "ignore" },
-        )
-      : spawn(process.execPath, ["--max-semi-space-size=1", "-e", BARE_NODE, socket], { stdio: "ignore" });
+  const agentArgs = [
+    ...["--server-addr", `unix://${socket}`, "--log-level", "warn", "--run-dir", join(dir, "run")],
+    ...["--sandbox-ns-dir", join(dir, "ns"), "--resolv-conf", join(dir, "resolv.conf")],
+    ...["--runc-root", join(dir, "runc")],
+  ];
+  const [file, args] = command(kind, agentArgs, socket);
+  const child = spawn(file, args, { stdio: "ignore" });
   try {
-    await until(kind === "berth" ? answersHealth(socket) : accepts(socket), child);
+    await until(kind === "node" ? accepts(socket) : answersHealth(socket), child);
     const readyMs = performance.now() - started;
     await new Promise((r) => setTimeout(r, idleMs));
     return { readyMs, rss: rssMiB(child.pid ?? -1) };
@@ -81,25 +85,23 @@ async function measure(kind: "berth" | "node"): Promise<{ readyMs: number; rss: 
   }
 }
 
-const results = {
-  berth: [] as { readyMs: number; rss: number }[],
-  node: [] as { readyMs: number; rss: number }[],
-};
-for (let i = 0; i < runs; i++) {
-  results.berth.push(await measure("berth"));
-  results.node.push(await measure("node"));
-}
-const row = (name: string, r: { readyMs: number; rss: number }[]) => {
+const kinds: Kind[] = ["snapshot", "bundle", "node"];
+const results = new Map<Kind, { readyMs: number; rss: number }[]>(kinds.map((k) => [k, []]));
+for (let i = 0; i < runs; i++) for (const kind of kinds) results.get(kind)?.push(await measure(kind));
+const row = (name: string, kind: Kind) => {
+  const r = results.get(kind) ?? [];
   const ready = median(r.map((x) => x.readyMs));
   const rss = median(r.map((x) => x.rss));
-  console.log(`${name.padEnd(44)} ${ready.toFixed(0).padStart(8)} ${rss.toFixed(1).padStart(12)}`);
+  console.log(`${name.padEnd(48)} ${ready.toFixed(0).padStart(8)} ${rss.toFixed(1).padStart(12)}`);
   return { ready, rss };
 };
 console.log(`start-up, ${runs} runs each, taking turns; RSS after ${idleMs} ms idle\n`);
-console.log(`${"what".padEnd(44)} ${"ready ms".padStart(8)} ${"idle RSS MiB".padStart(12)}`);
-const b = row("berth-agent (exec → Health.Check answered)", results.berth);
-const n = row("bare node listening on a socket (floor)", results.node);
-console.log(
-  `\nberth / floor: ready ${(b.ready / n.ready).toFixed(2)}×, RSS ${(b.rss / n.rss).toFixed(2)}× (+${(b.rss - n.rss).toFixed(1)} MiB)`,
-);
+console.log(`${"what (exec → ready)".padEnd(48)} ${"ready ms".padStart(8)} ${"idle RSS MiB".padStart(12)}`);
+const s = row("berth-agent, from its start-up snapshot", "snapshot");
+const b = row("berth-agent.js, the plain bundle", "bundle");
+const n = row("bare node listening on a socket (floor)", "node");
+const ratio = (x: { ready: number; rss: number }) =>
+  `ready ${(x.ready / n.ready).toFixed(2)}×, RSS ${(x.rss / n.rss).toFixed(2)}× (+${(x.rss - n.rss).toFixed(1)} MiB)`;
+console.log(`\nsnapshot / floor: ${ratio(s)}\nbundle / floor:   ${ratio(b)}`);
+console.log("ready = the agent answered Health.Check, bare node accepted a connection");
 console.log("targets: ready < 100 ms, idle RSS < 45 MB");

@@ -38,7 +38,7 @@ for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybo
 
 step "start berth-agent on $addr (in its own mount namespace)"
 echo "nameserver 127.0.0.53" >"$dir/resolv.conf"
-unshare --mount --propagation private dist/bin/berth-agent.js --server-addr "$addr" --log-level info \
+unshare --mount --propagation private dist/bin/berth-agent --server-addr "$addr" --log-level info \
   --run-dir "$dir/run" --sandbox-ns-dir "$dir/sandbox-ns" --resolv-conf "$dir/resolv.conf" \
   --runc-root "$dir/runc" >"$dir/agent.log" 2>&1 &
 agent=$!

@@ -3,7 +3,7 @@ import { AgentError, Code } from "../errors.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { runCommand } from "../sys/exec.js";
 import { UnmountFlag, unmount } from "../sys/mount.js";
-import { PAUSE_BINARY } from "../sys/native.js";
+import { pauseBinary } from "../sys/native.js";
 import type { Reaper } from "../sys/reaper.js";
 
 export interface SharedNamespaces {
@@ -67,7 +67,7 @@ async function unmountIfMounted(file: string) {
  * and waits for the reaper to see it go.
  */
 export async function createSandboxPidNamespace(reaper: Reaper, undo: CleanupStack): Promise<string> {
-  const { stdout } = await runCommand([PAUSE_BINARY], { timeoutMs: 10_000 });
+  const { stdout } = await runCommand([pauseBinary()], { timeoutMs: 10_000 });
   const pid = Number.parseInt(stdout.trim(), 10);
   if (!Number.isSafeInteger(pid) || pid <= 1) {
     throw new AgentError(Code.INTERNAL, `berth-pause printed ${JSON.stringify(stdout)}, not a pid`);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The functions of berth's native addon (native/berth_native.c). */
@@ -32,34 +32,46 @@ export interface NativeAddon {
   setPipeSize(fd: number, bytes: number): number;
 }
 
+let packageRoot: string | undefined;
+
 /**
- * node-gyp's output directory, found from the package root (the first directory up from this module
- * with a binding.gyp), so it is the same whether this module runs from dist/src/sys or bundled into
- * dist/bin.
+ * Says where berth's package is, for code that cannot tell from its own location: the agent started from
+ * a V8 start-up snapshot, whose modules were loaded when the snapshot was made.
  */
-function buildDir(): string {
+export function usePackageRoot(dir: string): void {
+  packageRoot = resolve(dir);
+}
+
+/** The first directory up from this module with a binding.gyp: dist/src/sys or bundled into dist/bin. */
+function findPackageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "binding.gyp"))) {
     const parent = dirname(dir);
     if (parent === dir) throw new Error("cannot find berth's package root (no binding.gyp above it)");
     dir = parent;
   }
-  return join(dir, "build", "Release");
+  return dir;
 }
 
-const BUILD_DIR = buildDir();
+/** node-gyp's output directory. */
+function buildDir(): string {
+  packageRoot ??= findPackageRoot();
+  return join(packageRoot, "build", "Release");
+}
 
 /** The pause program that holds a sandbox's shared PID namespace (native/berth_pause.c). */
-export const PAUSE_BINARY = join(BUILD_DIR, "berth-pause");
+export function pauseBinary(): string {
+  return join(buildDir(), "berth-pause");
+}
 
 let addon: NativeAddon | undefined;
 
 /** Loads the addon on first use, so code that never needs it runs without it. */
 export function native(): NativeAddon {
   if (!addon) {
-    const path = join(BUILD_DIR, "berth_native.node");
+    const path = join(buildDir(), "berth_native.node");
     try {
-      addon = createRequire(import.meta.url)(path) as NativeAddon;
+      addon = createRequire(path)(path) as NativeAddon;
     } catch (error) {
       throw new Error(`cannot load berth's native addon (${path}); run "npm ci" to build it`, {
         cause: error,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectTtrpc } from "../../src/protocol/ttrpc/client.js";
 
-export const AGENT_BIN = fileURLToPath(new URL("../../bin/berth-agent.js", import.meta.url));
+export const AGENT_BIN = fileURLToPath(new URL("../../bin/berth-agent", import.meta.url));
 
 export interface LogLine {
   msg?: string;
