@@ -4,6 +4,7 @@ import { type AgentServer, startAgentServer } from "../src/agent-server.js";
 import { type AgentConfig, describeConfig, parseCommandLine, USAGE } from "../src/config/agent-config.js";
 import { faultsFromEnv } from "../src/config/faults.js";
 import { AgentError } from "../src/errors.js";
+import { GuestService } from "../src/guest/guest-service.js";
 import { initGuest, shutdownGuest } from "../src/init/pid1.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { Runc } from "../src/runtime/runc.js";
@@ -33,6 +34,12 @@ function kernelCmdline(): string {
   }
 }
 
+function runcFor(config: AgentConfig): Runc {
+  const { paths } = config;
+  // Entries of the run dir that start with "." can never be container ids.
+  return new Runc({ binary: config.runc, root: paths.runcRoot, logDir: `${paths.runDir}/.runc-logs` });
+}
+
 async function sandboxService(
   config: AgentConfig,
   log: Logger,
@@ -46,8 +53,7 @@ async function sandboxService(
   const { paths } = config;
   return new SandboxService({
     paths,
-    // Entries of the run dir that start with "." can never be container ids.
-    runc: new Runc({ binary: config.runc, root: paths.runcRoot, logDir: `${paths.runDir}/.runc-logs` }),
+    runc: runcFor(config),
     reaper,
     storages: new StorageRegistry({ paths, log: log.child({ subsystem: "storage" }) }),
     log: log.child({ subsystem: "sandbox" }),
@@ -56,6 +62,17 @@ async function sandboxService(
     sysfs: "/sys",
     containerPipeSize: config.containerPipeSize,
     onSandboxDestroyed,
+  });
+}
+
+function guestService(config: AgentConfig, log: Logger, initDaemon: boolean): GuestService {
+  return new GuestService({
+    paths: config.paths,
+    sysfs: "/sys",
+    procfs: "/proc",
+    runc: runcFor(config),
+    initDaemon,
+    log: log.child({ subsystem: "guest" }),
   });
 }
 
@@ -105,6 +122,7 @@ async function main(): Promise<number> {
       protocol: config.protocol,
       log,
       sandboxes,
+      guest: guestService(config, log, asInit),
     });
   } catch (error) {
     log.fatal({ err: error }, "cannot start");
