@@ -3,14 +3,12 @@ import { constants, fchmod, fchown } from "node:fs";
 import { promisify } from "node:util";
 import type { Logger } from "../log.js";
 import { lchownAt, mkdirAt, openBeneath, renameAt, symlinkAt, unlinkAt, withFd } from "../sys/beneath.js";
+import { hasErrno } from "../sys/errno.js";
 import type { CopyPlan } from "./copy-file-request.js";
 import { openParent } from "./shared-dir.js";
 
 const fchownAsync = promisify(fchown);
 const fchmodAsync = promisify(fchmod);
-
-export const hasCode = (error: unknown, ...codes: string[]) =>
-  codes.includes((error as NodeJS.ErrnoException).code ?? "");
 
 /** A hidden, random name beside the target for an entry being put together; never the target's name. */
 export function temporaryName(): string {
@@ -26,7 +24,8 @@ export async function setOwnerAndMode(fd: number, plan: CopyPlan): Promise<void>
 /** Removes a temporary entry after a failure; a failure to do so is logged, the original error stands. */
 export async function removeTemporary(parent: number, name: string, log: Logger): Promise<void> {
   await unlinkAt(parent, name).catch((error: unknown) => {
-    if (!hasCode(error, "ENOENT")) log.warn({ err: error, name }, "cannot remove a temporary CopyFile entry");
+    if (!hasErrno(error, "ENOENT"))
+      log.warn({ err: error, name }, "cannot remove a temporary CopyFile entry");
   });
 }
 
@@ -38,12 +37,12 @@ const openDirectory = (parent: number, name: string) =>
 /** Makes `name` a directory: one already there is kept, a file or symlink in the way replaced (as Kata). */
 async function directoryAt(parent: number, name: string, mode: number): Promise<number> {
   await mkdirAt(parent, name, mode & 0o777).catch((error: unknown) => {
-    if (!hasCode(error, "EEXIST")) throw error;
+    if (!hasErrno(error, "EEXIST")) throw error;
   });
   try {
     return await openDirectory(parent, name);
   } catch (error) {
-    if (!hasCode(error, "ENOTDIR", "ELOOP")) throw error;
+    if (!hasErrno(error, "ENOTDIR", "ELOOP")) throw error;
   }
   await unlinkAt(parent, name);
   await mkdirAt(parent, name, mode & 0o777);

@@ -98,11 +98,6 @@ export class FileUploads {
     if (!complete) await this.#keep(rootFd, plan.relative, upload);
   }
 
-  /** How many files are part-way in (for tests and diagnostics). */
-  get inProgress(): number {
-    return this.#uploads.size;
-  }
-
   #open(parent: number, upload: Upload, fresh: boolean): Promise<number> {
     const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
     const flags = fresh ? O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW : O_WRONLY | O_NOFOLLOW;

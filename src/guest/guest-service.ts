@@ -6,8 +6,9 @@ import { KeyedLock } from "../storage/keyed-lock.js";
 import { storageDriverNames } from "../storage/lookup-storage-driver.js";
 import { withFd } from "../sys/beneath.js";
 import { setRealtimeClock } from "../sys/clock.js";
+import { hasErrno } from "../sys/errno.js";
 import { AGENT_VERSION } from "../version.js";
-import { copyDirectory, copySymlink, hasCode } from "./copy-entry.js";
+import { copyDirectory, copySymlink } from "./copy-entry.js";
 import { type CopyFileFields, type CopyPlan, planCopy } from "./copy-file-request.js";
 import { FileUploads } from "./file-uploads.js";
 import { checkedGuestTime } from "./guest-time.js";
@@ -44,14 +45,14 @@ export interface GuestDetails {
 /** A failure of a CopyFile step, saying which path; a path that would lead out of the share is refused. */
 function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentError {
   const where = `CopyFile ${JSON.stringify(plan.path)}`;
-  if (hasCode(error, "EXDEV", "ELOOP")) {
+  if (hasErrno(error, "EXDEV", "ELOOP")) {
     return new AgentError(
       Code.PERMISSION_DENIED,
       `${where}: refused, the path leads out of ${sharedDir} or through a link CopyFile does not follow`,
       { cause: error },
     );
   }
-  if (hasCode(error, "EISDIR")) {
+  if (hasErrno(error, "EISDIR")) {
     return new AgentError(Code.FAILED_PRECONDITION, `${where}: a directory is in the way`, { cause: error });
   }
   const e = AgentError.from(error);

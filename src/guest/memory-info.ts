@@ -1,5 +1,6 @@
 import { access, readFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
+import { hasErrno } from "../sys/errno.js";
 
 const BLOCK_SIZE = "devices/system/memory/block_size_bytes";
 const PROBE = "devices/system/memory/probe";
@@ -16,15 +17,13 @@ export function blockSizeFromSysfs(text: string): bigint {
   return BigInt(`0x${hex}`);
 }
 
-const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOENT";
-
 /** The memory hotplug block size in bytes; 0 when the guest has no memory block devices (as Kata). */
 export async function memoryBlockSize(sysfs: string): Promise<bigint> {
   const file = `${sysfs}/${BLOCK_SIZE}`;
   try {
     return blockSizeFromSysfs(await readFile(file, "utf8"));
   } catch (error) {
-    if (isMissing(error)) return 0n;
+    if (hasErrno(error, "ENOENT")) return 0n;
     const e = AgentError.from(error);
     throw new AgentError(e.code, `cannot read the memory block size from ${file}: ${e.message}`, {
       cause: error,
@@ -39,7 +38,7 @@ export async function memoryHotplugProbe(sysfs: string): Promise<boolean> {
     await access(file);
     return true;
   } catch (error) {
-    if (isMissing(error)) return false;
+    if (hasErrno(error, "ENOENT")) return false;
     const e = AgentError.from(error);
     throw new AgentError(e.code, `cannot look for ${file}: ${e.message}`, { cause: error });
   }

@@ -4,11 +4,10 @@ import { relative } from "node:path";
 import { type AgentPaths, sharedContainersDir } from "../config/agent-paths.js";
 import { AgentError, Code } from "../errors.js";
 import { closeFd, mkdirAt, openBeneath, openTrustedDirectory } from "../sys/beneath.js";
+import { hasErrno } from "../sys/errno.js";
 import { native } from "../sys/native.js";
 
 const directoryPath = () => native().constants.O_PATH | constants.O_DIRECTORY;
-
-const hasCode = (error: unknown, code: string) => (error as NodeJS.ErrnoException).code === code;
 
 /**
  * Opens the shared directory CopyFile writes under, making it first if it is missing. The run dir is
@@ -30,7 +29,7 @@ async function openIfPresent(rootFd: number, path: string): Promise<number | und
   try {
     return await openBeneath(rootFd, path, directoryPath());
   } catch (error) {
-    if (hasCode(error, "ENOENT")) return undefined;
+    if (hasErrno(error, "ENOENT")) return undefined;
     throw error;
   }
 }
@@ -58,7 +57,7 @@ export async function openParent(
       let next = await openIfPresent(rootFd, prefix);
       if (next === undefined) {
         await mkdirAt(dirFd, name, createMode).catch((error: unknown) => {
-          if (!hasCode(error, "EEXIST")) throw error;
+          if (!hasErrno(error, "EEXIST")) throw error;
         });
         next = await openBeneath(rootFd, prefix, directoryPath());
       }
