@@ -20,6 +20,18 @@
  *   shutdown(action)                               sync(2) then reboot(2): "poweroff" or "reboot"; returns only on failure
  *   setPipeSize(fd, bytes) -> bytes               fcntl(F_SETPIPE_SZ): a pipe's capacity (the kernel rounds up)
  *   readableBytes(fd) -> n                         ioctl(FIONREAD): bytes waiting in a pipe or pty
+ *   setTimeOfDay(sec, usec)                        settimeofday(2): set CLOCK_REALTIME (the kernel checks the values)
+ *   openat2(dirFd, path, flags, mode, resolve) -> fd   openat2(2) (O_CLOEXEC added), as a Promise
+ *   mkdirat(dirFd, name, mode)                     mkdirat(2), as a Promise
+ *   symlinkat(target, dirFd, name)                 symlinkat(2), as a Promise
+ *   renameat(dirFd, from, to)                      renameat(2) within one directory, as a Promise
+ *   unlinkat(dirFd, name, flags)                   unlinkat(2), as a Promise
+ *   fchownat(dirFd, name, uid, gid, flags)         fchownat(2), as a Promise
+ *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them
+ *
+ * The *at calls run on the thread pool because the directories they act on may be a virtio-fs share, where
+ * a slow host would otherwise stall the event loop; they are what lets src/sys/beneath.ts keep every write
+ * of CopyFile inside one directory, resolved by the kernel (openat2 RESOLVE_BENEATH), never by path strings.
  *
  * Failures throw (or reject with) an Error whose `code` is the errno name ("EADDRINUSE") and whose
  * `syscall` names the call that failed.
@@ -28,7 +40,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <linux/vm_sockets.h>
+#include <math.h>
 #include <node_api.h>
 #include <poll.h>
 #include <stddef.h>
@@ -41,6 +55,9 @@
 #include <sys/reboot.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -278,6 +295,29 @@ static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* An integer-valued JS number (no NaN, fraction or infinity): a bad value must never reach settimeofday as 0. */
+static bool exact_int64(napi_env env, napi_value value, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok || !isfinite(d) || d != trunc(d) || fabs(d) > 9007199254740991.0) {
+    return false;
+  }
+  *out = (int64_t)d;
+  return true;
+}
+
+static napi_value set_time_of_day(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t sec, usec;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !exact_int64(env, argv[0], &sec) ||
+      !exact_int64(env, argv[1], &usec)) {
+    return throw_type(env, "setTimeOfDay(sec: integer, usec: integer)");
+  }
+  struct timeval tv = {.tv_sec = (time_t)sec, .tv_usec = (suseconds_t)usec};
+  if (settimeofday(&tv, NULL) < 0) return throw_errno(env, errno, "settimeofday");
+  return NULL;
+}
+
 static bool contains(const int32_t *pids, size_t n, pid_t pid) {
   for (size_t i = 0; i < n; i++) {
     if (pids[i] == pid) return true;
@@ -357,6 +397,7 @@ struct work {
   unsigned long flags;
   int fd;
   int timeout_ms;
+  int64_t args[3];
 };
 
 static void work_execute(napi_env env, void *data) {
@@ -601,6 +642,136 @@ static napi_value receive_fd(napi_env env, napi_callback_info info) {
   return queue_work(env, w, "berth.receiveFd");
 }
 
+/* ---- *at file operations on the thread pool ---- */
+
+static void free_work(work_t *w) {
+  if (!w) return;
+  free(w->s1);
+  free(w->s2);
+  free(w->s3);
+  free(w->s4);
+  free(w);
+}
+
+/*
+ * Reads a call's arguments into a work item by `spec`: 'd' a directory fd (w->fd), 's' a string without NUL
+ * bytes (w->s1, then w->s2), 'n' an integer (w->args[0], [1], [2] in turn). False, with a TypeError naming
+ * `signature`, when the arguments do not match.
+ */
+static bool work_args(napi_env env, napi_callback_info info, const char *spec, work_t *w, const char *signature) {
+  size_t argc = 5;
+  napi_value argv[5];
+  size_t want = strlen(spec);
+  char **strings[2] = {&w->s1, &w->s2};
+  size_t ns = 0, nn = 0;
+  bool ok = want <= 5 && napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == want;
+  for (size_t i = 0; ok && i < want; i++) {
+    size_t length = 0;
+    switch (spec[i]) {
+      case 'd':
+        ok = napi_get_value_int32(env, argv[i], &w->fd) == napi_ok;
+        break;
+      case 's':
+        ok = ns < 2 && get_string_or_null(env, argv[i], strings[ns]) && *strings[ns] &&
+             napi_get_value_string_utf8(env, argv[i], NULL, 0, &length) == napi_ok && strlen(*strings[ns]) == length;
+        ns++;
+        break;
+      default:
+        ok = nn < 3 && exact_int64(env, argv[i], &w->args[nn++]);
+    }
+  }
+  if (!ok) throw_type(env, signature);
+  return ok;
+}
+
+static void at_failed(work_t *w, int result, const char *syscall) {
+  if (result < 0) {
+    w->err = errno;
+    w->syscall = syscall;
+  }
+}
+
+static void run_openat2(work_t *w) {
+  struct open_how how = {
+      .flags = (uint64_t)w->args[0] | O_CLOEXEC, .mode = (uint64_t)w->args[1], .resolve = (uint64_t)w->args[2]};
+  long fd;
+  do {
+    fd = syscall(SYS_openat2, w->fd, w->s1, &how, sizeof how);
+  } while (fd < 0 && errno == EINTR);
+  at_failed(w, fd < 0 ? -1 : 0, "openat2");
+  w->result = (int)fd;
+}
+
+static void run_mkdirat(work_t *w) { at_failed(w, mkdirat(w->fd, w->s1, (mode_t)w->args[0]), "mkdirat"); }
+
+static void run_symlinkat(work_t *w) { at_failed(w, symlinkat(w->s1, w->fd, w->s2), "symlinkat"); }
+
+static void run_renameat(work_t *w) { at_failed(w, renameat(w->fd, w->s1, w->fd, w->s2), "renameat"); }
+
+static void run_unlinkat(work_t *w) { at_failed(w, unlinkat(w->fd, w->s1, (int)w->args[0]), "unlinkat"); }
+
+static void run_fchownat(work_t *w) {
+  at_failed(w, fchownat(w->fd, w->s1, (uid_t)w->args[0], (gid_t)w->args[1], (int)w->args[2]), "fchownat");
+}
+
+static napi_value queue_at(napi_env env, napi_callback_info info, const char *spec, work_fn run, const char *signature) {
+  work_t *w = calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, ENOMEM, "calloc");
+  if (!work_args(env, info, spec, w, signature)) {
+    free_work(w);
+    return NULL;
+  }
+  w->run = run;
+  return queue_work(env, w, "berth.at");
+}
+
+static napi_value open_at2(napi_env env, napi_callback_info info) {
+  return queue_at(env, info, "dsnnn", run_openat2,
+                  "openat2(dirFd: number, path: string, flags: number, mode: number, resolve: number)");
+}
+
+static napi_value mkdir_at(napi_env env, napi_callback_info info) {
+  return queue_at(env, info, "dsn", run_mkdirat, "mkdirat(dirFd: number, name: string, mode: number)");
+}
+
+static napi_value symlink_at(napi_env env, napi_callback_info info) {
+  return queue_at(env, info, "sds", run_symlinkat, "symlinkat(target: string, dirFd: number, name: string)");
+}
+
+static napi_value rename_at(napi_env env, napi_callback_info info) {
+  return queue_at(env, info, "dss", run_renameat, "renameat(dirFd: number, from: string, to: string)");
+}
+
+static napi_value unlink_at(napi_env env, napi_callback_info info) {
+  return queue_at(env, info, "dsn", run_unlinkat, "unlinkat(dirFd: number, name: string, flags: number)");
+}
+
+static napi_value fchown_at(napi_env env, napi_callback_info info) {
+  return queue_at(env, info, "dsnnn", run_fchownat,
+                  "fchownat(dirFd: number, name: string, uid: number, gid: number, flags: number)");
+}
+
+static napi_value fs_constants(napi_env env) {
+  static const struct {
+    const char *name;
+    int32_t value;
+  } table[] = {
+      {"O_PATH", O_PATH},
+      {"AT_FDCWD", AT_FDCWD},
+      {"AT_REMOVEDIR", AT_REMOVEDIR},
+      {"AT_SYMLINK_NOFOLLOW", AT_SYMLINK_NOFOLLOW},
+      {"RESOLVE_BENEATH", RESOLVE_BENEATH},
+      {"RESOLVE_NO_SYMLINKS", RESOLVE_NO_SYMLINKS},
+      {"RESOLVE_NO_MAGICLINKS", RESOLVE_NO_MAGICLINKS},
+  };
+  napi_value out;
+  napi_create_object(env, &out);
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    napi_set_named_property(env, out, table[i].name, int_value(env, table[i].value));
+  }
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"vsockListen", NULL, vsock_listen, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -620,6 +791,14 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount", NULL, do_umount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receiveFd", NULL, receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setTimeOfDay", NULL, set_time_of_day, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openat2", NULL, open_at2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mkdirat", NULL, mkdir_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"symlinkat", NULL, symlink_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"renameat", NULL, rename_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unlinkat", NULL, unlink_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fchownat", NULL, fchown_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"constants", NULL, NULL, NULL, NULL, fs_constants(env), napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

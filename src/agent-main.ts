@@ -3,6 +3,7 @@ import { type AgentServer, startAgentServer } from "./agent-server.js";
 import { type AgentConfig, describeConfig, parseCommandLine, USAGE } from "./config/agent-config.js";
 import { faultsFromEnv } from "./config/faults.js";
 import { AgentError } from "./errors.js";
+import { GuestService } from "./guest/guest-service.js";
 import { initGuest, shutdownGuest } from "./init/pid1.js";
 import { createLogger, type Logger } from "./log.js";
 import { Runc } from "./runtime/runc.js";
@@ -29,6 +30,12 @@ function kernelCmdline(): string {
   }
 }
 
+function runcFor(config: AgentConfig): Runc {
+  const { paths } = config;
+  // Entries of the run dir that start with "." can never be container ids.
+  return new Runc({ binary: config.runc, root: paths.runcRoot, logDir: `${paths.runDir}/.runc-logs` });
+}
+
 async function sandboxService(
   config: AgentConfig,
   log: Logger,
@@ -42,8 +49,7 @@ async function sandboxService(
   const { paths } = config;
   return new SandboxService({
     paths,
-    // Entries of the run dir that start with "." can never be container ids.
-    runc: new Runc({ binary: config.runc, root: paths.runcRoot, logDir: `${paths.runDir}/.runc-logs` }),
+    runc: runcFor(config),
     reaper,
     storages: new StorageRegistry({ paths, log: log.child({ subsystem: "storage" }) }),
     log: log.child({ subsystem: "sandbox" }),
@@ -52,6 +58,17 @@ async function sandboxService(
     sysfs: "/sys",
     containerPipeSize: config.containerPipeSize,
     onSandboxDestroyed,
+  });
+}
+
+function guestService(config: AgentConfig, log: Logger, initDaemon: boolean): GuestService {
+  return new GuestService({
+    paths: config.paths,
+    sysfs: "/sys",
+    procfs: "/proc",
+    runc: runcFor(config),
+    initDaemon,
+    log: log.child({ subsystem: "guest" }),
   });
 }
 
@@ -102,6 +119,7 @@ export async function runAgent(argv: readonly string[]): Promise<number> {
       protocol: config.protocol,
       log,
       sandboxes,
+      guest: guestService(config, log, asInit),
     });
   } catch (error) {
     log.fatal({ err: error }, "cannot start");

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { GuestService } from "./guest/guest-service.js";
 import type { Logger } from "./log.js";
 import { createProtocolDispatcher, type WireProtocol } from "./protocol/dispatch.js";
 import { AgentService } from "./protocol/gen/agent_pb.js";
@@ -22,6 +23,7 @@ export interface AgentServerOptions {
   protocol?: WireProtocol | undefined;
   log: Logger;
   sandboxes: SandboxService;
+  guest: GuestService;
 }
 
 export interface AgentServer {
@@ -66,7 +68,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const interceptors = [loggingInterceptor(log)];
   const services = [
     routeService(Health, healthService(), interceptors),
-    routeService(AgentService, agentService(options.sandboxes), interceptors),
+    routeService(AgentService, agentService(options.sandboxes, options.guest), interceptors),
   ];
   const protocolLog = log.child({ subsystem: "ttrpc" });
   const ttrpc = new TtrpcServer({

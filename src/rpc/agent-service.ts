@@ -1,6 +1,8 @@
+import type { GuestService } from "../guest/guest-service.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
+import { guestHandlers } from "./guest-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
@@ -9,6 +11,14 @@ import { sandboxHandlers } from "./sandbox-handlers.js";
  * grpc.AgentService. The RPCs berth implements so far; every other one answers UNIMPLEMENTED
  * (the README lists which is which).
  */
-export function agentService(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
-  return { ...sandboxHandlers(sandboxes), ...containerHandlers(sandboxes), ...processHandlers(sandboxes) };
+export function agentService(
+  sandboxes: SandboxService,
+  guest: GuestService,
+): ServiceImpl<typeof AgentService.method> {
+  return {
+    ...sandboxHandlers(sandboxes),
+    ...containerHandlers(sandboxes),
+    ...processHandlers(sandboxes),
+    ...guestHandlers(guest),
+  };
 }

@@ -51,4 +51,8 @@ describe("runcArgs", () => {
     assert.deepEqual(runcArgs.delete(g, "c1", true), [...head, "delete", "--force", "c1"]);
     assert.deepEqual(runcArgs.state(g, "c1"), [...head, "state", "c1"]);
   });
+
+  it("builds features", () => {
+    assert.deepEqual(runcArgs.features(g), [...head, "features"]);
+  });
 });

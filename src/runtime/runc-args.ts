@@ -66,4 +66,5 @@ export const runcArgs = {
     id,
   ],
   state: (g: RuncGlobals, id: string) => [...globals(g), "state", id],
+  features: (g: RuncGlobals) => [...globals(g), "features"],
 };

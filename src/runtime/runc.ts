@@ -93,6 +93,11 @@ export class Runc {
     return JSON.parse(stdout) as RuncState;
   }
 
+  /** `runc features` (runc ≥ 1.1): what this runc build supports, as runc's JSON. */
+  async features(): Promise<unknown> {
+    return JSON.parse(await this.#run("", "features", (g) => runcArgs.features(g)));
+  }
+
   async #run(
     id: string,
     verb: string,
@@ -111,7 +116,9 @@ export class Runc {
     } catch (error) {
       const said = lastRuncError(await readFile(log, "utf8").catch(() => ""));
       if (!said || !(error instanceof CommandError) || error.exitCode === null) throw error;
-      throw new AgentError(codeOf(said), `runc ${verb} ${id}: ${said}`, { cause: error });
+      throw new AgentError(codeOf(said), `runc ${[verb, id].filter(Boolean).join(" ")}: ${said}`, {
+        cause: error,
+      });
     } finally {
       await rm(log, { force: true });
     }

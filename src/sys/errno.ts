@@ -34,3 +34,9 @@ const CODE_BY_ERRNO: Readonly<Record<string, Code>> = {
 export function codeFromErrno(errno: string): Code {
   return CODE_BY_ERRNO[errno] ?? Code.INTERNAL;
 }
+
+/** Whether `error` is a system error with one of these codes ("ENOENT", …). */
+export function hasErrno(error: unknown, ...codes: string[]): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === "string" && codes.includes(code);
+}

@@ -30,6 +30,28 @@ export interface NativeAddon {
   setWindowSize(fd: number, rows: number, columns: number): void;
   readableBytes(fd: number): number;
   setPipeSize(fd: number, bytes: number): number;
+  /** settimeofday(2) with no timezone; the kernel checks the values (EINVAL) and CAP_SYS_TIME (EPERM). */
+  setTimeOfDay(sec: number, usec: number): void;
+  /** openat2(2), O_CLOEXEC added; resolves with the new fd. */
+  openat2(dirFd: number, path: string, flags: number, mode: number, resolve: number): Promise<number>;
+  mkdirat(dirFd: number, name: string, mode: number): Promise<0>;
+  symlinkat(target: string, dirFd: number, name: string): Promise<0>;
+  /** renameat(2) from one name to another in the same directory. */
+  renameat(dirFd: number, from: string, to: string): Promise<0>;
+  unlinkat(dirFd: number, name: string, flags: number): Promise<0>;
+  fchownat(dirFd: number, name: string, uid: number, gid: number, flags: number): Promise<0>;
+  readonly constants: NativeConstants;
+}
+
+/** Flag values from the kernel headers the addon was built against (Node's fs.constants lacks these). */
+export interface NativeConstants {
+  readonly O_PATH: number;
+  readonly AT_FDCWD: number;
+  readonly AT_REMOVEDIR: number;
+  readonly AT_SYMLINK_NOFOLLOW: number;
+  readonly RESOLVE_BENEATH: number;
+  readonly RESOLVE_NO_SYMLINKS: number;
+  readonly RESOLVE_NO_MAGICLINKS: number;
 }
 
 let packageRoot: string | undefined;

@@ -32,6 +32,9 @@ const IMPLEMENTED = new Set<string>([
   "WriteStdin",
   "CloseStdin",
   "TtyWinResize",
+  "GetGuestDetails",
+  "SetGuestDateTime",
+  "CopyFile",
 ]);
 
 function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {

@@ -1,0 +1,128 @@
+import { type AgentPaths, sharedContainersDir } from "../config/agent-paths.js";
+import { deviceHandlerNames } from "../device/device-handlers.js";
+import { AgentError, Code } from "../errors.js";
+import type { Logger } from "../log.js";
+import { KeyedLock } from "../storage/keyed-lock.js";
+import { storageDriverNames } from "../storage/lookup-storage-driver.js";
+import { withFd } from "../sys/beneath.js";
+import { setRealtimeClock } from "../sys/clock.js";
+import { hasErrno } from "../sys/errno.js";
+import { AGENT_VERSION } from "../version.js";
+import { copyDirectory, copySymlink } from "./copy-entry.js";
+import { type CopyFileFields, type CopyPlan, planCopy } from "./copy-file-request.js";
+import { FileUploads } from "./file-uploads.js";
+import { checkedGuestTime } from "./guest-time.js";
+import { memoryBlockSize, memoryHotplugProbe } from "./memory-info.js";
+import { probeSeccompSupport } from "./seccomp-support.js";
+import { openSharedDir } from "./shared-dir.js";
+
+export interface GuestDeps {
+  readonly paths: AgentPaths;
+  /** sysfs, for the memory block size and the hotplug probe (default /sys). */
+  readonly sysfs: string;
+  /** procfs, for the kernel's seccomp actions (default /proc). */
+  readonly procfs: string;
+  /** The runc that applies containers' seccomp filters. */
+  readonly runc: { features(): Promise<unknown> };
+  /** The agent is the guest's init (PID 1). */
+  readonly initDaemon: boolean;
+  readonly log: Logger;
+}
+
+export interface GuestDetails {
+  memBlockSizeBytes: bigint;
+  supportMemHotplugProbe: boolean;
+  agentDetails: {
+    version: string;
+    initDaemon: boolean;
+    deviceHandlers: string[];
+    storageHandlers: string[];
+    supportsSeccomp: boolean;
+    extraFeatures: string[];
+  };
+}
+
+/** A failure of a CopyFile step, saying which path; a path that would lead out of the share is refused. */
+function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentError {
+  const where = `CopyFile ${JSON.stringify(plan.path)}`;
+  if (hasErrno(error, "EXDEV", "ELOOP")) {
+    return new AgentError(
+      Code.PERMISSION_DENIED,
+      `${where}: refused, the path leads out of ${sharedDir} or through a link CopyFile does not follow`,
+      { cause: error },
+    );
+  }
+  if (hasErrno(error, "EISDIR")) {
+    return new AgentError(Code.FAILED_PRECONDITION, `${where}: a directory is in the way`, { cause: error });
+  }
+  const e = AgentError.from(error);
+  return new AgentError(e.code, `${where}: ${e.message}`, { cause: error });
+}
+
+/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile. */
+export class GuestService {
+  readonly #deps: GuestDeps;
+  readonly #uploads: FileUploads;
+  readonly #copies = new KeyedLock();
+  #seccomp: boolean | undefined;
+
+  constructor(deps: GuestDeps) {
+    this.#deps = deps;
+    this.#uploads = new FileUploads(deps.log);
+  }
+
+  async details(req: { memBlockSize: boolean; memHotplugProbe: boolean }): Promise<GuestDetails> {
+    const { sysfs, initDaemon } = this.#deps;
+    return {
+      memBlockSizeBytes: req.memBlockSize ? await memoryBlockSize(sysfs) : 0n,
+      supportMemHotplugProbe: req.memHotplugProbe ? await memoryHotplugProbe(sysfs) : false,
+      agentDetails: {
+        version: AGENT_VERSION,
+        initDaemon,
+        deviceHandlers: [...deviceHandlerNames],
+        storageHandlers: [...storageDriverNames],
+        supportsSeccomp: await this.#supportsSeccomp(),
+        extraFeatures: [],
+      },
+    };
+  }
+
+  /** Asked once and remembered; when runc cannot say, false this time and asked again next time. */
+  async #supportsSeccomp(): Promise<boolean> {
+    if (this.#seccomp !== undefined) return this.#seccomp;
+    try {
+      this.#seccomp = await probeSeccompSupport(this.#deps.runc, this.#deps.procfs);
+      return this.#seccomp;
+    } catch (error) {
+      this.#deps.log.warn({ err: error }, "cannot tell whether runc supports seccomp; reporting it does not");
+      return false;
+    }
+  }
+
+  /** Sets the guest clock, refusing a time Linux cannot hold before trying. */
+  setDateTime(sec: bigint, usec: bigint): void {
+    const time = checkedGuestTime(sec, usec);
+    setRealtimeClock(time.sec, time.usec);
+    this.#deps.log.info({ sec: time.sec, usec: time.usec }, "guest clock set");
+  }
+
+  /**
+   * Writes a file, directory or symlink into the shared directory, never outside it (see planCopy,
+   * openParent, FileUploads). Requests for one path run in order; different paths concurrently.
+   */
+  async copyFile(req: CopyFileFields): Promise<void> {
+    const sharedDir = sharedContainersDir(this.#deps.paths);
+    const plan = planCopy(req, sharedDir);
+    await this.#copies.run(plan.relative, async () => {
+      try {
+        await withFd(openSharedDir(this.#deps.paths), async (root) => {
+          if (plan.kind === "directory") await copyDirectory(root, plan);
+          else if (plan.kind === "symlink") await copySymlink(root, plan, this.#deps.log);
+          else await this.#uploads.write(root, plan);
+        });
+      } catch (error) {
+        throw copyError(plan, sharedDir, error);
+      }
+    });
+  }
+}

@@ -1,0 +1,17 @@
+import type { GuestService } from "../guest/guest-service.js";
+import type { AgentService } from "../protocol/gen/agent_pb.js";
+import type { ServiceImpl } from "./router.js";
+
+export function guestHandlers(guest: GuestService): ServiceImpl<typeof AgentService.method> {
+  return {
+    getGuestDetails: (req) => guest.details(req),
+    setGuestDateTime: (req) => {
+      guest.setDateTime(req.Sec, req.Usec);
+      return {};
+    },
+    copyFile: async (req) => {
+      await guest.copyFile(req);
+      return {};
+    },
+  };
+}

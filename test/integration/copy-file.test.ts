@@ -1,0 +1,348 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import type { CopyFileFields } from "../../src/guest/copy-file-request.js";
+import { Code } from "../../src/protocol/ttrpc/code.js";
+import { type AgentProcess, startAgent } from "../support/agent-process.js";
+import { AgentRpc } from "../support/agent-rpc.js";
+import { failsWith } from "../support/container-fixture.js";
+
+const MiB = 1024 * 1024;
+const { S_IFREG, S_IFDIR, S_IFLNK } = constants;
+
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+/** Everything below `dir`, as "path type" lines, symlinks with their targets. */
+function tree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .map((e) => {
+      const path = join(e.parentPath, e.name).slice(dir.length + 1);
+      if (e.isSymbolicLink()) return `${path} -> ${readlinkSync(join(e.parentPath, e.name))}`;
+      return `${path} ${e.isDirectory() ? "dir" : "file"}`;
+    })
+    .sort();
+}
+
+describe("CopyFile", () => {
+  let agent: AgentProcess;
+  let rpc: AgentRpc;
+  let shared: string;
+  let outside: string;
+  const escapeName = `berth-escape-${randomBytes(6).toString("hex")}`;
+
+  const copy = (fields: Partial<CopyFileFields> & { path: string }) =>
+    rpc.call("copyFile", { fileMode: S_IFREG | 0o644, dirMode: 0o755, ...fields });
+
+  /** A whole file in chunks of `chunk` bytes, `between` run after each chunk but the last. */
+  async function upload(
+    path: string,
+    data: Uint8Array,
+    chunk: number,
+    more: Partial<CopyFileFields> = {},
+    between: (offset: number) => void = () => {},
+  ) {
+    for (let offset = 0; offset === 0 || offset < data.length; offset += chunk) {
+      const part = data.subarray(offset, offset + chunk);
+      await copy({ path, fileSize: BigInt(data.length), offset: BigInt(offset), data: part, ...more });
+      if (offset + part.length < data.length) between(offset + part.length);
+    }
+  }
+
+  before(async () => {
+    agent = await startAgent();
+    rpc = await AgentRpc.connect(agent.socketPath);
+    shared = join(agent.dir, "run/shared/containers");
+    outside = join(agent.dir, "outside");
+    mkdirSync(shared, { recursive: true });
+    mkdirSync(outside);
+  });
+
+  beforeEach(() => {
+    writeFileSync(join(outside, "sentinel"), "untouched");
+  });
+
+  after(async () => {
+    rpc?.close();
+    await agent?.stop();
+  });
+
+  it("puts a 5 MiB file sent in 1 MiB chunks together intact, with its mode and owner", async () => {
+    const data = randomBytes(5 * MiB);
+    const path = join(shared, "c1/files/blob");
+    await upload(path, data, MiB, { fileMode: S_IFREG | 0o640, uid: 1234, gid: 5678 }, (written) => {
+      assert.ok(!existsSync(path), `visible after ${written} bytes`);
+      assert.equal(
+        readdirSync(join(shared, "c1/files")).filter((n) => n.startsWith(".berth-copy-")).length,
+        1,
+      );
+    });
+    assert.equal(sha256(readFileSync(path)), sha256(data));
+    const st = statSync(path);
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid, st.size], [0o640, 1234, 5678, 5 * MiB]);
+    assert.deepEqual(readdirSync(join(shared, "c1/files")), ["blob"]);
+    assert.equal(statSync(join(shared, "c1")).mode & 0o777, 0o755);
+  });
+
+  it("keeps setuid and setgid bits that chown would clear, and writes an empty file", async () => {
+    await upload(join(shared, "suid"), Buffer.from("#!/bin/sh\n"), MiB, {
+      fileMode: S_IFREG | 0o6755,
+      uid: 1000,
+      gid: 1000,
+    });
+    assert.equal(statSync(join(shared, "suid")).mode & 0o7777, 0o6755);
+    await upload(join(shared, "empty"), new Uint8Array(), MiB);
+    assert.equal(statSync(join(shared, "empty")).size, 0);
+  });
+
+  it("makes a directory (S_IFDIR) and a symlink (S_IFLNK) by the type bits of file_mode", async () => {
+    await copy({ path: join(shared, "c2/dir"), fileMode: S_IFDIR | 0o1777, uid: 42, gid: 43 });
+    const dir = lstatSync(join(shared, "c2/dir"));
+    assert.ok(dir.isDirectory());
+    assert.deepEqual([dir.mode & 0o7777, dir.uid, dir.gid], [0o1777, 42, 43]);
+    await copy({ path: join(shared, "c2/dir"), fileMode: S_IFDIR | 0o700 });
+    assert.equal(lstatSync(join(shared, "c2/dir")).mode & 0o7777, 0o700);
+
+    await copy({
+      path: join(shared, "c2/link"),
+      fileMode: S_IFLNK | 0o777,
+      data: Buffer.from("dir"),
+      uid: 7,
+      gid: 8,
+    });
+    const link = lstatSync(join(shared, "c2/link"));
+    assert.ok(link.isSymbolicLink());
+    assert.deepEqual([readlinkSync(join(shared, "c2/link")), link.uid, link.gid], ["dir", 7, 8]);
+    await copy({ path: join(shared, "c2/link"), fileMode: S_IFLNK | 0o777, data: Buffer.from("elsewhere") });
+    assert.equal(readlinkSync(join(shared, "c2/link")), "elsewhere");
+    assert.deepEqual(
+      readdirSync(join(shared, "c2")).sort(),
+      ["dir", "link"],
+      "no temporary entries are left behind",
+    );
+  });
+
+  it("follows a symlinked directory that stays inside the shared directory", async () => {
+    await copy({ path: join(shared, "c3/real"), fileMode: S_IFDIR | 0o755 });
+    await copy({ path: join(shared, "c3/alias"), fileMode: S_IFLNK | 0o777, data: Buffer.from("real") });
+    await upload(join(shared, "c3/alias/f"), Buffer.from("through"), MiB);
+    assert.equal(readFileSync(join(shared, "c3/real/f"), "utf8"), "through");
+  });
+
+  describe("refuses every way out of the shared directory, leaving nothing outside", () => {
+    const refusals: [string, () => Promise<unknown>, Code, RegExp][] = [];
+    const refuses = (name: string, code: Code, message: RegExp, attempt: () => Promise<unknown>) => {
+      refusals.push([name, attempt, code, message]);
+    };
+    const file = (path: string) => copy({ path, fileSize: 4n, data: Buffer.from("evil") });
+    const directory = (path: string) => copy({ path, fileMode: S_IFDIR | 0o777 });
+    const link = (path: string) => copy({ path, fileMode: S_IFLNK | 0o777, data: Buffer.from("x") });
+    const out = (...parts: string[]) => join("..", "..", "..", "..", "..", "..", "..", "..", ...parts);
+
+    refuses("an absolute path outside", Code.INVALID_ARGUMENT, /must name something inside/, () =>
+      file(join(outside, "evil")),
+    );
+    refuses("a sibling of the shared directory", Code.INVALID_ARGUMENT, /must name something inside/, () =>
+      file(`${shared}-evil/x`),
+    );
+    refuses("`..` components", Code.INVALID_ARGUMENT, /must not contain '\.\.'/, () =>
+      file(`${shared}/c1/../../../../outside/evil`),
+    );
+    for (const kind of ["file", "directory", "symlink"] as const) {
+      const write = { file, directory, symlink: link }[kind];
+      refuses(
+        `a ${kind} through a symlink planted on disk`,
+        Code.PERMISSION_DENIED,
+        /refused, the path leads out/,
+        () => write(join(shared, "planted-abs", "evil")),
+      );
+      refuses(
+        `a ${kind} through a relative symlink that climbs out`,
+        Code.PERMISSION_DENIED,
+        /leads out/,
+        () => write(join(shared, "planted-rel", "evil")),
+      );
+      refuses(
+        `a ${kind} through a symlink an earlier CopyFile made`,
+        Code.PERMISSION_DENIED,
+        /leads out/,
+        () => write(join(shared, "by-rpc", "deeper", "evil")),
+      );
+      refuses(`a ${kind} through /proc/self/root`, Code.PERMISSION_DENIED, /leads out/, () =>
+        write(join(shared, "magic", "tmp", escapeName)),
+      );
+      refuses(
+        `a ${kind} through /proc/self/cwd, reached relatively`,
+        Code.PERMISSION_DENIED,
+        /leads out/,
+        () => write(join(shared, "magic-rel", escapeName)),
+      );
+    }
+
+    before(async () => {
+      symlinkSync(outside, join(shared, "planted-abs"));
+      symlinkSync(join("..", "..", "..", "outside"), join(shared, "planted-rel"));
+      assert.equal(readFileSync(join(shared, "planted-rel", "sentinel"), "utf8"), "untouched");
+      await copy({ path: join(shared, "by-rpc"), fileMode: S_IFLNK | 0o777, data: Buffer.from(outside) });
+      await copy({
+        path: join(shared, "magic"),
+        fileMode: S_IFLNK | 0o777,
+        data: Buffer.from("/proc/self/root"),
+      });
+      const magicRel = Buffer.from(out("proc", "self", "cwd"));
+      await copy({ path: join(shared, "magic-rel"), fileMode: S_IFLNK | 0o777, data: magicRel });
+    });
+
+    it("each attempt fails with a clear error", async () => {
+      for (const [name, attempt, code, message] of refusals) {
+        await assert.rejects(attempt(), failsWith(code, message), name);
+      }
+      assert.deepEqual(tree(outside), ["sentinel file"]);
+      assert.equal(readFileSync(join(outside, "sentinel"), "utf8"), "untouched");
+      assert.ok(!existsSync(join(tmpdir(), escapeName)) && !existsSync(join("/", escapeName)));
+    });
+
+    it("a symlink as the last component is replaced, never written through", async () => {
+      const target = join(outside, "sentinel");
+      symlinkSync(target, join(shared, "last-file"));
+      await upload(join(shared, "last-file"), Buffer.from("new content"), 4);
+      assert.ok(lstatSync(join(shared, "last-file")).isFile());
+      assert.equal(readFileSync(join(shared, "last-file"), "utf8"), "new content");
+
+      symlinkSync(outside, join(shared, "last-dir"));
+      await copy({ path: join(shared, "last-dir"), fileMode: S_IFDIR | 0o700, uid: 99 });
+      assert.ok(lstatSync(join(shared, "last-dir")).isDirectory());
+
+      symlinkSync(target, join(shared, "last-link"));
+      await copy({
+        path: join(shared, "last-link"),
+        fileMode: S_IFLNK | 0o777,
+        data: Buffer.from("harmless"),
+      });
+      assert.equal(readlinkSync(join(shared, "last-link")), "harmless");
+
+      assert.equal(readFileSync(target, "utf8"), "untouched");
+      const st = statSync(outside);
+      assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o755]);
+      assert.deepEqual(tree(outside), ["sentinel file"]);
+    });
+  });
+
+  it("shows the old file until the last chunk of its replacement is in", async () => {
+    const path = join(shared, "config");
+    writeFileSync(path, "old");
+    await upload(path, Buffer.from("brand new config"), 5, {}, () => {
+      assert.equal(readFileSync(path, "utf8"), "old");
+    });
+    assert.equal(readFileSync(path, "utf8"), "brand new config");
+  });
+
+  it("takes two uploads to different files interleaved, and many at once", async () => {
+    const a = randomBytes(3 * 1000 + 1);
+    const b = randomBytes(3 * 1000 + 2);
+    for (let offset = 0; offset < 3000; offset += 1000) {
+      for (const [name, data] of [
+        ["a", a],
+        ["b", b],
+      ] as const) {
+        const part = data.subarray(offset, offset + 1000);
+        await copy({
+          path: join(shared, "pair", name),
+          fileSize: BigInt(data.length),
+          offset: BigInt(offset),
+          data: part,
+        });
+      }
+    }
+    await copy({ path: join(shared, "pair/a"), fileSize: 3001n, offset: 3000n, data: a.subarray(3000) });
+    await copy({ path: join(shared, "pair/b"), fileSize: 3002n, offset: 3000n, data: b.subarray(3000) });
+    assert.equal(sha256(readFileSync(join(shared, "pair/a"))), sha256(a));
+    assert.equal(sha256(readFileSync(join(shared, "pair/b"))), sha256(b));
+
+    const files = Array.from(
+      { length: 8 },
+      (_, i) => [join(shared, "many", `f${i}`), randomBytes(64 * 1024 + i)] as const,
+    );
+    await Promise.all(files.map(([path, data]) => upload(path, data, 16 * 1024)));
+    for (const [path, data] of files) assert.equal(sha256(readFileSync(path)), sha256(data));
+    assert.equal(readdirSync(join(shared, "many")).length, 8);
+  });
+
+  it("refuses chunks out of order, and a new chunk at offset 0 starts the file again", async () => {
+    const path = join(shared, "ordered");
+    const data = Buffer.from("0123456789");
+    const chunk = (offset: number, length: number) =>
+      copy({ path, fileSize: 10n, offset: BigInt(offset), data: data.subarray(offset, offset + length) });
+    await assert.rejects(
+      chunk(4, 2),
+      failsWith(Code.INVALID_ARGUMENT, /offset 4, but no upload of this file is in progress/),
+    );
+    await chunk(0, 4);
+    await assert.rejects(
+      chunk(6, 2),
+      failsWith(Code.INVALID_ARGUMENT, /offset 6, but 4 bytes have arrived so far/),
+    );
+    await assert.rejects(
+      copy({ path, fileSize: 11n, offset: 4n, data: data.subarray(4, 6) }),
+      failsWith(Code.INVALID_ARGUMENT, /says file_size 11, but the upload began with 10/),
+    );
+    await chunk(4, 3);
+    assert.ok(!existsSync(path));
+    await chunk(0, 5);
+    await chunk(5, 5);
+    assert.equal(readFileSync(path, "utf8"), "0123456789");
+    assert.deepEqual(
+      readdirSync(shared).filter((n) => n.startsWith(".berth-copy-")),
+      [],
+      "the abandoned first attempt's temporary file is gone",
+    );
+  });
+
+  it("refuses garbage with INVALID_ARGUMENT and writes nothing", async () => {
+    const path = join(shared, "garbage");
+    const cases: [Partial<CopyFileFields>, RegExp][] = [
+      [{ fileSize: -1n }, /file_size -1 is negative/],
+      [{ fileSize: 4n, offset: 5n }, /offset 5 is beyond file_size 4/],
+      [{ fileSize: 4n, data: Buffer.from("too long") }, /8 bytes at offset 0 run past file_size 4/],
+      [{ fileSize: 4n, offset: -1n, data: Buffer.from("x") }, /offset -1 is negative/],
+      [{ fileMode: 0o20666 }, /is neither a regular file, a directory nor a symlink/],
+      [{ fileMode: S_IFLNK | 0o777 }, /a symlink needs its target/],
+      [{ path: "relative/path" }, /must be absolute/],
+    ];
+    for (const [fields, message] of cases) {
+      await assert.rejects(
+        copy({ path, ...fields }),
+        failsWith(Code.INVALID_ARGUMENT, message),
+        String(message),
+      );
+    }
+    assert.ok(!existsSync(path));
+  });
+
+  it("refuses to replace a directory with a file", async () => {
+    await copy({ path: join(shared, "occupied"), fileMode: S_IFDIR | 0o755 });
+    writeFileSync(join(shared, "occupied/keep"), "kept");
+    await assert.rejects(
+      upload(join(shared, "occupied"), Buffer.from("file"), MiB),
+      failsWith(Code.FAILED_PRECONDITION, /a directory is in the way/),
+    );
+    assert.equal(readFileSync(join(shared, "occupied/keep"), "utf8"), "kept");
+    assert.deepEqual(
+      readdirSync(shared).filter((n) => n.startsWith(".berth-copy-")),
+      [],
+    );
+  });
+});
