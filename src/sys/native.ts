@@ -30,6 +30,14 @@ export interface NativeAddon {
   setWindowSize(fd: number, rows: number, columns: number): void;
   readableBytes(fd: number): number;
   setPipeSize(fd: number, bytes: number): number;
+  /** eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). */
+  eventfd(): number;
+  /**
+   * Polls `fd` on Node's own event loop (no thread; it does not keep the process alive): `onReadable` runs
+   * each time the fd is readable and must read it, or it runs again. Returns `stop`, which ends the poll (it
+   * may be called more than once); the fd stays open.
+   */
+  pollReadable(fd: number, onReadable: (error?: Error) => void): () => void;
 }
 
 /**
