@@ -32,6 +32,7 @@ const IMPLEMENTED = new Set<string>([
   "WriteStdin",
   "CloseStdin",
   "TtyWinResize",
+  "GetOOMEvent",
 ]);
 
 function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {
