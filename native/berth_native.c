@@ -32,6 +32,9 @@
  * The *at calls run on the thread pool because the directories they act on may be a virtio-fs share, where
  * a slow host would otherwise stall the event loop; they are what lets src/sys/beneath.ts keep every write
  * of CopyFile inside one directory, resolved by the kernel (openat2 RESOLVE_BENEATH), never by path strings.
+ *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
+ *   pollReadable(fd, onReadable) -> stop           a libuv poll on fd, on Node's own loop (no thread):
+ *                                                  onReadable(error?) runs while fd is readable; stop() ends it
  *
  * Failures throw (or reject with) an Error whose `code` is the errno name ("EADDRINUSE") and whose
  * `syscall` names the call that failed.
@@ -54,6 +57,7 @@
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -62,6 +66,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 static napi_value errno_error(napi_env env, int err, const char *syscall) {
   const char *name = strerrorname_np(err);
@@ -236,6 +241,128 @@ static napi_value readable_bytes(napi_env env, napi_callback_info info) {
   int n = 0;
   if (ioctl(a[0], FIONREAD, &n) < 0) return throw_errno(env, errno, "ioctl");
   return int_value(env, n);
+}
+
+static napi_value make_eventfd(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  return fd < 0 ? throw_errno(env, errno, "eventfd") : int_value(env, fd);
+}
+
+/* ---- readiness of an fd on Node's event loop ---- */
+
+/*
+ * One uv_poll_t on the loop Node runs, unref'd: a watch alone does not keep the process alive. stop() (or
+ * the environment's teardown) stops it; the struct is freed once the handle is closed and the stop
+ * function has been collected, whichever comes last. uv callbacks other than watch_readable make no
+ * Node-API calls, so teardown is safe too.
+ */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  bool stopped, closed, finalized;
+} readable_watch_t;
+
+static void watch_closed(uv_handle_t *handle) {
+  readable_watch_t *w = handle->data;
+  w->closed = true;
+  if (w->finalized) free(w);
+}
+
+static void watch_close(readable_watch_t *w) {
+  w->stopped = true;
+  uv_poll_stop(&w->poll);
+  uv_close((uv_handle_t *)&w->poll, watch_closed);
+}
+
+/* At the environment's teardown its references go with it: only the handle is left to close. */
+static void watch_teardown(void *data) {
+  readable_watch_t *w = data;
+  if (!w->stopped) watch_close(w);
+}
+
+static void watch_stop(readable_watch_t *w) {
+  if (w->stopped) return;
+  napi_remove_env_cleanup_hook(w->env, watch_teardown, w);
+  napi_delete_reference(w->env, w->callback);
+  napi_async_destroy(w->env, w->context);
+  watch_close(w);
+}
+
+static void watch_readable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  readable_watch_t *w = handle->data;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value callback, recv, argv[1], ignored;
+  size_t argc = 0;
+  napi_get_reference_value(env, w->callback, &callback);
+  napi_get_global(env, &recv);
+  if (status < 0) argv[argc++] = errno_error(env, -status, "uv_poll");
+  if (napi_make_callback(env, w->context, recv, callback, argc, argv, &ignored) == napi_pending_exception) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value stop_poll(napi_env env, napi_callback_info info) {
+  void *data;
+  napi_get_cb_info(env, info, NULL, NULL, NULL, &data);
+  watch_stop(data);
+  return NULL;
+}
+
+static void finalize_stop(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  readable_watch_t *w = data;
+  w->finalized = true;
+  if (w->closed) free(w);
+}
+
+static napi_value poll_readable(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  napi_valuetype type = napi_undefined;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_typeof(env, argv[1], &type) != napi_ok ||
+      type != napi_function) {
+    return throw_type(env, "pollReadable(fd: number, onReadable: (error?: Error) => void)");
+  }
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EINVAL, "uv_poll_init");
+  readable_watch_t *w = calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, ENOMEM, "malloc");
+  int err = uv_poll_init(loop, &w->poll, fd);
+  if (err < 0) {
+    free(w);
+    return throw_errno(env, -err, "uv_poll_init");
+  }
+  w->poll.data = w;
+  w->env = env;
+  napi_value name, stop;
+  napi_create_string_utf8(env, "berth.pollReadable", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &w->context);
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  err = uv_poll_start(&w->poll, UV_READABLE, watch_readable);
+  if (err < 0) {
+    napi_delete_reference(env, w->callback);
+    napi_async_destroy(env, w->context);
+    w->finalized = true;
+    watch_close(w);
+    return throw_errno(env, -err, "uv_poll_start");
+  }
+  uv_unref((uv_handle_t *)&w->poll);
+  napi_add_env_cleanup_hook(env, watch_teardown, w);
+  napi_create_function(env, "stop", NAPI_AUTO_LENGTH, stop_poll, w, &stop);
+  napi_add_finalizer(env, stop, w, finalize_stop, NULL, NULL);
+  return stop;
 }
 
 /* Copies a string argument into buf (NUL-terminated); false (TypeError thrown) if it is not a string that fits. */
@@ -786,6 +913,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setWindowSize", NULL, set_window_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"eventfd", NULL, make_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollReadable", NULL, poll_readable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},

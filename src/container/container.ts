@@ -4,7 +4,9 @@ import { AgentError, Code } from "../errors.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
 import type { AgentDeps } from "../sandbox/agent-deps.js";
+import type { OomEvents } from "../sandbox/oom-events.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
+import { type OomWatch, watchOom } from "../sys/oom-watch.js";
 import { statusCode } from "../sys/reaper.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
 import { type ContainerState, checkMove } from "./container-state.js";
@@ -28,6 +30,8 @@ export class Container {
   readonly #starting = new Set<string>();
   readonly #undo: CleanupStack;
   readonly #deps: AgentDeps;
+  readonly #oomEvents: OomEvents | undefined;
+  #oomWatch: OomWatch | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #removal: Promise<void> | undefined;
 
@@ -37,12 +41,15 @@ export class Container {
     init: ContainerProcess;
     undo: CleanupStack;
     deps: AgentDeps;
+    /** Where its OOM kills go; none for the sandbox's own container, which Kata does not watch either. */
+    oomEvents: OomEvents | undefined;
   }) {
     this.id = d.id;
     this.bundle = d.bundle;
     this.init = d.init;
     this.#undo = d.undo;
     this.#deps = d.deps;
+    this.#oomEvents = d.oomEvents;
     void d.init.exited.then((exit) => {
       this.#state = "stopped";
       d.deps.log.info(
@@ -81,16 +88,41 @@ export class Container {
   }
 
   /**
-   * `runc start`, then a wait (usually none) until the program has replaced runc's init: runc returns a
-   * moment before the exec, and a signal that came in between would reach runc's handlers instead.
+   * The OOM watch, then `runc start`, then a wait (usually none) until the program has replaced runc's
+   * init: runc returns a moment before the exec, and a signal that came in between would reach runc's
+   * handlers instead.
    */
   start(): Promise<void> {
     return this.#serial(async () => {
       checkMove(this.id, this.#state, "running");
+      await this.#watchOom();
       await this.#deps.runc.start(this.id);
       await waitWhileRuncInit(this.init.pid);
       if (this.#state === "created") this.#state = "running";
     });
+  }
+
+  /**
+   * Watches the container's memory cgroup while its init still waits for `runc start`, so an OOM in the
+   * program's first moments is seen too.
+   */
+  async #watchOom(): Promise<void> {
+    const events = this.#oomEvents;
+    if (!events || this.#oomWatch) return;
+    const { log } = this.#deps;
+    const report = () => {
+      log.warn({ container: this.id }, "OOM in the container's memory cgroup");
+      events.push(this.id);
+    };
+    try {
+      this.#oomWatch = await watchOom(this.init.pid, report, log);
+    } catch (error) {
+      const e = AgentError.from(error);
+      const message = `container ${this.id}: cannot watch its memory cgroup for OOM: ${e.message}`;
+      throw new AgentError(e.code, message, { cause: error });
+    }
+    if (!this.#oomWatch)
+      log.warn({ container: this.id }, "no memory cgroup: no OOM events for this container");
   }
 
   /**
@@ -177,9 +209,9 @@ export class Container {
 
   /**
    * Kills every process of the container and waits for its init to be reaped, closes the stdio of every
-   * process (waited for or not), then undoes what creation built, newest first: the runc container (runc
-   * delete runs the poststop hooks), the rootfs and bundle, storage references. Called again while it
-   * runs, it returns the same work.
+   * process (waited for or not) and the OOM watch (reporting an OOM signalled but not yet read), then
+   * undoes what creation built, newest first: the runc container (runc delete runs the poststop hooks),
+   * the rootfs and bundle, storage references. Called again while it runs, it returns the same work.
    */
   remove(): Promise<void> {
     this.#removal ??= this.#serial(async () => {
@@ -191,6 +223,8 @@ export class Container {
       }
       for (const proc of this.#execs.values()) proc.release();
       this.#execs.clear();
+      this.#oomWatch?.close();
+      this.#oomWatch = undefined;
       await this.#undo.unwind();
     });
     return this.#removal;

@@ -158,6 +158,7 @@ export async function createContainer(
       init,
       undo: undo.transfer(),
       deps,
+      oomEvents: id === sandbox.id ? undefined : sandbox.oomEvents,
     });
     if (req.sandboxPidns && !sandbox.pidNamespace) sandbox.pidNamespace = `/proc/${pid}/ns/pid`;
     sandbox.containers.set(id, container);

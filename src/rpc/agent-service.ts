@@ -3,6 +3,7 @@ import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
+import { oomHandlers } from "./oom-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
@@ -20,5 +21,6 @@ export function agentService(
     ...containerHandlers(sandboxes),
     ...processHandlers(sandboxes),
     ...guestHandlers(guest),
+    ...oomHandlers(sandboxes),
   };
 }

@@ -10,6 +10,7 @@ import type { StorageSpec } from "../storage/storage-spec.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import type { AgentDeps } from "./agent-deps.js";
 import { type KernelModuleSpec, loadKernelModules } from "./kernel-modules.js";
+import { OomEvents } from "./oom-events.js";
 import { Sandbox } from "./sandbox.js";
 import { createSandboxPidNamespace, createSharedNamespaces } from "./shared-namespaces.js";
 
@@ -92,6 +93,7 @@ export class SandboxService {
         guestHooks,
         pidNamespace,
         undo: undo.transfer(),
+        oomEvents: new OomEvents(log),
       });
       log.info({ sandbox: req.sandboxId, hostname: req.hostname }, "sandbox created");
     } catch (error) {
@@ -105,8 +107,10 @@ export class SandboxService {
   }
 
   /**
-   * Removes every container, then undoes the sandbox: storages (shared ones too), DNS, namespaces. The
-   * sandbox is gone afterwards even if a step failed; the error names each failure.
+   * Removes every container, then undoes the sandbox: storages (shared ones too), DNS, namespaces; then
+   * ends the pending GetOOMEvent polls with NOT_FOUND (older Kata shims stop polling on that code; the
+   * current one retries on any error and runtime-rs stops on any). The sandbox is gone afterwards even if
+   * a step failed; the error names each failure.
    */
   async destroySandbox(): Promise<void> {
     const sandbox = this.#current();
@@ -118,6 +122,9 @@ export class SandboxService {
     for (const r of results) if (r.status === "rejected") failures.push(r.reason);
     await sandbox.undo.unwind().catch((error: unknown) => failures.push(error));
     await this.#deps.storages.releaseAll().catch((error: unknown) => failures.push(error));
+    sandbox.oomEvents.close(
+      new AgentError(Code.NOT_FOUND, `sandbox ${sandbox.id} was destroyed: it has no more OOM events`),
+    );
     this.#deps.log.info({ sandbox: sandbox.id, failures: failures.length }, "sandbox destroyed");
     this.#deps.onSandboxDestroyed?.();
     if (failures.length > 0) {
@@ -171,6 +178,14 @@ export class SandboxService {
     return container.remove().finally(() => {
       if (sandbox.containers.get(container.id) === container) sandbox.containers.delete(container.id);
     });
+  }
+
+  /**
+   * The id of the next container whose memory cgroup went OOM, waiting (holding nothing) until there is
+   * one; each event goes to one caller. `signal` (the call's end) stops the wait and loses no event.
+   */
+  nextOomEvent(signal?: AbortSignal): Promise<string> {
+    return this.#current().oomEvents.next(signal);
   }
 
   async execProcess(containerId: string, execId: string, spec: Process): Promise<void> {

@@ -2,6 +2,7 @@ import type { Container } from "../container/container.js";
 import type { GuestHooks } from "../container/guest-hooks.js";
 import { AgentError, Code } from "../errors.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
+import type { OomEvents } from "./oom-events.js";
 import type { SharedNamespaces } from "./shared-namespaces.js";
 
 /** A running sandbox: its shared namespaces, guest hooks, containers, and how to undo it. */
@@ -18,6 +19,8 @@ export class Sandbox {
   /** Ids being created now: a duplicate is refused before anything is built. */
   readonly creating = new Set<string>();
   readonly undo: CleanupStack;
+  /** What GetOOMEvent hands out: the containers' OOM kills, in order. */
+  readonly oomEvents: OomEvents;
 
   constructor(d: {
     id: string;
@@ -26,6 +29,7 @@ export class Sandbox {
     guestHooks: GuestHooks;
     pidNamespace: string | undefined;
     undo: CleanupStack;
+    oomEvents: OomEvents;
   }) {
     this.id = d.id;
     this.hostname = d.hostname;
@@ -34,6 +38,7 @@ export class Sandbox {
     this.pidNamespace = d.pidNamespace;
     this.hasPauseNamespace = d.pidNamespace !== undefined;
     this.undo = d.undo;
+    this.oomEvents = d.oomEvents;
   }
 
   container(id: string): Container {

@@ -1,10 +1,40 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, fstatSync, mkdtempSync, readSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { native } from "./native.js";
+
+const O_CLOEXEC = 0o2000000;
+
+/** Adds `n` to an eventfd's counter. */
+function signalEventfd(fd: number, n: bigint) {
+  const buf = Buffer.alloc(8);
+  buf.writeBigUInt64LE(n);
+  writeSync(fd, buf);
+}
+
+/** Runs `body` (an ES module using `native`) in a fresh node; returns how it ended. */
+function runWithNative(body: string) {
+  const url = new URL("./native.js", import.meta.url).href;
+  return spawnSync(
+    process.execPath,
+    ["--input-type=module", "-e", `import { native } from ${JSON.stringify(url)};\n${body}`],
+    { encoding: "utf8", timeout: 10_000 },
+  );
+}
 
 describe("native addon", () => {
   it("pipe() makes a real pipe (a FIFO, not a socket)", () => {
@@ -32,6 +62,68 @@ describe("native addon", () => {
     }
   });
 
+  it("eventfd() makes a non-blocking, close-on-exec eventfd", () => {
+    const fd = native().eventfd();
+    try {
+      assert.equal(readlinkSync(`/proc/self/fd/${fd}`), "anon_inode:[eventfd]");
+      const flags = Number.parseInt(
+        /flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1] ?? "",
+        8,
+      );
+      assert.ok(flags & constants.O_NONBLOCK, "O_NONBLOCK");
+      assert.ok(flags & O_CLOEXEC, "O_CLOEXEC");
+      assert.throws(() => readSync(fd, Buffer.alloc(8)), { code: "EAGAIN" });
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("pollReadable() calls back on Node's loop each time the fd is readable, until stopped", async () => {
+    const fd = native().eventfd();
+    const counts: bigint[] = [];
+    const buf = Buffer.alloc(8);
+    const stop = native().pollReadable(fd, (error) => {
+      assert.equal(error, undefined);
+      readSync(fd, buf);
+      counts.push(buf.readBigUInt64LE());
+    });
+    const until = async (n: number) => {
+      for (let i = 0; counts.length < n && i < 500; i++) await sleep(2);
+    };
+    try {
+      signalEventfd(fd, 3n);
+      await until(1);
+      assert.deepEqual(counts, [3n]);
+      signalEventfd(fd, 1n);
+      signalEventfd(fd, 1n);
+      await until(2);
+      assert.deepEqual(counts, [3n, 2n], "signals before a read add up");
+      stop();
+      stop();
+      signalEventfd(fd, 1n);
+      await sleep(50);
+      assert.deepEqual(counts, [3n, 2n], "no callback after stop()");
+    } finally {
+      stop();
+      closeSync(fd);
+    }
+  });
+
+  it("pollReadable() does not keep the process alive, and a throwing callback is an uncaught exception", () => {
+    const idle = runWithNative("native().pollReadable(native().eventfd(), () => {});");
+    assert.equal(idle.status, 0, idle.stderr);
+    const throwing = runWithNative(`
+      const fd = native().eventfd();
+      native().pollReadable(fd, () => { throw new Error("thrown in onReadable"); });
+      const one = Buffer.alloc(8);
+      one.writeBigUInt64LE(1n);
+      (await import("node:fs")).writeSync(fd, one);
+      setTimeout(() => {}, 5000);
+    `);
+    assert.equal(throwing.status, 1);
+    assert.match(throwing.stderr, /thrown in onReadable/);
+  });
+
   it("rejects bad arguments with a TypeError naming the signature", () => {
     assert.throws(
       () => native().reapChildren([1] as unknown as Int32Array),
@@ -40,6 +132,10 @@ describe("native addon", () => {
     assert.throws(
       () => native().umount(1 as unknown as string, 0),
       /umount\(target: string, flags: number\)/,
+    );
+    assert.throws(
+      () => native().pollReadable(0, "not a function" as unknown as () => void),
+      /pollReadable\(fd: number, onReadable: \(error\?: Error\) => void\)/,
     );
   });
 

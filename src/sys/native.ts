@@ -41,6 +41,14 @@ export interface NativeAddon {
   unlinkat(dirFd: number, name: string, flags: number): Promise<0>;
   fchownat(dirFd: number, name: string, uid: number, gid: number, flags: number): Promise<0>;
   readonly constants: NativeConstants;
+  /** eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). */
+  eventfd(): number;
+  /**
+   * Polls `fd` on Node's own event loop (no thread; it does not keep the process alive): `onReadable` runs
+   * each time the fd is readable and must read it, or it runs again. Returns `stop`, which ends the poll (it
+   * may be called more than once); the fd stays open.
+   */
+  pollReadable(fd: number, onReadable: (error?: Error) => void): () => void;
 }
 
 /** Flag values from the kernel headers the addon was built against (Node's fs.constants lacks these). */

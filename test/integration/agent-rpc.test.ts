@@ -35,6 +35,7 @@ const IMPLEMENTED = new Set<string>([
   "GetGuestDetails",
   "SetGuestDateTime",
   "CopyFile",
+  "GetOOMEvent",
 ]);
 
 function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {

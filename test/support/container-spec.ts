@@ -13,6 +13,8 @@ export interface SpecOptions {
   rlimits?: { type: string; hard: bigint; soft: bigint }[];
   sysctl?: Record<string, string>;
   cpus?: string;
+  /** Memory limit and memory+swap limit, in bytes (equal: no swap). */
+  memory?: { limit: bigint; swap: bigint };
   cgroupsPath?: string;
   terminal?: boolean;
   /** Device nodes, with the host's numbers (the agent rewrites them to the guest's). */
@@ -60,6 +62,7 @@ export function containerSpec(o: SpecOptions): MessageInitShape<typeof SpecSchem
       Resources: {
         Devices: [{ Allow: false, Access: "rwm" }],
         ...(o.cpus ? { CPU: { Cpus: o.cpus } } : {}),
+        ...(o.memory ? { Memory: { Limit: o.memory.limit, Swap: o.memory.swap } } : {}),
       },
       MaskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list"],
       ReadonlyPaths: [...READONLY_PATHS],

@@ -1,0 +1,122 @@
+import { closeSync, existsSync, type FSWatcher, readFileSync, readSync, watch } from "node:fs";
+import { open, writeFile } from "node:fs/promises";
+import type { Logger } from "../log.js";
+import { type MemoryCgroup, memoryCgroupOf, oomKillCount } from "./memory-cgroup.js";
+import { native } from "./native.js";
+
+/** A watch on one memory cgroup; `close` first reports an OOM the kernel has signalled but was not read yet. */
+export interface OomWatch {
+  close(): void;
+}
+
+/**
+ * Watches the memory cgroup of process `pid` and calls `onOom` when the OOM killer acts in it; undefined
+ * when the process has no memory cgroup. Register it before the process can allocate (before `runc start`)
+ * so no OOM comes too early to be seen. Neither version costs a thread: v1 is an eventfd polled on Node's
+ * loop, v2 one inotify watch.
+ */
+export async function watchOom(pid: number, onOom: () => void, log: Logger): Promise<OomWatch | undefined> {
+  const cgroup = await memoryCgroupOf(pid);
+  return cgroup && watchCgroupOom(cgroup, onOom, log);
+}
+
+/** Watches one memory cgroup (see watchOom). */
+export function watchCgroupOom(cgroup: MemoryCgroup, onOom: () => void, log: Logger): Promise<OomWatch> {
+  return cgroup.version === 1 ? watchV1(cgroup, onOom, log) : Promise.resolve(watchV2(cgroup, onOom, log));
+}
+
+/**
+ * cgroup v1: an eventfd registered through `cgroup.event_control` for `memory.oom_control`. The kernel
+ * signals it when the cgroup goes OOM, and also when the cgroup is removed: a signal with the cgroup gone
+ * is a removal, not an OOM. Signals that pile up before a read count as one OOM.
+ */
+async function watchV1({ dir }: MemoryCgroup, onOom: () => void, log: Logger): Promise<OomWatch> {
+  const eventfd = native().eventfd();
+  try {
+    const control = await open(`${dir}/memory.oom_control`, "r");
+    try {
+      await writeFile(`${dir}/cgroup.event_control`, `${eventfd} ${control.fd}`);
+    } finally {
+      await control.close();
+    }
+  } catch (error) {
+    closeSync(eventfd);
+    throw error;
+  }
+  const counter = Buffer.alloc(8);
+  let stop: (() => void) | undefined;
+  const end = () => {
+    if (!stop) return;
+    stop();
+    stop = undefined;
+    closeSync(eventfd);
+  };
+  // Synchronous, so close() never overlaps a check in flight.
+  const check = () => {
+    try {
+      readSync(eventfd, counter);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return;
+      log.warn({ dir, err: error }, "cannot read the OOM eventfd: the OOM watch ends");
+      end();
+      return;
+    }
+    if (!existsSync(`${dir}/memory.oom_control`)) {
+      log.debug({ dir }, "memory cgroup removed: the OOM watch ends");
+      end();
+      return;
+    }
+    onOom();
+  };
+  stop = native().pollReadable(eventfd, (error) => {
+    if (!error) return check();
+    log.warn({ dir, err: error }, "polling the OOM eventfd failed: the OOM watch ends");
+    end();
+  });
+  return {
+    close() {
+      if (stop) check();
+      end();
+    },
+  };
+}
+
+/**
+ * cgroup v2: an inotify watch on `memory.events`; each change whose `oom_kill` count is above the last
+ * one seen is one OOM. Other changes (`max`, `high`, `oom` without a kill) are not.
+ */
+function watchV2({ dir }: MemoryCgroup, onOom: () => void, log: Logger): OomWatch {
+  const file = `${dir}/memory.events`;
+  let seen = oomKillCount(readFileSync(file, "utf8"));
+  let watcher: FSWatcher | undefined;
+  const end = () => {
+    watcher?.close();
+    watcher = undefined;
+  };
+  const check = () => {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      log.debug({ dir, err: error }, "memory cgroup gone: the OOM watch ends");
+      end();
+      return;
+    }
+    const kills = oomKillCount(text);
+    if (kills > seen) {
+      seen = kills;
+      onOom();
+    }
+  };
+  watcher = watch(file, { persistent: false }, check);
+  watcher.on("error", (error) => {
+    log.warn({ dir, err: error }, "watching memory.events failed: the OOM watch ends");
+    end();
+  });
+  return {
+    close() {
+      if (watcher) check();
+      end();
+    },
+  };
+}
