@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { constants, fchmod, fchown } from "node:fs";
 import { promisify } from "node:util";
 import type { Logger } from "../log.js";
 import { lchownAt, mkdirAt, openBeneath, renameAt, symlinkAt, unlinkAt, withFd } from "../sys/beneath.js";
 import { hasErrno } from "../sys/errno.js";
+import { randomHex } from "../sys/random.js";
 import type { CopyPlan } from "./copy-file-request.js";
 import { openParent } from "./shared-dir.js";
 
@@ -12,7 +12,7 @@ const fchmodAsync = promisify(fchmod);
 
 /** A hidden, random name beside the target for an entry being put together; never the target's name. */
 export function temporaryName(): string {
-  return `.berth-copy-${randomBytes(8).toString("hex")}`;
+  return `.berth-copy-${randomHex(8)}`;
 }
 
 /** Owner first, then mode: chown clears setuid and setgid, so Kata's order (mode, then owner) lost them. */

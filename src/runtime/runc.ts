@@ -93,7 +93,7 @@ export class Runc {
     return JSON.parse(stdout) as RuncState;
   }
 
-  /** `runc features` (runc ≥ 1.1): what this runc build supports, as runc's JSON. */
+  /** `runc features` (runc 1.1 and later): what this runc build supports, as runc's JSON. */
   async features(): Promise<unknown> {
     return JSON.parse(await this.#run("", "features", (g) => runcArgs.features(g)));
   }
