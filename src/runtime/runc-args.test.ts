@@ -51,4 +51,11 @@ describe("runcArgs", () => {
     assert.deepEqual(runcArgs.delete(g, "c1", true), [...head, "delete", "--force", "c1"]);
     assert.deepEqual(runcArgs.state(g, "c1"), [...head, "state", "c1"]);
   });
+
+  it("builds pause, resume, update (resources on stdin) and ps (JSON pids)", () => {
+    assert.deepEqual(runcArgs.pause(g, "c1"), [...head, "pause", "c1"]);
+    assert.deepEqual(runcArgs.resume(g, "c1"), [...head, "resume", "c1"]);
+    assert.deepEqual(runcArgs.update(g, "c1"), [...head, "update", "--resources", "-", "c1"]);
+    assert.deepEqual(runcArgs.ps(g, "c1"), [...head, "ps", "--format", "json", "c1"]);
+  });
 });

@@ -66,4 +66,10 @@ export const runcArgs = {
     id,
   ],
   state: (g: RuncGlobals, id: string) => [...globals(g), "state", id],
+  pause: (g: RuncGlobals, id: string) => [...globals(g), "pause", id],
+  resume: (g: RuncGlobals, id: string) => [...globals(g), "resume", id],
+  /** The new resources, OCI LinuxResources JSON, come on stdin. */
+  update: (g: RuncGlobals, id: string) => [...globals(g), "update", "--resources", "-", id],
+  /** The pids of the container's processes, as a JSON array. */
+  ps: (g: RuncGlobals, id: string) => [...globals(g), "ps", "--format", "json", id],
 };
