@@ -1,6 +1,7 @@
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
+import { controlHandlers } from "./control-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
@@ -10,5 +11,10 @@ import { sandboxHandlers } from "./sandbox-handlers.js";
  * (the README lists which is which).
  */
 export function agentService(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
-  return { ...sandboxHandlers(sandboxes), ...containerHandlers(sandboxes), ...processHandlers(sandboxes) };
+  return {
+    ...sandboxHandlers(sandboxes),
+    ...containerHandlers(sandboxes),
+    ...processHandlers(sandboxes),
+    ...controlHandlers(sandboxes),
+  };
 }
