@@ -310,53 +310,61 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
     },
   );
 
-  it("lists the container's processes: pids as JSON, or ps lines (header and those only)", TEST, async () => {
-    await inContainer(f, "procs", async () => {
-      await exec(f, "procs", "sl", ["sleep", "2000"]);
-      await untilLive("procs", 2);
-      const pids = livePids("procs").sort((a, b) => a - b);
-      const list = async (format: string, args: string[] = []) =>
-        Buffer.from(
-          (await f.rpc.call("listProcesses", { containerId: "procs", format, args }, T)).processList,
-        ).toString();
+  it(
+    "lists the container's processes, paused too: pids as JSON, or ps lines (header and those only)",
+    TEST,
+    async () => {
+      await inContainer(f, "procs", async () => {
+        await exec(f, "procs", "sl", ["sleep", "2000"]);
+        await untilLive("procs", 2);
+        const pids = livePids("procs").sort((a, b) => a - b);
+        const list = async (format: string, args: string[] = []) =>
+          Buffer.from(
+            (await f.rpc.call("listProcesses", { containerId: "procs", format, args }, T)).processList,
+          ).toString();
 
-      const json = JSON.parse(await list("json")) as number[];
-      assert.deepEqual(
-        [...json].sort((a, b) => a - b),
-        pids,
-      );
-      assert.ok(json.includes(initPid(f, "procs")));
+        const json = JSON.parse(await list("json")) as number[];
+        assert.deepEqual(
+          [...json].sort((a, b) => a - b),
+          pids,
+        );
+        assert.ok(json.includes(initPid(f, "procs")));
+        await pause(f, "procs");
+        assert.deepEqual(JSON.parse(await list("json")), json, "a paused container lists the same");
+        assert.equal((await list("table")).trimEnd().split("\n").length, 3);
+        await resume(f, "procs");
 
-      const [header = "", ...lines] = (await list("table")).trimEnd().split("\n");
-      assert.match(header, /^UID\s+PID\s+PPID\s.*CMD$/);
-      assert.equal(lines.length, 2, lines.join("\n"));
-      assert.deepEqual(
-        lines.map((l) => Number(l.trim().split(/\s+/)[1])).sort((a, b) => a - b),
-        pids,
-      );
-      assert.deepEqual(lines.map((l) => l.replace(/.*:\d\d /, "")).sort(), ["sleep 1000", "sleep 2000"]);
+        const [header = "", ...lines] = (await list("table")).trimEnd().split("\n");
+        assert.match(header, /^UID\s+PID\s+PPID\s.*CMD$/);
+        assert.equal(lines.length, 2, lines.join("\n"));
+        assert.deepEqual(
+          lines.map((l) => Number(l.trim().split(/\s+/)[1])).sort((a, b) => a - b),
+          pids,
+        );
+        assert.deepEqual(lines.map((l) => l.replace(/.*:\d\d /, "")).sort(), ["sleep 1000", "sleep 2000"]);
 
-      const custom = (await list("table", ["-e", "-o", "pid,args"])).trimEnd().split("\n");
-      assert.deepEqual(
-        custom.map((l) => l.trim().replace(/\s+/, " ")).sort(),
-        [...pids.map((p) => `${p} sleep ${p === initPid(f, "procs") ? 1000 : 2000}`), "PID COMMAND"].sort(),
-      );
+        const custom = (await list("table", ["-e", "-o", "pid,args"])).trimEnd().split("\n");
+        assert.deepEqual(
+          custom.map((l) => l.trim().replace(/\s+/, " ")).sort(),
+          [...pids.map((p) => `${p} sleep ${p === initPid(f, "procs") ? 1000 : 2000}`), "PID COMMAND"].sort(),
+        );
 
-      await assert.rejects(
-        list("xml"),
-        failsWith(Code.INVALID_ARGUMENT, /format "xml" is neither "table" nor "json"/),
-      );
-      await assert.rejects(list(""), failsWith(Code.INVALID_ARGUMENT, /format ""/));
-      await assert.rejects(
-        list("table", ["-e", "-o", "comm"]),
-        failsWith(Code.INVALID_ARGUMENT, /no PID column/),
-      );
-      await assert.rejects(
-        list("table", ["--bogus"]),
-        failsWith(Code.INVALID_ARGUMENT, /ps --bogus: exited with 1/),
-      );
-    });
-  });
+        await assert.rejects(
+          list("xml"),
+          failsWith(Code.INVALID_ARGUMENT, /format "xml" is neither "table" nor "json"/),
+        );
+        await assert.rejects(list(""), failsWith(Code.INVALID_ARGUMENT, /format ""/));
+        await assert.rejects(
+          list("table", ["-e", "-o", "comm"]),
+          failsWith(Code.INVALID_ARGUMENT, /no PID column/),
+        );
+        await assert.rejects(
+          list("table", ["--bogus"]),
+          failsWith(Code.INVALID_ARGUMENT, /ps --bogus: exited with 1/),
+        );
+      });
+    },
+  );
 });
 
 describe("ListProcesses in a guest without ps", () => {
