@@ -120,9 +120,22 @@ export class Runc {
     await this.#run(id, "resume", (g) => runcArgs.resume(g, id));
   }
 
-  /** `runc update` with `resources`, OCI LinuxResources JSON. */
+  /**
+   * `runc update` with `resources`, OCI LinuxResources JSON. A value the kernel refuses is INVALID_ARGUMENT
+   * (e.g. swap below the memory limit), a limit below what is in use FAILED_PRECONDITION.
+   */
   async update(id: string, resources: string): Promise<void> {
-    await this.#run(id, "update", (g) => runcArgs.update(g, id), { input: resources });
+    await this.#run(id, "update", (g) => runcArgs.update(g, id), { input: resources }).catch(
+      (error: unknown) => {
+        const e = AgentError.from(error);
+        const code = /invalid argument|out of range/i.test(e.message)
+          ? Code.INVALID_ARGUMENT
+          : /resource busy/i.test(e.message)
+            ? Code.FAILED_PRECONDITION
+            : e.code;
+        throw code === e.code ? e : new AgentError(code, e.message, { cause: error });
+      },
+    );
   }
 
   /** The pids of the container's processes, as the agent's PID namespace sees them. */

@@ -247,7 +247,10 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
         });
         assert.equal(await file("memory", "memory.limit_in_bytes"), String(64 << 20));
         assert.equal(await file("memory", "memory.soft_limit_in_bytes"), String(32 << 20));
-        if (existsSync(join((await cgroupDir(pid, "memory")).dir, "memory.memsw.limit_in_bytes"))) {
+        const swapAccounted = existsSync(
+          join((await cgroupDir(pid, "memory")).dir, "memory.memsw.limit_in_bytes"),
+        );
+        if (swapAccounted) {
           assert.equal(await file("memory", "memory.memsw.limit_in_bytes"), String(128 << 20));
         }
         assert.equal(await file("cpu", "cpu.shares"), "512");
@@ -303,6 +306,13 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
           failsWith(Code.INVALID_ARGUMENT, /major device number -1/),
         );
         assert.equal(await file("pids", "pids.max"), "max", "a refused update changes nothing");
+        if (swapAccounted) {
+          await assert.rejects(
+            update({ Memory: { Limit: 64n << 20n, Swap: 32n << 20n } }),
+            failsWith(Code.INVALID_ARGUMENT, /runc update limits: .*invalid argument/),
+            "the kernel refuses swap below the limit",
+          );
+        }
       } finally {
         await f.rpc.call("removeContainer", { containerId: "limits" }, T);
       }
