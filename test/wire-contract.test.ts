@@ -68,12 +68,14 @@ const RPCS: [string, string, string][] = [
   ["GetVolumeStats", "VolumeStatsRequest", "VolumeStatsResponse"],
   ["ResizeVolume", "ResizeVolumeRequest", "google.protobuf.Empty"],
   ["SetPolicy", "SetPolicyRequest", "google.protobuf.Empty"],
+  // Kata 1.x only (removed in 2.1.0), appended: ttrpc and gRPC name methods, so the order is not on the wire.
+  ["ListProcesses", "ListProcessesRequest", "ListProcessesResponse"],
 ];
 
 const qualified = (name: string) => (name.includes(".") ? name : `grpc.${name}`);
 
 describe("berth's schema against Kata 4.x's wire contract", () => {
-  it("has grpc.AgentService with Kata's 42 RPCs, in Kata's order, with Kata's request and reply types", () => {
+  it("has grpc.AgentService with Kata's 42 RPCs, in Kata's order, with Kata's request and reply types, and 1.x's ListProcesses", () => {
     assert.equal(AgentService.typeName, "grpc.AgentService");
     assert.deepEqual(
       AgentService.methods.map((m) => [m.name, m.input.typeName, m.output.typeName]),
@@ -110,6 +112,9 @@ describe("berth's schema against Kata 4.x's wire contract", () => {
     ["types.Route", "mtu", 8],
     ["types.Interface", "devicePath", 6],
     ["VersionCheckResponse", "grpc_version", 1],
+    ["ListProcessesRequest", "format", 2],
+    ["ListProcessesRequest", "args", 3],
+    ["ListProcessesResponse", "process_list", 1],
   ];
   for (const [msg, name, number] of numbers) {
     it(`numbers ${msg}.${name} ${number}`, () => {

@@ -5,12 +5,16 @@ import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
 import type { AgentDeps } from "../sandbox/agent-deps.js";
 import type { OomEvents } from "../sandbox/oom-events.js";
+import { cgroupDir, writeCgroupFiles } from "../sys/cgroup-files.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
+import { onlineCpus } from "../sys/cpus.js";
 import { type OomWatch, watchOom } from "../sys/oom-watch.js";
 import { statusCode } from "../sys/reaper.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
+import { type Throttle, throttleKey, throttlesOf, throttleWrite } from "./blkio-throttle.js";
 import { type ContainerState, checkMove } from "./container-state.js";
-import type { Process } from "./oci-spec.js";
+import type { LinuxResources, Process } from "./oci-spec.js";
+import { restrictUpdateCpus } from "./spec-edits.js";
 import { specToJson } from "./spec-json.js";
 
 const { SIGKILL } = constants.signals;
@@ -34,6 +38,8 @@ export class Container {
   #oomWatch: OomWatch | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #removal: Promise<void> | undefined;
+  /** Block-IO throttles set by updates, by what each sets: `runc update` rewrites the spec's own over them. */
+  readonly #throttles = new Map<string, Throttle>();
 
   constructor(d: {
     id: string;
@@ -193,8 +199,10 @@ export class Container {
   }
 
   /**
-   * SIGKILL with no exec id goes to every process of the container (runc kill --all); anything else to the
-   * one process named.
+   * SIGKILL with no exec id goes to every process of the container (runc kill --all, which thaws a paused
+   * container once the signals are sent); anything else to the one process named. A frozen process takes
+   * no signal, SIGKILL included, until it is thawed: a signal to one process of a paused container waits
+   * for ResumeContainer, except a SIGKILL to the init, which thaws the container as `runc kill` does.
    */
   async signal(execId: string, signal: number): Promise<void> {
     if (execId === "" && signal === SIGKILL) {
@@ -204,7 +212,65 @@ export class Container {
       });
       return;
     }
-    await this.process(execId).signal(signal);
+    const proc = this.process(execId);
+    const sent = await proc.signal(signal);
+    if (sent === SIGKILL && proc.init && this.#state === "paused") {
+      await this.resume().catch((error: unknown) => {
+        if (this.#state === "paused") throw error;
+      });
+    }
+  }
+
+  /** Freezes every process of the container (`runc pause`): running → paused. */
+  pause(): Promise<void> {
+    return this.#serial(async () => {
+      checkMove(this.id, this.#state, "paused");
+      await this.#deps.runc.pause(this.id);
+      if (this.#state === "running") this.#state = "paused";
+    });
+  }
+
+  /** Thaws a paused container (`runc resume`): paused → running. */
+  resume(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state !== "paused") {
+        throw new AgentError(
+          Code.FAILED_PRECONDITION,
+          `container ${this.id} is ${this.#state}, not paused: it cannot be resumed`,
+        );
+      }
+      await this.#deps.runc.resume(this.id);
+      if (this.#state === "paused") this.#state = "running";
+    });
+  }
+
+  /**
+   * Applies new cgroup limits to a created, running or paused container: `runc update` for memory, CPU
+   * (the cpuset limited to online CPUs), pids and block-IO weight, then the block-IO throttles, which
+   * runc update leaves out, written to the container's cgroup — every throttle any update set, since
+   * runc update rewrites the spec's own.
+   */
+  update(resources: LinuxResources): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state === "stopped") {
+        throw new AgentError(
+          Code.FAILED_PRECONDITION,
+          `container ${this.id} is stopped: its resources cannot be updated`,
+        );
+      }
+      const throttles = throttlesOf(resources.blockIO);
+      const guest = restrictUpdateCpus(resources, await onlineCpus(this.#deps.sysfs));
+      await this.#deps.runc.update(this.id, specToJson(guest));
+      if (this.#throttles.size === 0 && throttles.length === 0) return;
+      const all = new Map(this.#throttles);
+      for (const t of throttles) all.set(throttleKey(t), t);
+      const cgroup = await cgroupDir(this.init.pid, "blkio", "io");
+      await writeCgroupFiles(
+        cgroup.dir,
+        [...all.values()].map((t) => throttleWrite(t, cgroup.version)),
+      );
+      for (const [key, t] of all) this.#throttles.set(key, t);
+    });
   }
 
   /**
@@ -216,6 +282,7 @@ export class Container {
   remove(): Promise<void> {
     this.#removal ??= this.#serial(async () => {
       if (this.#state !== "stopped") {
+        // runc kill --all freezes the container, signals each process and thaws it: a paused one dies too.
         await this.#deps.runc.kill(this.id, SIGKILL, { all: true }).catch((error: unknown) => {
           this.#deps.log.debug({ container: this.id, err: error }, "kill before delete");
         });

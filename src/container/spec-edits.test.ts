@@ -13,6 +13,7 @@ import {
   mergeGuestHooks,
   parseCpuList,
   restrictCpus,
+  restrictUpdateCpus,
   setRootfs,
   takeNetSysctls,
 } from "./spec-edits.js";
@@ -213,6 +214,31 @@ describe("restrictCpus()", () => {
   it("refuses a malformed requested or online list", () => {
     assert.throws(() => restrictCpus(withCpus("0-x"), "0-3"), invalidArgument(/"0-x"/));
     assert.throws(() => restrictCpus(withCpus("0-1"), "garbage"), invalidArgument(/"garbage"/));
+  });
+});
+
+describe("restrictUpdateCpus()", () => {
+  it("keeps only the online CPUs, in a copy", () => {
+    const resources = { memory: { limit: 1 }, cpu: { shares: 2, cpus: "0-5,7" } };
+    assert.deepEqual(restrictUpdateCpus(resources, "0-3,7\n"), {
+      memory: { limit: 1 },
+      cpu: { shares: 2, cpus: "0-3,7" },
+    });
+    assert.equal(resources.cpu.cpus, "0-5,7");
+  });
+
+  it("gives every online CPU when none of the requested ones is online", () => {
+    assert.deepEqual(restrictUpdateCpus({ cpu: { cpus: "4-7" } }, "0,1,2\n"), { cpu: { cpus: "0-2" } });
+  });
+
+  it("returns resources without a cpuset as they are", () => {
+    for (const resources of [{}, { cpu: { shares: 5 } }, { cpu: { cpus: "" } }]) {
+      assert.equal(restrictUpdateCpus(resources, "0-3"), resources);
+    }
+  });
+
+  it("refuses a malformed requested list", () => {
+    assert.throws(() => restrictUpdateCpus({ cpu: { cpus: "3-1" } }, "0-3"), invalidArgument(/"3-1"/));
   });
 });
 

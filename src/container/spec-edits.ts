@@ -1,6 +1,6 @@
 import { AgentError, Code } from "../errors.js";
 import type { GuestHooks } from "./guest-hooks.js";
-import type { Hook, Linux, LinuxDeviceCgroup, LinuxNamespace, Spec } from "./oci-spec.js";
+import type { Hook, Linux, LinuxDeviceCgroup, LinuxNamespace, LinuxResources, Spec } from "./oci-spec.js";
 
 /*
  * The agent's edits to a container's OCI spec before it is written to the bundle. Each edit changes,
@@ -71,10 +71,27 @@ const MAX_CPU_LIST_LENGTH = 64 * 1024;
 export function restrictCpus(spec: Spec, onlineCpus: string): void {
   const cpu = spec.linux?.resources?.cpu;
   if (!cpu?.cpus) return;
+  const kept = onlineSubset(cpu.cpus, onlineCpus);
+  if (kept === "") delete cpu.cpus;
+  else cpu.cpus = kept;
+}
+
+/**
+ * The resources UpdateContainer applies, with the cpuset limited to online CPUs as {@link restrictCpus}
+ * does; when none of the CPUs is online the container gets every online CPU (what it would run on had
+ * it been created with that cpuset), not the cpuset it had. Returns a copy; `resources` is not changed.
+ */
+export function restrictUpdateCpus(resources: LinuxResources, onlineCpus: string): LinuxResources {
+  const cpu = resources.cpu;
+  if (!cpu?.cpus) return resources;
+  const cpus = onlineSubset(cpu.cpus, onlineCpus) || formatCpuList(parseCpuList(onlineCpus));
+  return { ...resources, cpu: { ...cpu, cpus } };
+}
+
+/** The CPUs of cpulist `cpus` that are in cpulist `onlineCpus`, as a cpulist ("" for none). */
+function onlineSubset(cpus: string, onlineCpus: string): string {
   const online = new Set(parseCpuList(onlineCpus));
-  const kept = parseCpuList(cpu.cpus).filter((n) => online.has(n));
-  if (kept.length === 0) delete cpu.cpus;
-  else cpu.cpus = formatCpuList(kept);
+  return formatCpuList(parseCpuList(cpus).filter((n) => online.has(n)));
 }
 
 /**

@@ -38,19 +38,20 @@ export class ContainerProcess {
   }
 
   /**
-   * Sends `signal`. A process that has already exited is not an error. SIGTERM to an init that neither
-   * handles, blocks nor ignores it becomes SIGKILL: PID 1 of a namespace ignores unhandled signals, so
-   * SIGTERM would do nothing.
+   * Sends `signal`, and returns the signal sent: SIGTERM to an init that neither handles, blocks nor
+   * ignores it becomes SIGKILL (PID 1 of a namespace ignores unhandled signals, so SIGTERM would do
+   * nothing). A process that has already exited is not an error: nothing is sent (undefined).
    */
-  async signal(signal: number): Promise<void> {
-    if (this.#exit) return;
+  async signal(signal: number): Promise<number | undefined> {
+    if (this.#exit) return undefined;
     let sent = signal;
     if (signal === SIGTERM && this.init && !(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
     try {
       process.kill(this.pid, sent);
+      return sent;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ESRCH") return;
+      if (code === "ESRCH") return undefined;
       if (code === "EINVAL") throw new AgentError(Code.INVALID_ARGUMENT, `signal ${signal} is not valid`);
       throw AgentError.from(error);
     }

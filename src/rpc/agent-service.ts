@@ -2,6 +2,7 @@ import type { GuestService } from "../guest/guest-service.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
+import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
 import { oomHandlers } from "./oom-handlers.js";
 import { processHandlers } from "./process-handlers.js";
@@ -22,5 +23,6 @@ export function agentService(
     ...processHandlers(sandboxes),
     ...guestHandlers(guest),
     ...oomHandlers(sandboxes),
+    ...controlHandlers(sandboxes),
   };
 }

@@ -55,4 +55,11 @@ describe("runcArgs", () => {
   it("builds features", () => {
     assert.deepEqual(runcArgs.features(g), [...head, "features"]);
   });
+
+  it("builds pause, resume, update (resources on stdin) and ps (JSON pids)", () => {
+    assert.deepEqual(runcArgs.pause(g, "c1"), [...head, "pause", "c1"]);
+    assert.deepEqual(runcArgs.resume(g, "c1"), [...head, "resume", "c1"]);
+    assert.deepEqual(runcArgs.update(g, "c1"), [...head, "update", "--resources", "-", "c1"]);
+    assert.deepEqual(runcArgs.ps(g, "c1"), [...head, "ps", "--format", "json", "c1"]);
+  });
 });

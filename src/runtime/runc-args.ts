@@ -67,4 +67,10 @@ export const runcArgs = {
   ],
   state: (g: RuncGlobals, id: string) => [...globals(g), "state", id],
   features: (g: RuncGlobals) => [...globals(g), "features"],
+  pause: (g: RuncGlobals, id: string) => [...globals(g), "pause", id],
+  resume: (g: RuncGlobals, id: string) => [...globals(g), "resume", id],
+  /** The new resources, OCI LinuxResources JSON, come on stdin. */
+  update: (g: RuncGlobals, id: string) => [...globals(g), "update", "--resources", "-", id],
+  /** The pids of the container's processes, as a JSON array. */
+  ps: (g: RuncGlobals, id: string) => [...globals(g), "ps", "--format", "json", id],
 };

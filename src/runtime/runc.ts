@@ -38,10 +38,28 @@ export function lastRuncError(log: string): string | undefined {
   return found;
 }
 
+/** The pids `runc ps --format json` printed (`null` when there are none). */
+export function pidsFromRuncPs(stdout: string): number[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null) return [];
+  if (!Array.isArray(parsed) || !parsed.every((p) => Number.isSafeInteger(p) && p > 0)) {
+    throw new AgentError(
+      Code.INTERNAL,
+      `runc ps printed ${JSON.stringify(stdout.slice(0, 200))}, not a pid list`,
+    );
+  }
+  return parsed as number[];
+}
+
 function codeOf(message: string): Code {
   if (/container does not exist|not exist/i.test(message)) return Code.NOT_FOUND;
   if (/container with id exists|already exists/i.test(message)) return Code.ALREADY_EXISTS;
-  if (/not running|is not (created|paused)|cannot (start|delete|pause|resume)/i.test(message)) {
+  if (/not (running|paused)|is not (created|paused)|cannot (start|delete|pause|resume)/i.test(message)) {
     return Code.FAILED_PRECONDITION;
   }
   return Code.INTERNAL;
@@ -96,6 +114,38 @@ export class Runc {
   /** `runc features` (runc 1.1 and later): what this runc build supports, as runc's JSON. */
   async features(): Promise<unknown> {
     return JSON.parse(await this.#run("", "features", (g) => runcArgs.features(g)));
+  }
+
+  /** Freezes every process of the container (`runc pause`). */
+  async pause(id: string): Promise<void> {
+    await this.#run(id, "pause", (g) => runcArgs.pause(g, id));
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.#run(id, "resume", (g) => runcArgs.resume(g, id));
+  }
+
+  /**
+   * `runc update` with `resources`, OCI LinuxResources JSON. A value the kernel refuses is INVALID_ARGUMENT
+   * (e.g. swap below the memory limit), a limit below what is in use FAILED_PRECONDITION.
+   */
+  async update(id: string, resources: string): Promise<void> {
+    await this.#run(id, "update", (g) => runcArgs.update(g, id), { input: resources }).catch(
+      (error: unknown) => {
+        const e = AgentError.from(error);
+        const code = /invalid argument|out of range/i.test(e.message)
+          ? Code.INVALID_ARGUMENT
+          : /resource busy/i.test(e.message)
+            ? Code.FAILED_PRECONDITION
+            : e.code;
+        throw code === e.code ? e : new AgentError(code, e.message, { cause: error });
+      },
+    );
+  }
+
+  /** The pids of the container's processes, as the agent's PID namespace sees them. */
+  async pids(id: string): Promise<number[]> {
+    return pidsFromRuncPs(await this.#run(id, "ps", (g) => runcArgs.ps(g, id)));
   }
 
   async #run(

@@ -3,7 +3,8 @@ import { sandboxDir } from "../config/agent-paths.js";
 import type { Container } from "../container/container.js";
 import { type CreateContainerRequest, createContainer } from "../container/create-container.js";
 import { scanGuestHooks } from "../container/guest-hooks.js";
-import type { Process } from "../container/oci-spec.js";
+import { listProcesses } from "../container/list-processes.js";
+import type { LinuxResources, Process } from "../container/oci-spec.js";
 import { AgentError, Code } from "../errors.js";
 import { setupDns } from "../network/dns.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
@@ -186,6 +187,26 @@ export class SandboxService {
    */
   nextOomEvent(signal?: AbortSignal): Promise<string> {
     return this.#current().oomEvents.next(signal);
+  }
+
+  pauseContainer(id: string): Promise<void> {
+    return this.#current().container(id).pause();
+  }
+
+  resumeContainer(id: string): Promise<void> {
+    return this.#current().container(id).resume();
+  }
+
+  /** Applies new cgroup limits; `resources` undefined (the host sent none) is INVALID_ARGUMENT. */
+  updateContainer(id: string, resources: LinuxResources | undefined): Promise<void> {
+    if (!resources)
+      throw new AgentError(Code.INVALID_ARGUMENT, `UpdateContainer ${id}: the request has no resources`);
+    return this.#current().container(id).update(resources);
+  }
+
+  /** Kata 1.x's ListProcesses: the container's pids as JSON, or the `ps` lines of its processes. */
+  listProcesses(id: string, format: string, args: readonly string[]): Promise<Uint8Array> {
+    return listProcesses(this.#deps.runc, this.#current().container(id).id, format, args);
   }
 
   async execProcess(containerId: string, execId: string, spec: Process): Promise<void> {

@@ -36,6 +36,10 @@ const IMPLEMENTED = new Set<string>([
   "SetGuestDateTime",
   "CopyFile",
   "GetOOMEvent",
+  "PauseContainer",
+  "ResumeContainer",
+  "UpdateContainer",
+  "ListProcesses",
 ]);
 
 function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {
@@ -116,8 +120,8 @@ describe("berth-agent serving grpc.Health and grpc.AgentService", () => {
     assert.equal(version.agentVersion, AGENT_VERSION);
   });
 
-  it("serves all 42 RPCs of grpc.AgentService, each unimplemented one answering UNIMPLEMENTED by name", async () => {
-    assert.equal(AgentService.methods.length, 42);
+  it("serves all 43 RPCs of grpc.AgentService, each unimplemented one answering UNIMPLEMENTED by name", async () => {
+    assert.equal(AgentService.methods.length, 43);
     assert.equal(Health.methods.length, 2);
     for (const method of AgentService.methods) {
       if (IMPLEMENTED.has(method.name)) continue;

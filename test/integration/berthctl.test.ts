@@ -129,7 +129,7 @@ describe("berthctl against a real agent", () => {
       [1, 'berthctl: WaitProcess: NOT_FOUND: container "none" not found\n'],
     );
     const list = (await ctl(["list"])).stdout.trim().split("\n");
-    assert.equal(list.length, 44);
+    assert.equal(list.length, 45, "Health 2, AgentService 42 + ListProcesses");
     assert.ok(list.includes("CreateContainer") && list.includes("Check"));
     assert.deepEqual(await ctl(["call", "DestroySandbox", "{}"]), { code: 0, stdout: "{}\n", stderr: "" });
   });

@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type * as oci from "../../container/oci-spec.js";
 import { specToJson } from "../../container/spec-json.js";
-import { ProcessSchema, SpecSchema } from "../../protocol/gen/oci_pb.js";
-import { ociSpecFromProto, processFromProto } from "./spec-from-proto.js";
+import { LinuxResourcesSchema, ProcessSchema, SpecSchema } from "../../protocol/gen/oci_pb.js";
+import { ociSpecFromProto, processFromProto, resourcesFromProto } from "./spec-from-proto.js";
 
 type SpecInit = MessageInitShape<typeof SpecSchema>;
 
@@ -497,6 +497,22 @@ describe("ociSpecFromProto()", () => {
       args: ["sh"],
       cwd: "/root",
     });
+  });
+
+  it("converts an UpdateContainer request's resources into the JSON runc update reads, -1 and 2^63-1 exact", () => {
+    const resources = create(LinuxResourcesSchema, {
+      Memory: { Limit: 64n << 20n, Reservation: 32n << 20n, Swap: -1n, Kernel: 2n ** 63n - 1n },
+      CPU: { Shares: 512n, Quota: 50_000n, Period: 100_000n, RealtimeRuntime: 0n, Cpus: "0-1", Mems: "0" },
+      Pids: { Limit: 42n },
+      BlockIO: { Weight: 300, ThrottleReadBpsDevice: [{ Major: 254n, Minor: 0n, Rate: 1048576n }] },
+    });
+    assert.equal(
+      specToJson(resourcesFromProto(resources)),
+      '{"memory":{"limit":67108864,"reservation":33554432,"swap":-1,"kernel":9223372036854775807},' +
+        '"cpu":{"shares":512,"quota":50000,"period":100000,"cpus":"0-1","mems":"0"},"pids":{"limit":42},' +
+        '"blockIO":{"weight":300,"throttleReadBpsDevice":[{"major":254,"minor":0,"rate":1048576}]}}',
+    );
+    assert.deepEqual(resourcesFromProto(create(LinuxResourcesSchema)), {});
   });
 
   it("turns a Kata pause-container spec into the config.json runc expects", () => {

@@ -141,7 +141,8 @@ function deviceFromProto(d: pb.LinuxDevice): oci.LinuxDevice {
   };
 }
 
-function resourcesFromProto(r: pb.LinuxResources): oci.LinuxResources {
+/** Converts a `grpc.LinuxResources` (a spec's, or an UpdateContainer request's). */
+export function resourcesFromProto(r: pb.LinuxResources): oci.LinuxResources {
   return {
     ...set("devices", r.Devices.map(deviceCgroupFromProto)),
     ...set("memory", r.Memory && memoryFromProto(r.Memory)),
