@@ -7,6 +7,7 @@
 // node made it, else from the plain bundle.
 import { spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 
 await build({
@@ -27,13 +28,12 @@ await build({
   },
 });
 
-// A snapshot is a script, not a module graph: one CommonJS file, gRPC included (it still loads only on the
-// first gRPC connection). Nothing may use import.meta there: the package root comes from the blob's path.
+// A snapshot is a script, not a module graph: one CommonJS file. The gRPC server is a CommonJS file of its
+// own, which the snapshot loads on the first gRPC connection (src/protocol/grpc/server-from-file.ts stands
+// in for it). Nothing may use import.meta there: the package root comes from the blob's path.
 // The snapshot holds the script's source: without comments and blanks it is half the size, and it must be
 // Latin-1 only, or V8 keeps all of it as two bytes a character (one "≥" in a comment cost 1.5 MB of RSS).
-await build({
-  entryPoints: ["dist/bin/berth-agent-snapshot.js"],
-  outfile: "dist/bin/berth-agent-snapshot.cjs",
+const script = {
   bundle: true,
   format: "cjs",
   platform: "node",
@@ -43,9 +43,31 @@ await build({
   minifySyntax: true,
   keepNames: true,
   logLevel: "warning",
+};
+const grpcFromFile = {
+  name: "grpc-from-file",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/protocol\/grpc\/server\.js$/ }, (args) => ({
+      path: join(args.resolveDir, "protocol/grpc/server-from-file.js"),
+    }));
+  },
+};
+await build({
+  ...script,
+  entryPoints: ["dist/bin/berth-agent-snapshot.js"],
+  outfile: "dist/bin/berth-agent-snapshot.cjs",
+  plugins: [grpcFromFile],
+});
+await build({
+  ...script,
+  entryPoints: ["dist/src/protocol/grpc/server.js"],
+  outfile: "dist/bin/berth-grpc.cjs",
 });
 const wide = /[\u0100-\uffff]/.exec(readFileSync("dist/bin/berth-agent-snapshot.cjs", "utf8"));
 if (wide) throw new Error(`the snapshot's script has a character beyond Latin-1 (${wide[0]})`);
+if (/createConnectionInjector/.test(readFileSync("dist/bin/berth-agent-snapshot.cjs", "utf8"))) {
+  throw new Error("grpc-js got into the snapshot's script");
+}
 rmSync("dist/bin/berth-agent-snapshot.js");
 rmSync("dist/bin/berth-agent-snapshot.js.map");
 

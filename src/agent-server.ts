@@ -7,7 +7,9 @@ import { Health } from "./protocol/gen/health_pb.js";
 import type { GrpcServer } from "./protocol/grpc/server.js";
 import type { RawService } from "./protocol/raw-service.js";
 import { statusFromError } from "./protocol/status.js";
+import { Code } from "./protocol/ttrpc/code.js";
 import { TtrpcServer } from "./protocol/ttrpc/server.js";
+import { TtrpcError } from "./protocol/ttrpc/status.js";
 import { registerTtrpcServices } from "./protocol/ttrpc-adapter.js";
 import { agentService } from "./rpc/agent-service.js";
 import { healthService } from "./rpc/health-service.js";
@@ -41,7 +43,10 @@ function lazyGrpc(services: readonly RawService[], log: Logger) {
   return {
     serve(socket: Socket) {
       server ??= import("./protocol/grpc/server.js").then((m) =>
-        m.createGrpcServer(services, statusFromError),
+        m.createGrpcServer(services, {
+          statusFromError,
+          cancelled: new TtrpcError(Code.CANCELLED, "the gRPC call was cancelled or its deadline passed"),
+        }),
       );
       server.then(
         (s) => s.injector.injectConnection(socket),

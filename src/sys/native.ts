@@ -83,10 +83,15 @@ function findPackageRoot(): string {
   return dir;
 }
 
+/** The directory of berth's package (with package.json, build/ and dist/). */
+export function packageDir(): string {
+  packageRoot ??= findPackageRoot();
+  return packageRoot;
+}
+
 /** node-gyp's output directory. */
 function buildDir(): string {
-  packageRoot ??= findPackageRoot();
-  return join(packageRoot, "build", "Release");
+  return join(packageDir(), "build", "Release");
 }
 
 /** The pause program that holds a sandbox's shared PID namespace (native/berth_pause.c). */

@@ -10,9 +10,8 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import type { RawCallContext, RawHandler, RawService } from "../raw-service.js";
-import { Code } from "../ttrpc/code.js";
 import type { Metadata } from "../ttrpc/server.js";
-import { type Status, TtrpcError } from "../ttrpc/status.js";
+import type { Status } from "../ttrpc/status.js";
 
 const identity = (bytes: Buffer) => bytes;
 const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -33,22 +32,24 @@ class GrpcCallContext implements RawCallContext {
   #controller: AbortController | undefined;
   #cancelled = false;
   #metadata: Metadata | undefined;
+  readonly #cancelledError: Error;
 
-  constructor(call: ServerUnaryCall<Buffer, Uint8Array>) {
+  constructor(call: ServerUnaryCall<Buffer, Uint8Array>, cancelled: Error) {
     this.#call = call;
+    this.#cancelledError = cancelled;
     const deadline = call.getDeadline();
     this.deadline =
       deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : undefined;
     call.once("cancelled", () => {
       this.#cancelled = true;
-      this.#controller?.abort(CANCELLED);
+      this.#controller?.abort(this.#cancelledError);
     });
   }
 
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
-      if (this.#cancelled) this.#controller.abort(CANCELLED);
+      if (this.#cancelled) this.#controller.abort(this.#cancelledError);
     }
     return this.#controller.signal;
   }
@@ -59,11 +60,17 @@ class GrpcCallContext implements RawCallContext {
   }
 }
 
-const CANCELLED = new TtrpcError(Code.CANCELLED, "the gRPC call was cancelled or its deadline passed");
+export interface GrpcServerOptions {
+  /** The wire status of an error a handler threw. */
+  statusFromError: (error: unknown) => Status;
+  /** The reason a call's AbortSignal gives once the client cancelled it or its deadline passed. */
+  cancelled: Error;
+}
 
-function unaryMethod(handler: RawHandler, statusFromError: (error: unknown) => Status) {
+function unaryMethod(handler: RawHandler, options: GrpcServerOptions) {
+  const { statusFromError, cancelled } = options;
   return (call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>) => {
-    handler(call.request, new GrpcCallContext(call)).then(
+    handler(call.request, new GrpcCallContext(call, cancelled)).then(
       (reply) => callback(null, reply),
       (error: unknown) => {
         const status = statusFromError(error);
@@ -86,12 +93,11 @@ export interface GrpcServer {
 
 /**
  * A gRPC server (HTTP/2, @grpc/grpc-js) for the same services. It binds no port: connections are handed
- * to it through the returned injector, after the listener has recognised the HTTP/2 preface.
+ * to it through the returned injector, after the listener has recognised the HTTP/2 preface. It shares no
+ * module state with the rest of the agent (errors come in through `options`): when the agent runs from its
+ * start-up snapshot, this module is loaded from a file of its own at the first gRPC connection.
  */
-export function createGrpcServer(
-  services: readonly RawService[],
-  statusFromError: (error: unknown) => Status,
-): GrpcServer {
+export function createGrpcServer(services: readonly RawService[], options: GrpcServerOptions): GrpcServer {
   const server = new Server({ "grpc.enable_channelz": 0 });
   for (const service of services) {
     const definition: Record<string, MethodDefinition<Buffer, Uint8Array>> = {};
@@ -106,7 +112,7 @@ export function createGrpcServer(
         responseSerialize: toBuffer,
         responseDeserialize: identity,
       };
-      implementation[name] = unaryMethod(handler, statusFromError);
+      implementation[name] = unaryMethod(handler, options);
     }
     server.addService(definition, implementation);
   }
