@@ -1,5 +1,6 @@
 import { rm, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
+import type { CgroupDirs } from "../cgroup/cgroup-dirs.js";
 import { AgentError, Code } from "../errors.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
@@ -8,6 +9,7 @@ import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { statusCode } from "../sys/reaper.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
 import { type ContainerState, checkMove } from "./container-state.js";
+import { type ContainerStats, readContainerStats } from "./container-stats.js";
 import type { Process } from "./oci-spec.js";
 import { specToJson } from "./spec-json.js";
 
@@ -22,6 +24,8 @@ export class Container {
   readonly id: string;
   readonly bundle: string;
   readonly init: ContainerProcess;
+  /** Found when runc created it; the directories stay until RemoveContainer deletes them. */
+  readonly cgroup: CgroupDirs;
   #state: ContainerState = "created";
   readonly #execs = new Map<string, ContainerProcess>();
   /** Exec ids being started: taken, though not yet processes. */
@@ -35,12 +39,14 @@ export class Container {
     id: string;
     bundle: string;
     init: ContainerProcess;
+    cgroup: CgroupDirs;
     undo: CleanupStack;
     deps: AgentDeps;
   }) {
     this.id = d.id;
     this.bundle = d.bundle;
     this.init = d.init;
+    this.cgroup = d.cgroup;
     this.#undo = d.undo;
     this.#deps = d.deps;
     void d.init.exited.then((exit) => {
@@ -173,6 +179,17 @@ export class Container {
       return;
     }
     await this.process(execId).signal(signal);
+  }
+
+  /**
+   * The container's statistics; a stopped container's are its last ones, until it is removed. Not a state
+   * change, so it waits for none: a read never queues behind a start or a removal (Kata's agent, holding
+   * its sandbox lock through a slow cgroup read, left pods stuck Terminating).
+   */
+  async stats(): Promise<ContainerStats> {
+    if (this.#removal !== undefined)
+      throw new AgentError(Code.NOT_FOUND, `container ${this.id} is being removed`);
+    return readContainerStats(this.cgroup, this.#state === "stopped" ? undefined : this.init.pid);
   }
 
   /**
