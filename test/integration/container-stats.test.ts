@@ -72,17 +72,17 @@ describe("StatsContainer", () => {
     "reports the spec's limits, and memory, CPU time and processes as the container uses them",
     TEST,
     async () => {
-      await inContainer(limited, "busy", async () => {
-        const s0 = await stats("busy");
+      await inContainer(limited, "stats-busy", async () => {
+        const s0 = await stats("stats-busy");
         assert.equal(s0.usage.limit, MEMORY_LIMIT);
         assert.equal(s0.pids.limit, PIDS_LIMIT);
         assert.equal(s0.pids.current, 1n);
         assert.ok(s0.cpu.totalUsage > 0n, "runc's init ran in the cgroup");
         assert.equal(s0.memory.useHierarchy, true);
 
-        await exec(limited, "busy", "fill", ["sh", "-c", "head -c 20m /dev/zero > /dev/shm/fill"]);
-        assert.equal(await waitFor(limited, "busy", "fill"), 0);
-        const s1 = await stats("busy");
+        await exec(limited, "stats-busy", "fill", ["sh", "-c", "head -c 20m /dev/zero > /dev/shm/fill"]);
+        assert.equal(await waitFor(limited, "stats-busy", "fill"), 0);
+        const s1 = await stats("stats-busy");
         // Less what the exec's runc init gave back when it ended.
         assert.ok(
           s1.usage.usage - s0.usage.usage >= 16n * MiB,
@@ -95,9 +95,9 @@ describe("StatsContainer", () => {
         assert.ok((s1.memory.stats.shmem ?? 0n) >= 20n * MiB, "memory.stat counts the shm file");
         assert.ok(s1.usage.maxUsage >= s1.usage.usage);
 
-        await exec(limited, "busy", "spin", ["sh", "-c", SPIN]);
-        assert.equal(await waitFor(limited, "busy", "spin"), 0);
-        const s2 = await stats("busy");
+        await exec(limited, "stats-busy", "spin", ["sh", "-c", SPIN]);
+        assert.equal(await waitFor(limited, "stats-busy", "spin"), 0);
+        const s2 = await stats("stats-busy");
         const spent = s2.cpu.totalUsage - s1.cpu.totalUsage;
         assert.ok(spent >= 50_000_000n, `the loop took ${spent} ns of CPU`);
         assert.ok(s2.cpu.usageInUsermode > s1.cpu.usageInUsermode, "the loop ran in user mode");
@@ -111,10 +111,10 @@ describe("StatsContainer", () => {
           );
         }
 
-        await exec(limited, "busy", "procs", ["sh", "-c", "sleep 1 & sleep 1 & sleep 1 & wait"]);
-        await untilPids("busy", 5n);
-        assert.equal(await waitFor(limited, "busy", "procs"), 0);
-        await untilPids("busy", 1n);
+        await exec(limited, "stats-busy", "procs", ["sh", "-c", "sleep 1 & sleep 1 & sleep 1 & wait"]);
+        await untilPids("stats-busy", 5n);
+        assert.equal(await waitFor(limited, "stats-busy", "procs"), 0);
+        await untilPids("stats-busy", 1n);
       });
     },
   );
@@ -122,40 +122,40 @@ describe("StatsContainer", () => {
   it("reports a created container before it starts", TEST, async () => {
     await f.rpc.call(
       "createContainer",
-      { containerId: "early", execId: "early", OCI: limited.spec(["true"]) },
+      { containerId: "stats-early", execId: "stats-early", OCI: limited.spec(["true"]) },
       T,
     );
     try {
-      const s = await stats("early");
+      const s = await stats("stats-early");
       assert.ok(s.pids.current >= 1n, "runc's init (a task per thread) waits in the cgroup");
       assert.equal(s.usage.limit, MEMORY_LIMIT);
     } finally {
-      await f.rpc.call("removeContainer", { containerId: "early" }, T);
+      await f.rpc.call("removeContainer", { containerId: "stats-early" }, T);
     }
-    f.assertNoContainerLeft(["early"]);
+    f.assertNoContainerLeft(["stats-early"]);
   });
 
   it("keeps a stopped container's last statistics until RemoveContainer, then NOT_FOUND", TEST, async () => {
     const script = `head -c 10m /dev/zero > /dev/shm/f; ${SPIN}`;
     await f.rpc.call(
       "createContainer",
-      { containerId: "done", execId: "done", OCI: limited.spec(["sh", "-c", script]) },
+      { containerId: "stats-done", execId: "stats-done", OCI: limited.spec(["sh", "-c", script]) },
       T,
     );
     try {
-      await f.rpc.call("startContainer", { containerId: "done" }, T);
-      assert.equal(await waitFor(limited, "done", ""), 0);
-      const s = await stats("done");
+      await f.rpc.call("startContainer", { containerId: "stats-done" }, T);
+      assert.equal(await waitFor(limited, "stats-done", ""), 0);
+      const s = await stats("stats-done");
       assert.equal(s.pids.current, 0n);
       assert.ok(s.usage.maxUsage >= 10n * MiB, `peak ${s.usage.maxUsage}`);
       assert.ok(s.cpu.totalUsage >= 50_000_000n, `CPU ${s.cpu.totalUsage} ns`);
       assert.equal(s.usage.limit, MEMORY_LIMIT);
       assert.deepEqual(s.networkStats, [], "a stopped container has no network namespace left");
     } finally {
-      await f.rpc.call("removeContainer", { containerId: "done" }, T);
+      await f.rpc.call("removeContainer", { containerId: "stats-done" }, T);
     }
-    await assert.rejects(stats("done"), failsWith(Code.NOT_FOUND, /done/));
-    f.assertNoContainerLeft(["done"]);
+    await assert.rejects(stats("stats-done"), failsWith(Code.NOT_FOUND, /stats-done/));
+    f.assertNoContainerLeft(["stats-done"]);
   });
 
   it("counts the container's block I/O per device", TEST, async (t) => {
@@ -163,11 +163,11 @@ describe("StatsContainer", () => {
     const major = BigInt(((dev >> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff));
     const minor = BigInt((dev & 0xff) | ((dev >> 12) & 0xfff00));
     if (major === 0n) return t.skip(`${f.out} is not on a block device`);
-    await inContainer(limited, "disk", async () => {
+    await inContainer(limited, "stats-disk", async () => {
       const write = ["dd", "if=/dev/zero", "of=/out/disk", "bs=64k", "count=32", "oflag=direct"];
-      await exec(limited, "disk", "dd", write);
-      assert.equal(await waitFor(limited, "disk", "dd"), 0);
-      const { blkio } = await stats("disk");
+      await exec(limited, "stats-disk", "dd", write);
+      assert.equal(await waitFor(limited, "stats-disk", "dd"), 0);
+      const { blkio } = await stats("stats-disk");
       const onDevice = (list: typeof blkio.ioServiceBytesRecursive) =>
         list.find((e) => e.major === major && e.minor === minor && e.op === "Write")?.value ?? 0n;
       assert.ok(onDevice(blkio.ioServiceBytesRecursive) >= 2n * MiB, `written to ${major}:${minor}`);
@@ -187,12 +187,12 @@ describe("StatsContainer", () => {
       ip("addr", "add", "10.199.0.1/24", "dev", "bt0");
       ip("neigh", "add", "10.199.0.2", "lladdr", "02:00:00:00:00:02", "dev", "bt0");
       try {
-        await inContainer(limited, "net", async () => {
-          const byName = async () => new Map((await stats("net")).networkStats.map((i) => [i.name, i]));
+        await inContainer(limited, "stats-net", async () => {
+          const byName = async () => new Map((await stats("stats-net")).networkStats.map((i) => [i.name, i]));
           const before = await byName();
           assert.deepEqual([...before.keys()].sort(), ["bt0", "bt1"]);
-          await exec(limited, "net", "connect", ["nc", "-w", "1", "10.199.0.2", "9"]);
-          await waitFor(limited, "net", "connect");
+          await exec(limited, "stats-net", "connect", ["nc", "-w", "1", "10.199.0.2", "9"]);
+          await waitFor(limited, "stats-net", "connect");
           const after = await byName();
           const sent = (after.get("bt0")?.txPackets ?? 0n) - (before.get("bt0")?.txPackets ?? 0n);
           const got = (after.get("bt1")?.rxPackets ?? 0n) - (before.get("bt1")?.rxPackets ?? 0n);
