@@ -24,7 +24,7 @@ export class Container {
   readonly id: string;
   readonly bundle: string;
   readonly init: ContainerProcess;
-  /** Found when runc created it; the directories stay until RemoveContainer deletes them. */
+  /** Where runc put the container, found once it was created; runc delete (RemoveContainer) removes it. */
   readonly cgroup: CgroupDirs;
   #state: ContainerState = "created";
   readonly #execs = new Map<string, ContainerProcess>();
