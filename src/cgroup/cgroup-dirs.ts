@@ -1,7 +1,7 @@
 import type { MountInfo } from "../sys/mountinfo.js";
 
 /** The v1 controllers whose files the statistics read. */
-export const STAT_CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "blkio", "hugetlb"] as const;
+const STAT_CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "blkio", "hugetlb"] as const;
 export type StatController = (typeof STAT_CONTROLLERS)[number];
 
 /**

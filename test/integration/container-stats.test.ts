@@ -158,6 +158,20 @@ describe("StatsContainer", () => {
     f.assertNoContainerLeft(["stats-done"]);
   });
 
+  it("answers NOT_FOUND at once while RemoveContainer runs, without waiting for it", TEST, async () => {
+    const spec = limited.spec(["sleep", "1000"]);
+    spec.Hooks = { Poststop: [{ Path: "/bin/sleep", Args: ["sleep", "2"] }] };
+    await f.rpc.call("createContainer", { containerId: "stats-gone", execId: "stats-gone", OCI: spec }, T);
+    await f.rpc.call("startContainer", { containerId: "stats-gone" }, T);
+    const removal = f.rpc.call("removeContainer", { containerId: "stats-gone" }, T);
+    const t0 = performance.now();
+    await assert.rejects(stats("stats-gone"), failsWith(Code.NOT_FOUND, /stats-gone is being removed/));
+    const took = performance.now() - t0;
+    await removal;
+    assert.ok(took < 1000, `StatsContainer answered after ${took.toFixed(0)} ms`);
+    f.assertNoContainerLeft(["stats-gone"]);
+  });
+
   it("counts the container's block I/O per device", TEST, async (t) => {
     const dev = statSync(f.out).dev;
     const major = BigInt(((dev >> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff));
