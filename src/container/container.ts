@@ -1,5 +1,6 @@
 import { rm, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
+import type { CgroupDirs } from "../cgroup/cgroup-dirs.js";
 import { AgentError, Code } from "../errors.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
@@ -13,6 +14,7 @@ import { statusCode } from "../sys/reaper.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
 import { type Throttle, throttleKey, throttlesOf, throttleWrite } from "./blkio-throttle.js";
 import { type ContainerState, checkMove } from "./container-state.js";
+import { type ContainerStats, readContainerStats } from "./container-stats.js";
 import type { LinuxResources, Process } from "./oci-spec.js";
 import { restrictUpdateCpus } from "./spec-edits.js";
 import { specToJson } from "./spec-json.js";
@@ -28,6 +30,8 @@ export class Container {
   readonly id: string;
   readonly bundle: string;
   readonly init: ContainerProcess;
+  /** Where runc put the container, found once it was created; runc delete (RemoveContainer) removes it. */
+  readonly cgroup: CgroupDirs;
   #state: ContainerState = "created";
   readonly #execs = new Map<string, ContainerProcess>();
   /** Exec ids being started: taken, though not yet processes. */
@@ -45,6 +49,7 @@ export class Container {
     id: string;
     bundle: string;
     init: ContainerProcess;
+    cgroup: CgroupDirs;
     undo: CleanupStack;
     deps: AgentDeps;
     /** Where its OOM kills go; none for the sandbox's own container, which Kata does not watch either. */
@@ -53,6 +58,7 @@ export class Container {
     this.id = d.id;
     this.bundle = d.bundle;
     this.init = d.init;
+    this.cgroup = d.cgroup;
     this.#undo = d.undo;
     this.#deps = d.deps;
     this.#oomEvents = d.oomEvents;
@@ -271,6 +277,17 @@ export class Container {
       );
       for (const [key, t] of all) this.#throttles.set(key, t);
     });
+  }
+
+  /**
+   * The container's statistics; a stopped container's are its last ones, until it is removed. Not a state
+   * change, so it waits for none: a read never queues behind a start or a removal (Kata's agent, holding
+   * its sandbox lock through a slow cgroup read, left pods stuck Terminating).
+   */
+  async stats(): Promise<ContainerStats> {
+    if (this.#removal !== undefined)
+      throw new AgentError(Code.NOT_FOUND, `container ${this.id} is being removed`);
+    return readContainerStats(this.cgroup, this.#state === "stopped" ? undefined : this.init.pid);
   }
 
   /**

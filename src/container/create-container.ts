@@ -1,5 +1,6 @@
 import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
+import { findCgroupDirs } from "../cgroup/read-cgroup.js";
 import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "../device/devices.js";
 import { AgentError, Code } from "../errors.js";
 import { ContainerProcess } from "../process/container-process.js";
@@ -150,12 +151,14 @@ export async function createContainer(
       init: true,
     });
     undo.push(`close the stdio of ${id}`, () => init.release());
+    const cgroup = await findCgroupDirs(pid);
     step("runc-create");
 
     const container = new Container({
       id,
       bundle,
       init,
+      cgroup,
       undo: undo.transfer(),
       deps,
       oomEvents: id === sandbox.id ? undefined : sandbox.oomEvents,

@@ -1,6 +1,7 @@
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { ociSpecFromProto } from "./convert/spec-from-proto.js";
+import { statsResponseFromStats } from "./convert/stats-to-proto.js";
 import type { ServiceImpl } from "./router.js";
 
 export function containerHandlers(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
@@ -13,6 +14,7 @@ export function containerHandlers(sandboxes: SandboxService): ServiceImpl<typeof
       await sandboxes.startContainer(req.containerId);
       return {};
     },
+    statsContainer: async (req) => statsResponseFromStats(await sandboxes.statsContainer(req.containerId)),
     removeContainer: async (req) => {
       await sandboxes.removeContainer(req.containerId, req.timeout);
       return {};

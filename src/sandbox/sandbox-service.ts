@@ -1,6 +1,7 @@
 import { access, mkdir, rm } from "node:fs/promises";
 import { sandboxDir } from "../config/agent-paths.js";
 import type { Container } from "../container/container.js";
+import type { ContainerStats } from "../container/container-stats.js";
 import { type CreateContainerRequest, createContainer } from "../container/create-container.js";
 import { scanGuestHooks } from "../container/guest-hooks.js";
 import { listProcesses } from "../container/list-processes.js";
@@ -142,6 +143,10 @@ export class SandboxService {
 
   async startContainer(id: string): Promise<void> {
     await this.#current().container(id).start();
+  }
+
+  statsContainer(id: string): Promise<ContainerStats> {
+    return this.#current().container(id).stats();
   }
 
   /**

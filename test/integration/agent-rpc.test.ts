@@ -24,6 +24,7 @@ const IMPLEMENTED = new Set<string>([
   "CreateContainer",
   "StartContainer",
   "RemoveContainer",
+  "StatsContainer",
   "WaitProcess",
   "ExecProcess",
   "SignalProcess",
