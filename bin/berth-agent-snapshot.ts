@@ -1,7 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { startupSnapshot } from "node:v8";
 import { agentProcess } from "../src/agent-main.js";
-import { usePackageRoot } from "../src/sys/native.js";
+import { usePackageDir } from "../src/package-dir.js";
 
 // The entry of the agent's V8 start-up snapshot (scripts/bundle.mjs builds it): every module is loaded and
 // initialised when the snapshot is made; a start only deserialises them and runs this function. Anything
@@ -10,6 +10,6 @@ import { usePackageRoot } from "../src/sys/native.js";
 startupSnapshot.setDeserializeMainFunction(() => {
   const blob = process.execArgv[process.execArgv.indexOf("--snapshot-blob") + 1];
   // The blob is <package>/dist/bin/berth-agent.blob.
-  if (blob) usePackageRoot(resolve(dirname(blob), "../.."));
+  if (blob) usePackageDir(resolve(dirname(blob), "../.."));
   agentProcess(process.argv.slice(1));
 });

@@ -29,8 +29,8 @@ await build({
 });
 
 // A snapshot is a script, not a module graph: one CommonJS file. The gRPC server is a CommonJS file of its
-// own, which the snapshot loads on the first gRPC connection (src/protocol/grpc/server-from-file.ts stands
-// in for it). Nothing may use import.meta there: the package root comes from the blob's path.
+// own, which the snapshot loads on the first gRPC connection (src/grpc-server-from-file.ts stands in for
+// it). Nothing may use import.meta there: the package root comes from the blob's path.
 // The snapshot holds the script's source: without comments and blanks it is half the size, and it must be
 // Latin-1 only, or V8 keeps all of it as two bytes a character (one "≥" in a comment cost 1.5 MB of RSS).
 const script = {
@@ -48,7 +48,7 @@ const grpcFromFile = {
   name: "grpc-from-file",
   setup(b) {
     b.onResolve({ filter: /^\.\/protocol\/grpc\/server\.js$/ }, (args) => ({
-      path: join(args.resolveDir, "protocol/grpc/server-from-file.js"),
+      path: join(args.resolveDir, "grpc-server-from-file.js"),
     }));
   },
 };
@@ -100,14 +100,15 @@ if (made.status !== 0 || said.length > 0) {
 writeFileSync(
   "dist/bin/berth-agent",
   `#!/bin/sh
-# berth-agent: starts the agent from its V8 start-up snapshot when the node on PATH is not newer than the
-# snapshot (a snapshot loads only in the node that made it), else from the plain bundle.
+# berth-agent: starts the agent from its V8 start-up snapshot with the node that made it, unless that node
+# has changed since (a snapshot loads only in the node that made it); else from the plain bundle.
 self=$0
 [ -L "$self" ] && self=$(readlink -f "$self")
 here=\${self%/*}
 blob=$here/berth-agent.blob
-if [ -r "$blob" ] && [ "$blob" -nt "$(command -v node)" ]; then
-  exec node ${flags.join(" ")} --snapshot-blob "$blob" -- "$@"
+node=${process.execPath}
+if [ -r "$blob" ] && [ -x "$node" ] && [ "$blob" -nt "$node" ]; then
+  exec "$node" ${flags.join(" ")} --snapshot-blob "$blob" -- "$@"
 fi
 exec node ${flags.join(" ")} "$here/berth-agent.js" "$@"
 `,

@@ -1,10 +1,10 @@
 import type { OptionSpec, ParsedArgs } from "./cli-args.js";
 import { completionScript } from "./completion.js";
-import { kill, rm } from "./container-commands.js";
+import { kill, ps, rm } from "./container-commands.js";
 import type { CtlContext } from "./ctl-context.js";
 import { EXIT_NOT_RUN, UsageError } from "./ctl-error.js";
 import { execInContainer } from "./exec-command.js";
-import { call, health, list, ps, version } from "./info-commands.js";
+import { call, health, list, version } from "./info-commands.js";
 import { runContainer } from "./run-command.js";
 
 export interface Command {
@@ -18,8 +18,6 @@ export interface Command {
   tailAfter?: number;
   /** Exit status for bad usage, when not 1 (run and exec: 125, the status of failing before the process ran). */
   usageExit?: number;
-  /** Left out of the usage text. */
-  hidden?: boolean;
   /** Fewest and most positionals. */
   positionals: [number, number];
   run(ctx: CtlContext, args: ParsedArgs): Promise<number> | number;
@@ -148,6 +146,16 @@ export const COMMANDS: Command[] = [
       kill(ctx, args.positionals[0] as string, args.positionals[1], args.values.get("exec")),
   },
   {
+    name: "ps",
+    synopsis: "ID [-- PS_ARGS...]",
+    summary: "the container's processes: ps lines (the agent runs ps PS_ARGS, default -ef); --json: pids",
+    details: ["ListProcesses (Kata 1.x); needs ps in the guest for lines, not for --json."],
+    options: [],
+    tailAfter: 1,
+    positionals: [1, 1],
+    run: (ctx, args) => ps(ctx, args.positionals[0] as string, args.tail),
+  },
+  {
     name: "rm",
     synopsis: "ID",
     summary: "remove a container, killing it if it runs",
@@ -200,5 +208,4 @@ export const COMMANDS: Command[] = [
       return 0;
     },
   },
-  { name: "ps", synopsis: "", summary: "", hidden: true, options: [], positionals: [0, 0], run: ps },
 ];

@@ -7,11 +7,10 @@ const long = (options: readonly { name: string }[]) => options.map((o) => `--${o
 
 /** A bash completion script: commands, options, RPC names after `call`, signals after `kill ID`. */
 export function completionScript(commands: readonly Command[]): string {
-  const visible = commands.filter((c) => !c.hidden);
   const valued = [...GLOBAL_OPTIONS, ...commands.flatMap((c) => c.options)]
     .filter((o) => o.kind !== "flag")
     .flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
-  const optionCases = visible.map((c) => `      ${c.name}) opts="${long(c.options)}" ;;`).join("\n");
+  const optionCases = commands.map((c) => `      ${c.name}) opts="${long(c.options)}" ;;`).join("\n");
   return `# bash completion for berthctl: source <(berthctl completion bash)
 _berthctl() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
@@ -30,7 +29,7 @@ _berthctl() {
     esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=($(compgen -W "${visible.map((c) => c.name).join(" ")} $globals" -- "$cur"))
+    COMPREPLY=($(compgen -W "${commands.map((c) => c.name).join(" ")} $globals" -- "$cur"))
     return
   fi
   local opts=""

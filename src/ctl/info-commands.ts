@@ -58,14 +58,6 @@ export function list(ctx: CtlContext): number {
   return 0;
 }
 
-/** berthctl ps: explains why there is none. */
-export function ps(): number {
-  throw new CtlError(
-    "ps: the agent protocol has no RPC that lists containers or processes (Kata 3 dropped ListProcesses), " +
-      'so berthctl cannot list them; name containers with "run --id ID" to exec into, kill or rm them',
-  );
-}
-
 function print(ctx: CtlContext, line: string): void {
   ctx.io.stdout.write(`${line}\n`);
 }

@@ -44,7 +44,7 @@ export function usage(commands: readonly Command[]): string {
     "Drives berth, or any Kata Containers agent, over ttrpc or gRPC.",
     "",
     "Commands:",
-    ...commands.filter((c) => !c.hidden).map((c) => row(`${c.name} ${c.synopsis}`.trimEnd(), c.summary)),
+    ...commands.map((c) => row(`${c.name} ${c.synopsis}`.trimEnd(), c.summary)),
     "",
     "Options:",
     ...optionRows(GLOBAL_OPTIONS),

@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageDir } from "../package-dir.js";
 
 /** The functions of berth's native addon (native/berth_native.c). */
 export interface NativeAddon {
@@ -60,33 +59,6 @@ export interface NativeConstants {
   readonly RESOLVE_BENEATH: number;
   readonly RESOLVE_NO_SYMLINKS: number;
   readonly RESOLVE_NO_MAGICLINKS: number;
-}
-
-let packageRoot: string | undefined;
-
-/**
- * Says where berth's package is, for code that cannot tell from its own location: the agent started from
- * a V8 start-up snapshot, whose modules were loaded when the snapshot was made.
- */
-export function usePackageRoot(dir: string): void {
-  packageRoot = resolve(dir);
-}
-
-/** The first directory up from this module with a binding.gyp: dist/src/sys or bundled into dist/bin. */
-function findPackageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "binding.gyp"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find berth's package root (no binding.gyp above it)");
-    dir = parent;
-  }
-  return dir;
-}
-
-/** The directory of berth's package (with package.json, build/ and dist/). */
-export function packageDir(): string {
-  packageRoot ??= findPackageRoot();
-  return packageRoot;
 }
 
 /** node-gyp's output directory. */

@@ -220,6 +220,23 @@ describe("berthctl against a real agent", () => {
     assertNoContainerLeft();
   });
 
+  it("ps lists a container's processes: ps lines, or pids with --json", TEST, async () => {
+    const script = "sleep 1000 & echo ready; wait";
+    const still = running(["run", "--rootfs", rootfs, "--id", "still", "--", "sh", "-c", script]);
+    still.child.stdin?.end();
+    await still.stdoutMatches(/ready/);
+    const pids = JSON.parse((await ctl(["--json", "ps", "still"])).stdout) as number[];
+    assert.equal(pids.length, 2, "sh and its sleep");
+    const table = (await ctl(["ps", "still", "--", "-o", "pid,args"])).stdout.trim().split("\n");
+    assert.match(table[0] ?? "", /PID\s+COMMAND/);
+    const listed = table.slice(1).map((line) => Number(line.trim().split(/\s+/)[0]));
+    assert.deepEqual(listed.sort(), pids.sort());
+    assert.match(table.join("\n"), /sleep 1000/);
+    assert.equal((await ctl(["kill", "still", "KILL"])).code, 0);
+    assert.equal((await still.result).code, 137);
+    assertNoContainerLeft();
+  });
+
   it("passes Ctrl-C on to the container; --keep leaves it for rm", TEST, async () => {
     const script = 'trap "echo interrupted; exit 2" INT; echo ready; while :; do sleep 0.1; done';
     const kept = running(["run", "--rootfs", rootfs, "--id", "kept", "--keep", "--", "sh", "-c", script]);

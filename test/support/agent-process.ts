@@ -30,6 +30,8 @@ export interface AgentProcess {
 }
 
 export interface StartAgentOptions {
+  /** The program to start (default: dist/bin/berth-agent, the launcher). */
+  bin?: string;
   /** Extra arguments; `--server-addr` defaults to a unix socket in a fresh temporary directory. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
@@ -90,7 +92,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
       ...(options.netns ? ["--net"] : []),
       "--propagation",
       "private",
-      AGENT_BIN,
+      options.bin ?? AGENT_BIN,
       "--log-level",
       "debug",
       ...addrArgs,
