@@ -5,9 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import { controllerDir } from "../../src/cgroup/cgroup-dirs.js";
+import { findCgroupDirs } from "../../src/cgroup/cgroup-fs.js";
 import { LinuxBlockIOSchema, SpecSchema } from "../../src/protocol/gen/oci_pb.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
-import { cgroupDir } from "../../src/sys/cgroup-files.js";
 import { onlineCpus } from "../../src/sys/cpus.js";
 import { Fixture, failsWith } from "../support/container-fixture.js";
 import { procStat } from "../support/leftovers.js";
@@ -35,9 +36,16 @@ function initPid(f: Fixture, id: string): number {
   return (JSON.parse(state) as { pid: number }).pid;
 }
 
-/** A file of the container's cgroup for `controller`, wherever the machine nests it. */
+/** The directory of process `pid`'s cgroup for `controller`, wherever the machine nests it. */
+async function cgroupDir(pid: number, controller: string): Promise<string> {
+  const found = controllerDir(await findCgroupDirs(pid), controller);
+  assert.ok(found, `process ${pid} has a ${controller} cgroup`);
+  return found.dir;
+}
+
+/** A file of the container's cgroup for `controller`. */
 async function cgroupFile(pid: number, controller: string, file: string): Promise<string> {
-  return readFileSync(join((await cgroupDir(pid, controller)).dir, file), "utf8").trim();
+  return readFileSync(join(await cgroupDir(pid, controller), file), "utf8").trim();
 }
 
 /** The first block device of the machine ("MAJ:MIN"), disks before loop devices. */
@@ -203,7 +211,7 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
           await exec(f, "frozen", "sl", ["sleep", "1000"]);
           await untilLive("frozen", 2);
           pids = livePids("frozen");
-          memory = (await cgroupDir(initPid(f, "frozen"), "memory")).dir;
+          memory = await cgroupDir(initPid(f, "frozen"), "memory");
           await pause(f, "frozen");
           assert.equal(await cgroupFile(pids[0] ?? 0, "freezer", "freezer.state"), "FROZEN");
         },
@@ -247,9 +255,7 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
         });
         assert.equal(await file("memory", "memory.limit_in_bytes"), String(64 << 20));
         assert.equal(await file("memory", "memory.soft_limit_in_bytes"), String(32 << 20));
-        const swapAccounted = existsSync(
-          join((await cgroupDir(pid, "memory")).dir, "memory.memsw.limit_in_bytes"),
-        );
+        const swapAccounted = existsSync(join(await cgroupDir(pid, "memory"), "memory.memsw.limit_in_bytes"));
         if (swapAccounted) {
           assert.equal(await file("memory", "memory.memsw.limit_in_bytes"), String(128 << 20));
         }
