@@ -10,7 +10,7 @@ import { findCgroupDirs } from "../../src/cgroup/cgroup-fs.js";
 import { LinuxBlockIOSchema, SpecSchema } from "../../src/protocol/gen/oci_pb.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { onlineCpus } from "../../src/sys/cpus.js";
-import { Fixture, failsWith } from "../support/container-fixture.js";
+import { type Fixture, failsWith, sandboxFixture } from "../support/container-fixture.js";
 import { procStat } from "../support/leftovers.js";
 import {
   exec,
@@ -61,16 +61,7 @@ const pause = (f: Fixture, containerId: string) => f.rpc.call("pauseContainer", 
 const resume = (f: Fixture, containerId: string) => f.rpc.call("resumeContainer", { containerId }, T);
 
 describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", () => {
-  const f = new Fixture();
-
-  before(async () => {
-    await f.start();
-    await f.rpc.call("createSandbox", { sandboxId: "control", hostname: "control" }, T);
-  });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-  });
+  const f = sandboxFixture("control");
 
   it("pauses a busy loop (no progress, FROZEN) and resumes it (progress again, THAWED)", TEST, async () => {
     const count = () => Number(readOrEmpty(join(f.out, "count")));
@@ -384,22 +375,15 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
 });
 
 describe("ListProcesses in a guest without ps", () => {
-  const f = new Fixture();
   const bin = mkdtempSync(join(tmpdir(), "berth-no-ps-"));
-
-  before(async () => {
-    // Only what the agent itself runs: node, runc, and unshare + hostname for CreateSandbox.
+  // Only what the agent itself runs: node, runc, and unshare + hostname for CreateSandbox.
+  before(() => {
     for (const tool of ["node", "runc", "unshare", "hostname"]) {
       symlinkSync(execFileSync("which", [tool], { encoding: "utf8" }).trim(), join(bin, tool));
     }
-    await f.start({ PATH: bin });
-    await f.rpc.call("createSandbox", { sandboxId: "nops", hostname: "nops" }, T);
   });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-    rmSync(bin, { recursive: true, force: true });
-  });
+  const f = sandboxFixture("nops", { env: { PATH: bin } });
+  after(() => rmSync(bin, { recursive: true, force: true }));
 
   it("fails format table with FAILED_PRECONDITION saying so; format json still works", TEST, async () => {
     await inContainer(f, "nops", async () => {
