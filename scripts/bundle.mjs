@@ -29,7 +29,7 @@ await build({
 });
 
 // A snapshot is a script, not a module graph: one CommonJS file. The gRPC server is a CommonJS file of its
-// own, which the snapshot loads on the first gRPC connection (src/protocol/grpc/server-from-file.ts stands
+// own, which the snapshot loads on the first gRPC connection (src/grpc-server-from-file.ts stands
 // in for it). Nothing may use import.meta there: the package root comes from the blob's path.
 // The snapshot holds the script's source: without comments and blanks it is half the size, and it must be
 // Latin-1 only, or V8 keeps all of it as two bytes a character (one "≥" in a comment cost 1.5 MB of RSS).
@@ -48,7 +48,7 @@ const grpcFromFile = {
   name: "grpc-from-file",
   setup(b) {
     b.onResolve({ filter: /^\.\/protocol\/grpc\/server\.js$/ }, (args) => ({
-      path: join(args.resolveDir, "protocol/grpc/server-from-file.js"),
+      path: join(args.resolveDir, "grpc-server-from-file.js"),
     }));
   },
 };
