@@ -22,8 +22,12 @@ describe("DestroySandbox while it runs", () => {
       // runc delete runs the poststop hook: removing this container, so destroying the sandbox, takes 2 s.
       const spec = f.spec(["sleep", "1000"]);
       spec.Hooks = { Poststop: [{ Path: "/bin/sleep", Args: ["sleep", "2"] }] };
-      await f.rpc.call("createContainer", { containerId: "slow", execId: "slow", OCI: spec }, T);
-      await f.rpc.call("startContainer", { containerId: "slow" }, T);
+      await f.rpc.call(
+        "createContainer",
+        { containerId: "destroy-slow", execId: "destroy-slow", OCI: spec },
+        T,
+      );
+      await f.rpc.call("startContainer", { containerId: "destroy-slow" }, T);
 
       const destroy = f.rpc.call("destroySandbox", {}, T);
       await sleep(100); // the agent has taken the call up
@@ -38,7 +42,7 @@ describe("DestroySandbox while it runs", () => {
         failsWith(Code.FAILED_PRECONDITION, /sandbox old is being destroyed/),
       );
       await assert.rejects(
-        f.rpc.call("statsContainer", { containerId: "slow" }, T),
+        f.rpc.call("statsContainer", { containerId: "destroy-slow" }, T),
         failsWith(Code.FAILED_PRECONDITION, /sandbox old is being destroyed/),
       );
       const took = performance.now() - t0;
@@ -47,7 +51,7 @@ describe("DestroySandbox while it runs", () => {
 
       await Promise.all([destroy, again]);
       assert.ok(performance.now() - t0 >= 1500, "DestroySandbox waited for the container's removal");
-      f.assertNoContainerLeft(["slow"]);
+      f.assertNoContainerLeft(["destroy-slow"]);
       await f.rpc.call("createSandbox", { sandboxId: "new", hostname: "new" }, T);
       await assert.rejects(
         f.rpc.call("createSandbox", { sandboxId: "newer", hostname: "newer" }, T),
