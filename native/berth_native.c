@@ -28,13 +28,13 @@
  *   unlinkat(dirFd, name, flags)                   unlinkat(2), as a Promise
  *   fchownat(dirFd, name, uid, gid, flags)         fchownat(2), as a Promise
  *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them
+ *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
+ *   pollReadable(fd, onReadable) -> stop           a libuv poll on fd, on Node's own loop (no thread):
+ *                                                  onReadable(error?) runs while fd is readable; stop() ends it
  *
  * The *at calls run on the thread pool because the directories they act on may be a virtio-fs share, where
  * a slow host would otherwise stall the event loop; they are what lets src/sys/beneath.ts keep every write
  * of CopyFile inside one directory, resolved by the kernel (openat2 RESOLVE_BENEATH), never by path strings.
- *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
- *   pollReadable(fd, onReadable) -> stop           a libuv poll on fd, on Node's own loop (no thread):
- *                                                  onReadable(error?) runs while fd is readable; stop() ends it
  *
  * Failures throw (or reject with) an Error whose `code` is the errno name ("EADDRINUSE") and whose
  * `syscall` names the call that failed.

@@ -1,4 +1,4 @@
-import type { BlkioEntry, CgroupFiles } from "./cgroup-stats.js";
+import type { BlkioEntry, CgroupFiles, PidsStats } from "./cgroup-stats.js";
 
 /*
  * Parsers for the cgroup file formats both versions share (Documentation/admin-guide/cgroup-v2.rst,
@@ -25,6 +25,14 @@ export function uintOf(files: CgroupFiles, name: string): bigint {
 export function limitOf(files: CgroupFiles, name: string, unlimited: bigint): bigint {
   const text = files.get(name)?.trim() ?? "";
   return text === "max" ? unlimited : (parseUint(text) ?? 0n);
+}
+
+/** The files of the pids controller, the same in cgroup v1 and v2. */
+export const PIDS_FILES = ["pids.current", "pids.max"];
+
+/** The number of tasks in the cgroup and their limit (0 for none). */
+export function pidsOf(files: CgroupFiles): PidsStats {
+  return { current: uintOf(files, "pids.current"), limit: limitOf(files, "pids.max", 0n) };
 }
 
 /** A flat keyed file ("key value" per line, e.g. memory.stat, cpu.stat, memory.events). */

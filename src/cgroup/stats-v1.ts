@@ -6,7 +6,15 @@ import {
   type HugetlbStats,
   type MemoryData,
 } from "./cgroup-stats.js";
-import { hugePageSizes, keyedOf, limitOf, parseBlkioFile, parseUint, uintOf } from "./stat-files.js";
+import {
+  hugePageSizes,
+  keyedOf,
+  PIDS_FILES,
+  parseBlkioFile,
+  parseUint,
+  pidsOf,
+  uintOf,
+} from "./stat-files.js";
 
 /*
  * cgroup v1 statistics from the files of the cpu, cpuacct, memory, pids, blkio and hugetlb controllers
@@ -69,8 +77,7 @@ const WANTED = new Set([
   "memory.stat",
   "memory.use_hierarchy",
   ...["memory", "memory.memsw", "memory.kmem"].flatMap((p) => MEMORY_DATA.map((f) => `${p}.${f}`)),
-  "pids.current",
-  "pids.max",
+  ...PIDS_FILES,
   ...BLKIO_SETS.flat().map(([file]) => file),
 ]);
 
@@ -84,7 +91,7 @@ export function statsFromV1(files: CgroupFiles): CgroupStats {
   return {
     cpu: cpuV1(files),
     memory: memoryV1(files),
-    pids: { current: uintOf(files, "pids.current"), limit: limitOf(files, "pids.max", 0n) },
+    pids: pidsOf(files),
     blkio: blkioV1(files),
     hugetlb: hugetlbV1(files),
   };

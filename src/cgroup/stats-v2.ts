@@ -11,8 +11,10 @@ import {
   keyedOf,
   limitOf,
   MAX_UINT64,
+  PIDS_FILES,
   parseDevice,
   parseNestedKeyed,
+  pidsOf,
   uintOf,
 } from "./stat-files.js";
 
@@ -33,8 +35,7 @@ const WANTED = new Set([
   "memory.swap.current",
   "memory.swap.max",
   "memory.swap.events",
-  "pids.current",
-  "pids.max",
+  ...PIDS_FILES,
   "io.stat",
 ]);
 
@@ -48,7 +49,7 @@ export function statsFromV2(files: CgroupFiles): CgroupStats {
   return {
     cpu: cpuV2(files),
     memory: memoryV2(files),
-    pids: { current: uintOf(files, "pids.current"), limit: limitOf(files, "pids.max", 0n) },
+    pids: pidsOf(files),
     blkio: blkioV2(files),
     hugetlb: hugetlbV2(files),
   };

@@ -1,6 +1,6 @@
 import type { CgroupDirs } from "../cgroup/cgroup-dirs.js";
+import { readCgroupStats } from "../cgroup/cgroup-fs.js";
 import type { CgroupStats } from "../cgroup/cgroup-stats.js";
-import { readCgroupStats } from "../cgroup/read-cgroup.js";
 import { AgentError, Code } from "../errors.js";
 import { type InterfaceStats, readNetDev } from "../sys/net-dev.js";
 

@@ -1,12 +1,12 @@
 import { rm, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
-import type { CgroupDirs } from "../cgroup/cgroup-dirs.js";
+import type { CgroupDir, CgroupDirs } from "../cgroup/cgroup-dirs.js";
+import { enabledControllerDir, writeCgroupFiles } from "../cgroup/cgroup-fs.js";
 import { AgentError, Code } from "../errors.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
 import type { AgentDeps } from "../sandbox/agent-deps.js";
 import type { OomEvents } from "../sandbox/oom-events.js";
-import { cgroupDir, writeCgroupFiles } from "../sys/cgroup-files.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { type OomWatch, watchOom } from "../sys/oom-watch.js";
@@ -127,14 +127,17 @@ export class Container {
       events.push(this.id);
     };
     try {
-      this.#oomWatch = await watchOom(this.init.pid, report, log);
+      const memory = await enabledControllerDir(this.cgroup, "memory");
+      if (!memory) {
+        log.warn({ container: this.id }, "no memory cgroup: no OOM events for this container");
+        return;
+      }
+      this.#oomWatch = await watchOom(memory, report, log);
     } catch (error) {
       const e = AgentError.from(error);
       const message = `container ${this.id}: cannot watch its memory cgroup for OOM: ${e.message}`;
       throw new AgentError(e.code, message, { cause: error });
     }
-    if (!this.#oomWatch)
-      log.warn({ container: this.id }, "no memory cgroup: no OOM events for this container");
   }
 
   /**
@@ -265,18 +268,28 @@ export class Container {
         );
       }
       const throttles = throttlesOf(resources.blockIO);
+      const blkio = throttles.length > 0 || this.#throttles.size > 0 ? await this.#blkioDir() : undefined;
       const guest = restrictUpdateCpus(resources, await onlineCpus(this.#deps.sysfs));
       await this.#deps.runc.update(this.id, specToJson(guest));
-      if (this.#throttles.size === 0 && throttles.length === 0) return;
+      if (!blkio) return;
       const all = new Map(this.#throttles);
       for (const t of throttles) all.set(throttleKey(t), t);
-      const cgroup = await cgroupDir(this.init.pid, "blkio", "io");
       await writeCgroupFiles(
-        cgroup.dir,
-        [...all.values()].map((t) => throttleWrite(t, cgroup.version)),
+        blkio.dir,
+        [...all.values()].map((t) => throttleWrite(t, blkio.version)),
       );
       for (const [key, t] of all) this.#throttles.set(key, t);
     });
+  }
+
+  /** The container's block-IO cgroup, where the throttles are written: FAILED_PRECONDITION if it has none. */
+  async #blkioDir(): Promise<CgroupDir> {
+    const blkio = await enabledControllerDir(this.cgroup, "blkio", "io");
+    if (blkio) return blkio;
+    throw new AgentError(
+      Code.FAILED_PRECONDITION,
+      `container ${this.id} has no blkio (v1) or io (v2) cgroup: the guest does not run that controller for it`,
+    );
   }
 
   /**

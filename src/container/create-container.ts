@@ -1,6 +1,6 @@
 import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { findCgroupDirs } from "../cgroup/read-cgroup.js";
+import { findCgroupDirs } from "../cgroup/cgroup-fs.js";
 import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "../device/devices.js";
 import { AgentError, Code } from "../errors.js";
 import { ContainerProcess } from "../process/container-process.js";

@@ -3,17 +3,8 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createLogger } from "../log.js";
+import { capturingLog } from "../log.test-util.js";
 import { scanGuestHooks } from "./guest-hooks.js";
-
-function capturingLog() {
-  const lines: { level: string; msg: string; hook?: string }[] = [];
-  const log = createLogger({
-    level: "info",
-    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
-  });
-  return { log, lines };
-}
 
 describe("scanGuestHooks()", () => {
   let dir: string;
@@ -56,7 +47,7 @@ describe("scanGuestHooks()", () => {
   });
 
   it("logs why it skipped each entry that is not a hook", async () => {
-    const { log, lines } = capturingLog();
+    const { log, lines } = capturingLog<{ hook?: string }>();
     await scanGuestHooks(dir, log);
     const skipped = lines.filter((l) => l.level === "warn").map((l) => [l.hook?.slice(dir.length), l.msg]);
     assert.deepEqual(skipped, [

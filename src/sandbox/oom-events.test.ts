@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AgentError, Code } from "../errors.js";
-import { createLogger } from "../log.js";
+import { capturingLog } from "../log.test-util.js";
 import { OOM_QUEUE_CAPACITY, OomEvents } from "./oom-events.js";
-
-function capturingLog() {
-  const lines: { level: number; msg: string; dropped?: unknown }[] = [];
-  const log = createLogger({
-    level: "info",
-    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
-  });
-  return { log, lines };
-}
 
 /** Whether `p` is still unsettled once everything already due has run. */
 async function pending(p: Promise<unknown>): Promise<boolean> {
@@ -69,7 +60,7 @@ describe("OomEvents", () => {
   });
 
   it("drops the oldest event when full, logs it, and never blocks the watch", async () => {
-    const { log, lines } = capturingLog();
+    const { log, lines } = capturingLog<{ dropped?: unknown }>();
     const events = new OomEvents(log, 3);
     for (const id of ["1", "2", "3", "4", "5"]) events.push(id);
     assert.deepEqual(
@@ -94,7 +85,7 @@ describe("OomEvents", () => {
   });
 
   it("logs the events nobody polled when it is closed", () => {
-    const { log, lines } = capturingLog();
+    const { log, lines } = capturingLog<{ dropped?: unknown }>();
     const events = new OomEvents(log);
     events.push("unread");
     events.close(destroyed);

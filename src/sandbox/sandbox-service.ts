@@ -34,17 +34,25 @@ const READ_MAX = 1024 * 1024;
 
 const EMPTY_HOOKS = { prestart: [], poststart: [], poststop: [] };
 
+/** CreateSandbox or DestroySandbox while it runs; neither starts while either runs. */
+type SandboxChange =
+  | { doing: "creating"; id: string }
+  | { doing: "destroying"; id: string; done: Promise<void> };
+
 /** The sandbox and its containers: what CreateSandbox, CreateContainer, … DestroySandbox act on. */
 export class SandboxService {
   readonly #deps: AgentDeps;
   #sandbox: Sandbox | undefined;
-  #busy = false;
+  #busy: SandboxChange | undefined;
 
   constructor(deps: AgentDeps) {
     this.#deps = deps;
   }
 
   #current(): Sandbox {
+    if (this.#busy?.doing === "destroying") {
+      throw new AgentError(Code.FAILED_PRECONDITION, `sandbox ${this.#busy.id} is being destroyed`);
+    }
     if (!this.#sandbox)
       throw new AgentError(Code.FAILED_PRECONDITION, "no sandbox: call CreateSandbox first");
     return this.#sandbox;
@@ -53,16 +61,23 @@ export class SandboxService {
   /**
    * Sets up the sandbox: kernel modules, guest hooks, shared UTS/IPC (and PID) namespaces, storages, DNS.
    * A failure undoes every step before it. Modules stay loaded: unloading one another user may rely on
-   * would do more harm than leaving it.
+   * would do more harm than leaving it. While a DestroySandbox runs it is FAILED_PRECONDITION: the old
+   * sandbox's containers, mounts and namespaces are still being taken down.
    */
   async createSandbox(req: CreateSandboxRequest): Promise<void> {
+    if (this.#busy?.doing === "destroying") {
+      throw new AgentError(
+        Code.FAILED_PRECONDITION,
+        `sandbox ${this.#busy.id} is being destroyed: CreateSandbox ${req.sandboxId} can follow once DestroySandbox has returned`,
+      );
+    }
     if (this.#sandbox || this.#busy) {
       throw new AgentError(
         Code.ALREADY_EXISTS,
         `a sandbox (${this.#sandbox?.id ?? "being set up"}) is running`,
       );
     }
-    this.#busy = true;
+    this.#busy = { doing: "creating", id: req.sandboxId };
     const { paths, log, faults } = this.#deps;
     const step = (name: string) => faults.check(`create-sandbox:${name}`);
     const undo = new CleanupStack();
@@ -104,7 +119,7 @@ export class SandboxService {
       });
       throw error;
     } finally {
-      this.#busy = false;
+      this.#busy = undefined;
     }
   }
 
@@ -112,11 +127,21 @@ export class SandboxService {
    * Removes every container, then undoes the sandbox: storages (shared ones too), DNS, namespaces; then
    * ends the pending GetOOMEvent polls with NOT_FOUND (older Kata shims stop polling on that code; the
    * current one retries on any error and runtime-rs stops on any). The sandbox is gone afterwards even if
-   * a step failed; the error names each failure.
+   * a step failed; the error names each failure. Until then no other call can use the sandbox or create
+   * one; called again meanwhile, it returns the same work.
    */
-  async destroySandbox(): Promise<void> {
+  destroySandbox(): Promise<void> {
+    if (this.#busy?.doing === "destroying") return this.#busy.done;
     const sandbox = this.#current();
-    this.#sandbox = undefined;
+    const done = this.#destroy(sandbox).finally(() => {
+      this.#sandbox = undefined;
+      this.#busy = undefined;
+    });
+    this.#busy = { doing: "destroying", id: sandbox.id, done };
+    return done;
+  }
+
+  async #destroy(sandbox: Sandbox): Promise<void> {
     const failures: unknown[] = [];
     const results = await Promise.allSettled(
       [...sandbox.containers.values()].map((c) => this.#remove(sandbox, c)),

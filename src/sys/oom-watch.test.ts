@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "../log.js";
-import { watchCgroupOom } from "./oom-watch.js";
+import { oomKillCount, watchOom } from "./oom-watch.js";
 
 const events = (max: number, oom: number, kills: number) =>
   `low 0\nhigh 0\nmax ${max}\noom ${oom}\noom_kill ${kills}\noom_group_kill 0\n`;
@@ -14,7 +14,7 @@ const events = (max: number, oom: number, kills: number) =>
  * The cgroup v2 watch on a stand-in directory: this machine's v2 tree has no memory controller, so a plain
  * file takes memory.events' place; inotify reports its changes as it does the kernel's.
  */
-describe("watchCgroupOom() on cgroup v2 (memory.events)", () => {
+describe("watchOom() on cgroup v2 (memory.events)", () => {
   const dir = mkdtempSync(join(tmpdir(), "berth-memory-events-"));
   const file = join(dir, "memory.events");
   const log = createLogger({ level: "silent" });
@@ -27,7 +27,7 @@ describe("watchCgroupOom() on cgroup v2 (memory.events)", () => {
   it("reports each change that raises oom_kill, once, and nothing else", async () => {
     writeFileSync(file, events(3, 1, 1));
     let ooms = 0;
-    const watch = await watchCgroupOom({ version: 2, dir }, () => ooms++, log);
+    const watch = await watchOom({ version: 2, dir }, () => ooms++, log);
     try {
       writeFileSync(file, events(9, 2, 1)); // hitting the limit, an OOM without a kill: no event
       writeFileSync(file, events(12, 3, 2));
@@ -46,7 +46,7 @@ describe("watchCgroupOom() on cgroup v2 (memory.events)", () => {
   it("reports at close a kill inotify has not delivered yet; nothing after close", async () => {
     writeFileSync(file, events(0, 0, 0));
     let ooms = 0;
-    const watch = await watchCgroupOom({ version: 2, dir }, () => ooms++, log);
+    const watch = await watchOom({ version: 2, dir }, () => ooms++, log);
     writeFileSync(file, events(1, 1, 1));
     watch.close();
     assert.equal(ooms, 1);
@@ -59,10 +59,31 @@ describe("watchCgroupOom() on cgroup v2 (memory.events)", () => {
   it("ends quietly when the cgroup goes away", async () => {
     writeFileSync(file, events(0, 0, 0));
     let ooms = 0;
-    const watch = await watchCgroupOom({ version: 2, dir }, () => ooms++, log);
+    const watch = await watchOom({ version: 2, dir }, () => ooms++, log);
     rmSync(file);
     await sleep(50);
     watch.close();
     assert.equal(ooms, 0);
+  });
+});
+
+/** memory.events of one cgroup v2 container over time, as the kernel writes it. */
+const EVENTS = {
+  fresh: "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n",
+  atLimit: "low 0\nhigh 0\nmax 37\noom 0\noom_kill 0\noom_group_kill 0\n",
+  oomNoKill: "low 0\nhigh 0\nmax 52\noom 1\noom_kill 0\noom_group_kill 0\n",
+  killed: "low 0\nhigh 0\nmax 61\noom 2\noom_kill 1\noom_group_kill 0\n",
+  groupKilled: "low 0\nhigh 0\nmax 70\noom 3\noom_kill 3\noom_group_kill 1\n",
+};
+
+describe("oomKillCount()", () => {
+  it("reads oom_kill, not oom or oom_group_kill", () => {
+    assert.deepEqual(Object.values(EVENTS).map(oomKillCount), [0n, 0n, 0n, 1n, 3n]);
+  });
+
+  it("is 0 for a file without the line, and ignores a malformed value", () => {
+    assert.equal(oomKillCount(""), 0n);
+    assert.equal(oomKillCount("oom_kill_disable 0\nunder_oom 0\n"), 0n);
+    assert.equal(oomKillCount("oom_kill x\n"), 0n);
   });
 });

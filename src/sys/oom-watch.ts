@@ -1,7 +1,8 @@
 import { closeSync, existsSync, type FSWatcher, readFileSync, readSync, watch } from "node:fs";
 import { open, writeFile } from "node:fs/promises";
+import type { CgroupDir } from "../cgroup/cgroup-dirs.js";
+import { parseFlatKeyed } from "../cgroup/stat-files.js";
 import type { Logger } from "../log.js";
-import { type MemoryCgroup, memoryCgroupOf, oomKillCount } from "./memory-cgroup.js";
 import { native } from "./native.js";
 
 /** A watch on one memory cgroup; `close` first reports an OOM the kernel has signalled but was not read yet. */
@@ -10,19 +11,12 @@ export interface OomWatch {
 }
 
 /**
- * Watches the memory cgroup of process `pid` and calls `onOom` when the OOM killer acts in it; undefined
- * when the process has no memory cgroup. Register it before the process can allocate (before `runc start`)
- * so no OOM comes too early to be seen. Neither version costs a thread: v1 is an eventfd polled on Node's
- * loop, v2 one inotify watch.
+ * Watches a memory cgroup and calls `onOom` when the OOM killer acts in it. Register it before the
+ * cgroup's processes can allocate (before `runc start`) so no OOM comes too early to be seen. Neither
+ * version costs a thread: v1 is an eventfd polled on Node's loop, v2 one inotify watch.
  */
-export async function watchOom(pid: number, onOom: () => void, log: Logger): Promise<OomWatch | undefined> {
-  const cgroup = await memoryCgroupOf(pid);
-  return cgroup && watchCgroupOom(cgroup, onOom, log);
-}
-
-/** Watches one memory cgroup (see watchOom). */
-export function watchCgroupOom(cgroup: MemoryCgroup, onOom: () => void, log: Logger): Promise<OomWatch> {
-  return cgroup.version === 1 ? watchV1(cgroup, onOom, log) : Promise.resolve(watchV2(cgroup, onOom, log));
+export function watchOom(memory: CgroupDir, onOom: () => void, log: Logger): Promise<OomWatch> {
+  return memory.version === 1 ? watchV1(memory, onOom, log) : Promise.resolve(watchV2(memory, onOom, log));
 }
 
 /**
@@ -30,7 +24,7 @@ export function watchCgroupOom(cgroup: MemoryCgroup, onOom: () => void, log: Log
  * signals it when the cgroup goes OOM, and also when the cgroup is removed: a signal with the cgroup gone
  * is a removal, not an OOM. Signals that pile up before a read count as one OOM.
  */
-async function watchV1({ dir }: MemoryCgroup, onOom: () => void, log: Logger): Promise<OomWatch> {
+async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Promise<OomWatch> {
   const eventfd = native().eventfd();
   try {
     const control = await open(`${dir}/memory.oom_control`, "r");
@@ -85,7 +79,7 @@ async function watchV1({ dir }: MemoryCgroup, onOom: () => void, log: Logger): P
  * cgroup v2: an inotify watch on `memory.events`; each change whose `oom_kill` count is above the last
  * one seen is one OOM. Other changes (`max`, `high`, `oom` without a kill) are not.
  */
-function watchV2({ dir }: MemoryCgroup, onOom: () => void, log: Logger): OomWatch {
+function watchV2({ dir }: CgroupDir, onOom: () => void, log: Logger): OomWatch {
   const file = `${dir}/memory.events`;
   let seen = oomKillCount(readFileSync(file, "utf8"));
   let watcher: FSWatcher | undefined;
@@ -120,3 +114,6 @@ function watchV2({ dir }: MemoryCgroup, onOom: () => void, log: Logger): OomWatc
     },
   };
 }
+
+/** The `oom_kill` count of cgroup v2 memory.events: how many processes the OOM killer has killed in the cgroup. */
+export const oomKillCount = (text: string): bigint => parseFlatKeyed(text).get("oom_kill") ?? 0n;

@@ -5,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import { controllerDir } from "../../src/cgroup/cgroup-dirs.js";
+import { findCgroupDirs } from "../../src/cgroup/cgroup-fs.js";
 import { LinuxBlockIOSchema, SpecSchema } from "../../src/protocol/gen/oci_pb.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
-import { cgroupDir } from "../../src/sys/cgroup-files.js";
 import { onlineCpus } from "../../src/sys/cpus.js";
-import { Fixture, failsWith } from "../support/container-fixture.js";
+import { type Fixture, failsWith, sandboxFixture } from "../support/container-fixture.js";
 import { procStat } from "../support/leftovers.js";
 import {
   exec,
@@ -35,9 +36,16 @@ function initPid(f: Fixture, id: string): number {
   return (JSON.parse(state) as { pid: number }).pid;
 }
 
-/** A file of the container's cgroup for `controller`, wherever the machine nests it. */
+/** The directory of process `pid`'s cgroup for `controller`, wherever the machine nests it. */
+async function cgroupDir(pid: number, controller: string): Promise<string> {
+  const found = controllerDir(await findCgroupDirs(pid), controller);
+  assert.ok(found, `process ${pid} has a ${controller} cgroup`);
+  return found.dir;
+}
+
+/** A file of the container's cgroup for `controller`. */
 async function cgroupFile(pid: number, controller: string, file: string): Promise<string> {
-  return readFileSync(join((await cgroupDir(pid, controller)).dir, file), "utf8").trim();
+  return readFileSync(join(await cgroupDir(pid, controller), file), "utf8").trim();
 }
 
 /** The first block device of the machine ("MAJ:MIN"), disks before loop devices. */
@@ -53,16 +61,7 @@ const pause = (f: Fixture, containerId: string) => f.rpc.call("pauseContainer", 
 const resume = (f: Fixture, containerId: string) => f.rpc.call("resumeContainer", { containerId }, T);
 
 describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", () => {
-  const f = new Fixture();
-
-  before(async () => {
-    await f.start();
-    await f.rpc.call("createSandbox", { sandboxId: "control", hostname: "control" }, T);
-  });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-  });
+  const f = sandboxFixture("control");
 
   it("pauses a busy loop (no progress, FROZEN) and resumes it (progress again, THAWED)", TEST, async () => {
     const count = () => Number(readOrEmpty(join(f.out, "count")));
@@ -203,7 +202,7 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
           await exec(f, "frozen", "sl", ["sleep", "1000"]);
           await untilLive("frozen", 2);
           pids = livePids("frozen");
-          memory = (await cgroupDir(initPid(f, "frozen"), "memory")).dir;
+          memory = await cgroupDir(initPid(f, "frozen"), "memory");
           await pause(f, "frozen");
           assert.equal(await cgroupFile(pids[0] ?? 0, "freezer", "freezer.state"), "FROZEN");
         },
@@ -247,9 +246,7 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
         });
         assert.equal(await file("memory", "memory.limit_in_bytes"), String(64 << 20));
         assert.equal(await file("memory", "memory.soft_limit_in_bytes"), String(32 << 20));
-        const swapAccounted = existsSync(
-          join((await cgroupDir(pid, "memory")).dir, "memory.memsw.limit_in_bytes"),
-        );
+        const swapAccounted = existsSync(join(await cgroupDir(pid, "memory"), "memory.memsw.limit_in_bytes"));
         if (swapAccounted) {
           assert.equal(await file("memory", "memory.memsw.limit_in_bytes"), String(128 << 20));
         }
@@ -378,22 +375,15 @@ describe("PauseContainer, ResumeContainer, UpdateContainer and ListProcesses", (
 });
 
 describe("ListProcesses in a guest without ps", () => {
-  const f = new Fixture();
   const bin = mkdtempSync(join(tmpdir(), "berth-no-ps-"));
-
-  before(async () => {
-    // Only what the agent itself runs: node, runc, and unshare + hostname for CreateSandbox.
+  // Only what the agent itself runs: node, runc, and unshare + hostname for CreateSandbox.
+  before(() => {
     for (const tool of ["node", "runc", "unshare", "hostname"]) {
       symlinkSync(execFileSync("which", [tool], { encoding: "utf8" }).trim(), join(bin, tool));
     }
-    await f.start({ PATH: bin });
-    await f.rpc.call("createSandbox", { sandboxId: "nops", hostname: "nops" }, T);
   });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-    rmSync(bin, { recursive: true, force: true });
-  });
+  const f = sandboxFixture("nops", { env: { PATH: bin } });
+  after(() => rmSync(bin, { recursive: true, force: true }));
 
   it("fails format table with FAILED_PRECONDITION saying so; format json still works", TEST, async () => {
     await inContainer(f, "nops", async () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
-import { Fixture, failsWith } from "../support/container-fixture.js";
+import { failsWith, sandboxFixture } from "../support/container-fixture.js";
 import { exec, inContainer, sleep, T, waitFor } from "../support/process-helpers.js";
 
 const TEST = { timeout: 60_000 };
@@ -16,7 +16,7 @@ const V1 = /^\d+:[^:]*\bmemory\b/m.test(readFileSync("/proc/self/cgroup", "utf8"
 const SPIN = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done";
 
 describe("StatsContainer", () => {
-  const f = new Fixture();
+  const f = sandboxFixture("stats");
   /** The test fixture with a spec that sets a memory and a pids limit. */
   const limited = {
     get rpc() {
@@ -54,15 +54,6 @@ describe("StatsContainer", () => {
       await sleep(20);
     }
   };
-
-  before(async () => {
-    await f.start();
-    await f.rpc.call("createSandbox", { sandboxId: "stats", hostname: "stats" }, T);
-  });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-  });
 
   it("answers NOT_FOUND for a container it does not know", TEST, async () => {
     await assert.rejects(stats("nobody"), failsWith(Code.NOT_FOUND, /nobody/));

@@ -13,7 +13,7 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { createLogger } from "../../src/log.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
-import { watchCgroupOom } from "../../src/sys/oom-watch.js";
+import { watchOom } from "../../src/sys/oom-watch.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { Fixture, failsWith } from "../support/container-fixture.js";
 import { fdCount, signal, sleep, stillPending, T, waitFor } from "../support/process-helpers.js";
@@ -185,7 +185,7 @@ describe("GetOOMEvent", () => {
  * The cgroup v1 watch on a memory cgroup of its own, without runc: an OOM in it is one event, and its
  * removal (which signals the eventfd too) is none.
  */
-describe("watchCgroupOom() on a real cgroup v1 memory cgroup", () => {
+describe("watchOom() on a real cgroup v1 memory cgroup", () => {
   const log = createLogger({ level: "silent" });
   const shArgs = (dir: string, script: string) => [
     "-c",
@@ -214,7 +214,7 @@ describe("watchCgroupOom() on a real cgroup v1 memory cgroup", () => {
     await inCgroup("oom-removal", async (dir) => {
       let ooms = 0;
       const held = eventfds(process.pid);
-      const watch = await watchCgroupOom({ version: 1, dir }, () => ooms++, log);
+      const watch = await watchOom({ version: 1, dir }, () => ooms++, log);
       try {
         assert.equal(await runIn(dir, HOG), "SIGKILL");
         for (let i = 0; ooms === 0 && i < 500; i++) await sleep(2);
@@ -233,7 +233,7 @@ describe("watchCgroupOom() on a real cgroup v1 memory cgroup", () => {
   it("reports at close an OOM whose signal it has not read yet", TEST, async () => {
     await inCgroup("oom-flush", async (dir) => {
       let ooms = 0;
-      const watch = await watchCgroupOom({ version: 1, dir }, () => ooms++, log);
+      const watch = await watchOom({ version: 1, dir }, () => ooms++, log);
       // spawnSync holds the event loop: the eventfd is signalled but cannot be read before close().
       assert.equal(spawnSync("sh", shArgs(dir, HOG)).signal, "SIGKILL");
       assert.equal(ooms, 0);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
-import { Fixture } from "../support/container-fixture.js";
+import { sandboxFixture } from "../support/container-fixture.js";
 import {
   exec,
   inContainer,
@@ -18,16 +18,7 @@ import {
 const TEST = { timeout: 60_000 };
 
 describe("process stdio through ReadStdout, ReadStderr, WriteStdin, CloseStdin and TtyWinResize", () => {
-  const f = new Fixture();
-
-  before(async () => {
-    await f.start();
-    await f.rpc.call("createSandbox", { sandboxId: "io", hostname: "io" }, T);
-  });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-  });
+  const f = sandboxFixture("io");
 
   it(
     "serves the init process's stdio by exec id '', the container id and the CreateContainer exec id",

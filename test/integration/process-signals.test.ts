@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
-import { Fixture, failsWith } from "../support/container-fixture.js";
+import { failsWith, sandboxFixture } from "../support/container-fixture.js";
 import {
   exec,
   inContainer,
@@ -12,7 +12,6 @@ import {
   signal,
   sleep,
   stillPending,
-  T,
   untilLive,
   waitFor,
 } from "../support/process-helpers.js";
@@ -22,16 +21,7 @@ const SIGKILL = 9;
 const SIGTERM = 15;
 
 describe("ExecProcess, WaitProcess and SignalProcess", () => {
-  const f = new Fixture();
-
-  before(async () => {
-    await f.start();
-    await f.rpc.call("createSandbox", { sandboxId: "signals", hostname: "signals" }, T);
-  });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-  });
+  const f = sandboxFixture("signals");
 
   it("reports exit codes 0 and 7, 137 for an exec killed by SIGKILL, and the init's own", TEST, async () => {
     await inContainer(f, "codes", async () => {
@@ -206,16 +196,7 @@ describe("ExecProcess, WaitProcess and SignalProcess", () => {
  * the container (its cgroup) does.
  */
 describe("SignalProcess in a shared sandbox PID namespace", () => {
-  const f = new Fixture();
-
-  before(async () => {
-    await f.start();
-    await f.rpc.call("createSandbox", { sandboxId: "shared", hostname: "shared", sandboxPidns: true }, T);
-  });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-  });
+  const f = sandboxFixture("shared", { sandboxPidns: true });
 
   it(
     "kills every process of the container with exec id '' and SIGKILL, not just the init",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
-import { Fixture, failsWith } from "../support/container-fixture.js";
+import { failsWith, sandboxFixture } from "../support/container-fixture.js";
 import { echoCycle, exec, fdCount, sleep, T, zombieChildren } from "../support/process-helpers.js";
 
 const CYCLES = 200;
@@ -18,16 +18,7 @@ async function settle<V>(measure: () => V, ok: (v: V) => boolean, ms = 2000): Pr
 }
 
 describe("exec/wait soak: no zombie, no leaked fd, no memory growth in the agent", () => {
-  const f = new Fixture();
-
-  before(async () => {
-    await f.start();
-    await f.rpc.call("createSandbox", { sandboxId: "soak", hostname: "soak" }, T);
-  });
-  after(async () => {
-    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
-    await f.stop();
-  });
+  const f = sandboxFixture("soak");
 
   it(`runs ${CYCLES} exec/wait cycles in one container and leaves the agent as it found it`, {
     timeout: 120_000,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import type { Code } from "../../src/protocol/ttrpc/code.js";
 import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
 import { type AgentProcess, startAgent } from "./agent-process.js";
@@ -9,6 +10,7 @@ import { AgentRpc } from "./agent-rpc.js";
 import { makeBusyboxRootfs } from "./busybox-rootfs.js";
 import { bindInto, containerSpec, type SpecOptions } from "./container-spec.js";
 import { cgroupDirs, entries, mountsUnder, runcContainers } from "./leftovers.js";
+import { T } from "./process-helpers.js";
 
 export const failsWith = (code: Code, pattern: RegExp) => (e: unknown) =>
   e instanceof TtrpcError && e.code === code && pattern.test(e.message);
@@ -77,4 +79,25 @@ export class Fixture {
     await this.agent?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The Fixture of a describe block whose tests share one sandbox: before them the agent starts (with
+ * `env` added to its environment) and creates sandbox `id` (hostname `id`); after them the sandbox is
+ * destroyed and the agent stopped.
+ */
+export function sandboxFixture(
+  id: string,
+  { env, sandboxPidns = false }: { env?: NodeJS.ProcessEnv; sandboxPidns?: boolean } = {},
+): Fixture {
+  const f = new Fixture();
+  before(async () => {
+    await f.start(env);
+    await f.rpc.call("createSandbox", { sandboxId: id, hostname: id, sandboxPidns }, T);
+  });
+  after(async () => {
+    await f.rpc?.call("destroySandbox", {}, T).catch(() => {});
+    await f.stop();
+  });
+  return f;
 }
