@@ -254,21 +254,26 @@ static napi_value make_eventfd(napi_env env, napi_callback_info info) {
 /*
  * One uv_poll_t on the loop Node runs, unref'd: a watch alone does not keep the process alive. stop() (or
  * the environment's teardown) stops it; the struct is freed once the handle is closed and the stop
- * function has been collected, whichever comes last. uv callbacks other than watch_readable make no
- * Node-API calls, so teardown is safe too.
+ * function has been collected, whichever comes last. Teardown is an async cleanup hook that ends only in
+ * watch_closed: Node keeps running the loop until then, so a worker thread's exit cannot unload the addon
+ * while libuv still holds a callback into it.
  */
 typedef struct {
   uv_poll_t poll;
   napi_env env;
   napi_ref callback;
   napi_async_context context;
+  napi_async_cleanup_hook_handle teardown;
   bool stopped, closed, finalized;
 } readable_watch_t;
 
+/* The last use of w may be removing the hook: at teardown that releases the env, whose finalizers free w. */
 static void watch_closed(uv_handle_t *handle) {
   readable_watch_t *w = handle->data;
+  napi_async_cleanup_hook_handle teardown = w->teardown;
   w->closed = true;
   if (w->finalized) free(w);
+  if (teardown) napi_remove_async_cleanup_hook(teardown);
 }
 
 static void watch_close(readable_watch_t *w) {
@@ -278,14 +283,14 @@ static void watch_close(readable_watch_t *w) {
 }
 
 /* At the environment's teardown its references go with it: only the handle is left to close. */
-static void watch_teardown(void *data) {
+static void watch_teardown(napi_async_cleanup_hook_handle handle, void *data) {
+  (void)handle;
   readable_watch_t *w = data;
   if (!w->stopped) watch_close(w);
 }
 
 static void watch_stop(readable_watch_t *w) {
   if (w->stopped) return;
-  napi_remove_env_cleanup_hook(w->env, watch_teardown, w);
   napi_delete_reference(w->env, w->callback);
   napi_async_destroy(w->env, w->context);
   watch_close(w);
@@ -359,7 +364,7 @@ static napi_value poll_readable(napi_env env, napi_callback_info info) {
     return throw_errno(env, -err, "uv_poll_start");
   }
   uv_unref((uv_handle_t *)&w->poll);
-  napi_add_env_cleanup_hook(env, watch_teardown, w);
+  napi_add_async_cleanup_hook(env, watch_teardown, w, &w->teardown);
   napi_create_function(env, "stop", NAPI_AUTO_LENGTH, stop_poll, w, &stop);
   napi_add_finalizer(env, stop, w, finalize_stop, NULL, NULL);
   return stop;

@@ -124,6 +124,25 @@ describe("native addon", () => {
     assert.match(throwing.stderr, /thrown in onReadable/);
   });
 
+  it("pollReadable() left running when a worker thread ends is closed with it, not after the addon is gone", () => {
+    const url = new URL("./native.js", import.meta.url).href;
+    // Evaluated as a module: a worker inherits --input-type=module.
+    const worker = `
+      const { native } = await import(${JSON.stringify(url)});
+      native().pollReadable(native().eventfd(), () => {});
+      (await import("node:worker_threads")).parentPort.postMessage("polling");`;
+    const ended = runWithNative(`
+      const { Worker } = await import("node:worker_threads");
+      for (let i = 0; i < 3; i++) {
+        const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+        await new Promise((resolve) => w.once("message", resolve));
+        await new Promise((resolve) => w.once("exit", resolve));
+      }
+      console.log("done");`);
+    assert.equal(ended.signal, null, ended.stderr);
+    assert.deepEqual([ended.status, ended.stdout], [0, "done\n"], ended.stderr);
+  });
+
   it("rejects bad arguments with a TypeError naming the signature", () => {
     assert.throws(
       () => native().reapChildren([1] as unknown as Int32Array),
