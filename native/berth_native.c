@@ -252,11 +252,13 @@ static napi_value make_eventfd(napi_env env, napi_callback_info info) {
 /* ---- readiness of an fd on Node's event loop ---- */
 
 /*
- * One uv_poll_t on the loop Node runs, unref'd: a watch alone does not keep the process alive. stop() (or
- * the environment's teardown) stops it; the struct is freed once the handle is closed and the stop
- * function has been collected, whichever comes last. Teardown is an async cleanup hook that ends only in
- * watch_closed: Node keeps running the loop until then, so a worker thread's exit cannot unload the addon
- * while libuv still holds a callback into it.
+ * One uv_poll_t on the loop Node runs, unref'd: a watch alone does not keep the process alive. It polls a
+ * duplicate of the caller's fd, closed once the poll is stopped: libuv aborts when a watched fd is closed
+ * before it registers it, and a watched fd closed and reused would be taken over (its next owner's events
+ * delivered here, and unregistered by stop()). stop() (or the environment's teardown) stops it; the struct
+ * is freed once the handle is closed and the stop function has been collected, whichever comes last.
+ * Teardown is an async cleanup hook that ends only in watch_closed: Node keeps running the loop until then,
+ * so a worker thread's exit cannot unload the addon while libuv still holds a callback into it.
  */
 typedef struct {
   uv_poll_t poll;
@@ -264,6 +266,7 @@ typedef struct {
   napi_ref callback;
   napi_async_context context;
   napi_async_cleanup_hook_handle teardown;
+  int fd;
   bool stopped, closed, finalized;
 } readable_watch_t;
 
@@ -280,6 +283,7 @@ static void watch_close(readable_watch_t *w) {
   w->stopped = true;
   uv_poll_stop(&w->poll);
   uv_close((uv_handle_t *)&w->poll, watch_closed);
+  close(w->fd);
 }
 
 /* At the environment's teardown its references go with it: only the handle is left to close. */
@@ -344,8 +348,15 @@ static napi_value poll_readable(napi_env env, napi_callback_info info) {
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EINVAL, "uv_poll_init");
   readable_watch_t *w = calloc(1, sizeof *w);
   if (!w) return throw_errno(env, ENOMEM, "malloc");
-  int err = uv_poll_init(loop, &w->poll, fd);
+  w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (w->fd < 0) {
+    int saved = errno;
+    free(w);
+    return throw_errno(env, saved, "fcntl");
+  }
+  int err = uv_poll_init(loop, &w->poll, w->fd);
   if (err < 0) {
+    close(w->fd);
     free(w);
     return throw_errno(env, -err, "uv_poll_init");
   }

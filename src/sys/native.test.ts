@@ -124,6 +124,44 @@ describe("native addon", () => {
     assert.match(throwing.stderr, /thrown in onReadable/);
   });
 
+  it("pollReadable() watches its own copy of the fd: closing the fd first neither aborts nor hits its next owner", async () => {
+    const closedAtOnce = runWithNative(`
+      const { closeSync } = await import("node:fs");
+      const fd = native().eventfd();
+      const stop = native().pollReadable(fd, () => {});
+      closeSync(fd);
+      setTimeout(() => { stop(); console.log("alive"); }, 50);`);
+    assert.deepEqual([closedAtOnce.signal, closedAtOnce.stdout], [null, "alive\n"], closedAtOnce.stderr);
+
+    const first = native().eventfd();
+    const stopFirst = native().pollReadable(first, () => {});
+    await sleep(10);
+    closeSync(first);
+    const second = native().eventfd();
+    assert.equal(second, first, "the number is reused");
+    let calls = 0;
+    const buf = Buffer.alloc(8);
+    const stopSecond = native().pollReadable(second, () => {
+      readSync(second, buf);
+      calls++;
+    });
+    const until = async (n: number) => {
+      for (let i = 0; calls < n && i < 500; i++) await sleep(2);
+    };
+    try {
+      signalEventfd(second, 1n);
+      await until(1);
+      stopFirst();
+      signalEventfd(second, 1n);
+      await until(2);
+      assert.equal(calls, 2, "stopping the first watch leaves the fd's new owner polled");
+    } finally {
+      stopFirst();
+      stopSecond();
+      closeSync(second);
+    }
+  });
+
   it("pollReadable() left running when a worker thread ends is closed with it, not after the addon is gone", () => {
     const url = new URL("./native.js", import.meta.url).href;
     // Evaluated as a module: a worker inherits --input-type=module.
