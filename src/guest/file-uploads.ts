@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { openBeneath, renameAt, withFd } from "../sys/beneath.js";
+import { hasErrno } from "../sys/errno.js";
 import { removeTemporary, setOwnerAndMode, temporaryName } from "./copy-entry.js";
 import type { CopyPlan } from "./copy-file-request.js";
 import { openParent } from "./shared-dir.js";
@@ -30,6 +31,11 @@ async function writeAll(fd: number, data: Uint8Array, position: number): Promise
     done += bytesWritten;
   }
 }
+
+const replaced = (cause?: unknown) =>
+  new AgentError(Code.ABORTED, "the partial file was removed, replaced or changed by someone else", {
+    cause,
+  });
 
 function started(plan: CopyPlan): Upload {
   return {
@@ -98,10 +104,24 @@ export class FileUploads {
     if (!complete) await this.#keep(rootFd, plan.relative, upload);
   }
 
-  #open(parent: number, upload: Upload, fresh: boolean): Promise<number> {
-    const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
-    const flags = fresh ? O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW : O_WRONLY | O_NOFOLLOW;
-    return openBeneath(parent, upload.temporary, flags, { mode: fresh ? 0o600 : 0, noSymlinks: true });
+  /**
+   * A later chunk opens the partial file by name, which someone may have replaced: O_NONBLOCK so a FIFO there
+   * fails (ENXIO) rather than blocking a thread-pool thread for good, O_NOCTTY so a tty cannot become the
+   * agent's terminal; #append then checks it is still the same file.
+   */
+  async #open(parent: number, upload: Upload, fresh: boolean): Promise<number> {
+    const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+    if (fresh) {
+      const flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+      return openBeneath(parent, upload.temporary, flags, { mode: 0o600, noSymlinks: true });
+    }
+    const flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+    try {
+      return await openBeneath(parent, upload.temporary, flags, { noSymlinks: true });
+    } catch (error) {
+      if (!hasErrno(error, "ENOENT", "ENXIO", "ELOOP", "EISDIR")) throw error;
+      throw replaced(error);
+    }
   }
 
   /** Writes the chunk; true once the file is complete and in place. */
@@ -118,7 +138,7 @@ export class FileUploads {
       upload.ino = before.ino;
     }
     if (before.dev !== upload.dev || before.ino !== upload.ino || before.size !== BigInt(upload.written)) {
-      throw new AgentError(Code.ABORTED, "the partial file was replaced or changed by someone else");
+      throw replaced();
     }
     await writeAll(fd, plan.data, plan.offset);
     upload.written += plan.data.length;

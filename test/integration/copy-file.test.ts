@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
+  closeSync,
   constants,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -44,8 +49,8 @@ describe("CopyFile", () => {
   let outside: string;
   const escapeName = `berth-escape-${randomBytes(6).toString("hex")}`;
 
-  const copy = (fields: Partial<CopyFileFields> & { path: string }) =>
-    rpc.call("copyFile", { fileMode: S_IFREG | 0o644, dirMode: 0o755, ...fields });
+  const copy = (fields: Partial<CopyFileFields> & { path: string }, timeoutMs?: number) =>
+    rpc.call("copyFile", { fileMode: S_IFREG | 0o644, dirMode: 0o755, ...fields }, timeoutMs);
 
   /** A whole file in chunks of `chunk` bytes, `between` run after each chunk but the last. */
   async function upload(
@@ -238,6 +243,90 @@ describe("CopyFile", () => {
       const st = statSync(outside);
       assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o755]);
       assert.deepEqual(tree(outside), ["sentinel file"]);
+    });
+  });
+
+  describe("entries planted in the shared directory are replaced, never written through or opened", () => {
+    const partial = (dir: string) => readdirSync(dir).filter((n) => n.startsWith(".berth-copy-"));
+    const linked = () => join(outside, "linked");
+
+    beforeEach(() => {
+      rmSync(linked(), { force: true });
+      writeFileSync(linked(), "outside content");
+    });
+
+    it("a hard link to a file outside, at the target of a file, directory or symlink", async () => {
+      for (const [name, write] of [
+        ["hl-file", (path: string) => upload(path, Buffer.from("new content"), 4)],
+        ["hl-dir", (path: string) => copy({ path, fileMode: S_IFDIR | 0o700, uid: 99 })],
+        ["hl-link", (path: string) => copy({ path, fileMode: S_IFLNK | 0o777, data: Buffer.from("x") })],
+      ] as const) {
+        linkSync(linked(), join(shared, name));
+        await write(join(shared, name));
+        assert.equal(statSync(linked()).nlink, 1, name);
+      }
+      assert.equal(readFileSync(join(shared, "hl-file"), "utf8"), "new content");
+      assert.ok(lstatSync(join(shared, "hl-dir")).isDirectory());
+      assert.equal(readlinkSync(join(shared, "hl-link")), "x");
+      const st = statSync(linked());
+      assert.deepEqual(
+        [readFileSync(linked(), "utf8"), st.uid, st.mode & 0o7777],
+        ["outside content", 0, 0o644],
+      );
+    });
+
+    it("a FIFO or device node at the target, or in a parent's place, never blocks a call", async () => {
+      for (const kind of ["file", "dir", "link"] as const) {
+        execFileSync("mkfifo", [join(shared, `fifo-${kind}`)]);
+        execFileSync("mknod", [join(shared, `dev-${kind}`), "c", "1", "3"]);
+      }
+      for (const node of ["fifo", "dev"]) {
+        await upload(join(shared, `${node}-file`), Buffer.from("file"), 2);
+        await copy({ path: join(shared, `${node}-dir`), fileMode: S_IFDIR | 0o755 });
+        await copy({ path: join(shared, `${node}-link`), fileMode: S_IFLNK | 0o777, data: Buffer.from("x") });
+        assert.ok(statSync(join(shared, `${node}-file`)).isFile(), node);
+        assert.ok(statSync(join(shared, `${node}-dir`)).isDirectory(), node);
+        assert.ok(lstatSync(join(shared, `${node}-link`)).isSymbolicLink(), node);
+      }
+      execFileSync("mkfifo", [join(shared, "fifo-parent")]);
+      await assert.rejects(
+        copy({ path: join(shared, "fifo-parent/x"), fileSize: 1n, data: Buffer.from("x") }, 5000),
+        failsWith(Code.INVALID_ARGUMENT, /Not a directory/),
+      );
+      assert.ok(lstatSync(join(shared, "fifo-parent")).isFIFO());
+    });
+
+    it("a FIFO put in place of the partial file between chunks fails the next chunk at once (ABORTED)", async () => {
+      const dir = join(shared, "swapped-fifo");
+      const chunk = (offset: number) =>
+        copy({ path: join(dir, "f"), fileSize: 4n, offset: BigInt(offset), data: Buffer.from("01") }, 5000);
+      await chunk(0);
+      const [temporary] = partial(dir);
+      rmSync(join(dir, temporary as string));
+      execFileSync("mkfifo", [join(dir, temporary as string)]);
+      try {
+        await assert.rejects(chunk(2), failsWith(Code.ABORTED, /replaced or changed by someone else/));
+      } finally {
+        // Lets go of a writer blocked in open(), so the agent can stop.
+        if (existsSync(join(dir, temporary as string))) {
+          closeSync(openSync(join(dir, temporary as string), constants.O_RDONLY | constants.O_NONBLOCK));
+        }
+      }
+      assert.deepEqual([existsSync(join(dir, "f")), partial(dir)], [false, []]);
+    });
+
+    it("a hard link to a file outside put in place of the partial file: ABORTED, the file untouched", async () => {
+      const dir = join(shared, "swapped-link");
+      await assert.rejects(
+        upload(join(dir, "f"), Buffer.from("0123"), 2, {}, () => {
+          const [temporary] = partial(dir);
+          rmSync(join(dir, temporary as string));
+          linkSync(linked(), join(dir, temporary as string));
+        }),
+        failsWith(Code.ABORTED, /replaced or changed by someone else/),
+      );
+      assert.deepEqual([readFileSync(linked(), "utf8"), statSync(linked()).nlink], ["outside content", 1]);
+      assert.deepEqual(partial(dir), []);
     });
   });
 
