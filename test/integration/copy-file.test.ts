@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import {
   closeSync,
   constants,
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { CopyFileFields } from "../../src/guest/copy-file-request.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
+import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
 import { type AgentProcess, startAgent } from "../support/agent-process.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { failsWith } from "../support/container-fixture.js";
@@ -330,6 +332,64 @@ describe("CopyFile", () => {
     });
   });
 
+  it("a parent exchanged again and again with a symlink to outside while copies run: nothing lands outside", async (t) => {
+    const race = join(shared, "race");
+    const evil = join(shared, "race-evil");
+    mkdirSync(race);
+    symlinkSync(outside, evil);
+    const contents = () =>
+      tree(outside).map((entry) => [entry, readFileSync(join(outside, entry.split(" ")[0] ?? ""))]);
+    const before = contents();
+    // Exchanges "race" (a directory) with "race-evil" (a symlink to outside) atomically, as fast as it can.
+    const swapper = spawn(
+      "python3",
+      [
+        "-c",
+        `import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+race, evil = (p.encode() for p in sys.argv[1:])
+while True: libc.renameat2(-100, race, -100, evil, 2)`,
+        race,
+        evil,
+      ],
+      { stdio: "ignore" },
+    );
+    const outcomes = { done: 0, refused: {} as Record<string, number> };
+    try {
+      const attempts = [
+        () => upload(join(race, "f"), Buffer.from("012345"), 2),
+        () => upload(join(race, "sub", "f"), Buffer.from("0123"), 2),
+        () => copy({ path: join(race, "d"), fileMode: S_IFDIR | 0o777, uid: 4242 }),
+        () => copy({ path: join(race, "l"), fileMode: S_IFLNK | 0o777, data: Buffer.from("/etc") }),
+      ];
+      for (const deadline = Date.now() + 3000; Date.now() < deadline; ) {
+        for (const attempt of attempts) {
+          await attempt().then(
+            () => outcomes.done++,
+            (error: unknown) => {
+              assert.ok(error instanceof TtrpcError, String(error));
+              const code = Code[error.code] ?? String(error.code);
+              outcomes.refused[code] = (outcomes.refused[code] ?? 0) + 1;
+            },
+          );
+        }
+      }
+    } finally {
+      swapper.kill("SIGKILL");
+      await once(swapper, "exit");
+    }
+    t.diagnostic(`${outcomes.done} copies done, refused: ${JSON.stringify(outcomes.refused)}`);
+    assert.deepEqual(contents(), before);
+    const st = statSync(outside);
+    assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o755]);
+    assert.ok(outcomes.done > 0, "some copies were done");
+    assert.deepEqual(
+      Object.keys(outcomes.refused),
+      ["PERMISSION_DENIED"],
+      "the others were refused as leading out",
+    );
+  });
+
   it("shows the old file until the last chunk of its replacement is in", async () => {
     const path = join(shared, "config");
     writeFileSync(path, "old");
@@ -410,6 +470,18 @@ describe("CopyFile", () => {
       [{ fileMode: 0o20666 }, /is neither a regular file, a directory nor a symlink/],
       [{ fileMode: S_IFLNK | 0o777 }, /a symlink needs its target/],
       [{ path: "relative/path" }, /must be absolute/],
+      [{ path: `${path}\0/../../evil` }, /NUL byte/],
+      [{ path: shared }, /must name something inside/],
+      [{ path: `${shared}//./` }, /must name something inside/],
+      [{ path: "/" }, /must name something inside/],
+      [{ path: join(shared, "n".repeat(256)) }, /longer than 255 bytes/],
+      [{ path: join(shared, "d/".repeat(2048), "x") }, /4096 bytes or longer/],
+      [{ fileSize: 2n ** 63n - 1n }, /file_size 9223372036854775807 is too large/],
+      [{ fileSize: 2n ** 53n }, /file_size 9007199254740992 is too large/],
+      [{ fileSize: 4n, offset: -(2n ** 63n), data: Buffer.from("x") }, /is negative/],
+      [{ fileMode: 0xffffffff }, /0o37777777777 is neither/],
+      [{ fileMode: constants.S_IFSOCK | 0o777 }, /is neither/],
+      [{ fileMode: constants.S_IFBLK | 0o777 }, /is neither/],
     ];
     for (const [fields, message] of cases) {
       await assert.rejects(
@@ -418,7 +490,33 @@ describe("CopyFile", () => {
         String(message),
       );
     }
+    const badUtf8Path = Buffer.concat([Buffer.from([0x0a, 2]), Buffer.from([0xff, 0xfe])]);
+    await assert.rejects(
+      rpc.client.call("grpc.AgentService", "CopyFile", badUtf8Path, { timeoutMs: 5000 }),
+      (error: unknown) => error instanceof Error && "code" in error && error.code === Code.INVALID_ARGUMENT,
+    );
+    await assert.rejects(
+      copy({ path, fileSize: BigInt(4 * MiB + 1), data: new Uint8Array(4 * MiB + 1) }),
+      failsWith(Code.RESOURCE_EXHAUSTED, /./),
+    );
     assert.ok(!existsSync(path));
+    await upload(path, Buffer.from("still serving"), MiB);
+    assert.equal(readFileSync(path, "utf8"), "still serving");
+  });
+
+  it("takes uid and gid as uid_t bits (-1 leaves the agent's), and no special bits of dir_mode", async () => {
+    const path = (name: string) => join(shared, "ids", name);
+    await upload(path("minus-one"), Buffer.from("x"), MiB, { uid: -1, gid: -1, dirMode: 0o7777 });
+    await upload(path("minus-two"), Buffer.from("x"), MiB, { uid: -2, gid: -(2 ** 31) });
+    await copy({ path: path("dir"), fileMode: S_IFDIR | 0o755, uid: 2 ** 31 - 1, gid: 0 });
+    const owner = (name: string) => {
+      const st = lstatSync(path(name));
+      return [st.uid, st.gid];
+    };
+    assert.deepEqual(owner("minus-one"), [process.getuid?.(), process.getgid?.()]);
+    assert.deepEqual(owner("minus-two"), [2 ** 32 - 2, 2 ** 31]);
+    assert.deepEqual(owner("dir"), [2 ** 31 - 1, 0]);
+    assert.equal(statSync(join(shared, "ids")).mode & 0o7000, 0, "no setuid, setgid or sticky bit");
   });
 
   it("refuses to replace a directory with a file", async () => {
