@@ -17,6 +17,8 @@ interface Upload {
   temporary: string;
   fileSize: number;
   written: number;
+  /** The temporary file exists (a first chunk may fail before it makes it: then there is none to remove). */
+  created: boolean;
   /** The temporary file's identity, checked on every later chunk. */
   dev: bigint;
   ino: bigint;
@@ -43,6 +45,7 @@ function started(plan: CopyPlan): Upload {
     temporary: temporaryName(),
     fileSize: plan.fileSize,
     written: 0,
+    created: false,
     dev: 0n,
     ino: 0n,
   };
@@ -98,7 +101,7 @@ export class FileUploads {
         );
       });
     } catch (error) {
-      await this.#discard(rootFd, upload);
+      if (upload.created) await this.#discard(rootFd, upload);
       throw error;
     }
     if (!complete) await this.#keep(rootFd, plan.relative, upload);
@@ -113,7 +116,9 @@ export class FileUploads {
     const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
     if (fresh) {
       const flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
-      return openBeneath(parent, upload.temporary, flags, { mode: 0o600, noSymlinks: true });
+      const fd = await openBeneath(parent, upload.temporary, flags, { mode: 0o600, noSymlinks: true });
+      upload.created = true;
+      return fd;
     }
     const flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
     try {

@@ -296,6 +296,11 @@ describe("CopyFile", () => {
         failsWith(Code.INVALID_ARGUMENT, /Not a directory/),
       );
       assert.ok(lstatSync(join(shared, "fifo-parent")).isFIFO());
+      assert.deepEqual(
+        agent.logs.filter((l) => l.msg === "cannot remove a partial CopyFile upload"),
+        [],
+        "no partial file was made, so there is none to remove",
+      );
     });
 
     it("a FIFO put in place of the partial file between chunks fails the next chunk at once (ABORTED)", async () => {
