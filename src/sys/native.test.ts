@@ -194,6 +194,18 @@ describe("native addon", () => {
       () => native().pollReadable(0, "not a function" as unknown as () => void),
       /pollReadable\(fd: number, onReadable: \(error\?: Error\) => void\)/,
     );
+    const c = native().constants;
+    const at: [string, () => unknown][] = [
+      ["a NUL inside a path", () => native().openat2(c.AT_FDCWD, "/tmp\0/../etc", 0, 0, c.RESOLVE_BENEATH)],
+      ["a NUL inside a name", () => native().mkdirat(c.AT_FDCWD, "x\0y", 0o700)],
+      ["a NUL inside a symlink target", () => native().symlinkat("/\0", c.AT_FDCWD, "x")],
+      ["a fractional mode", () => native().mkdirat(c.AT_FDCWD, "x", 0.5)],
+      ["NaN flags", () => native().openat2(c.AT_FDCWD, "x", Number.NaN, 0, 0)],
+      ["a uid beyond 2^53", () => native().fchownat(c.AT_FDCWD, "x", 2 ** 60, 0, 0)],
+      ["a missing argument", () => (native().renameat as (fd: number, from: string) => unknown)(0, "x")],
+      ["a string for a number", () => native().fchownat(c.AT_FDCWD, "x", "0" as unknown as number, 0, 0)],
+    ];
+    for (const [what, call] of at) assert.throws(call, TypeError, what);
   });
 
   // These tests must never move this machine's clock. Each call below is one the kernel refuses before it
