@@ -33,7 +33,7 @@
  * a slow host would otherwise stall the event loop; they are what lets src/sys/beneath.ts keep every write
  * of CopyFile inside one directory, resolved by the kernel (openat2 RESOLVE_BENEATH), never by path strings.
  *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
- *   pollReadable(fd, onReadable) -> stop           a libuv poll on fd, on Node's own loop (no thread):
+ *   pollReadable(fd, onReadable) -> stop           a libuv poll on a dup of fd, on Node's own loop (no thread):
  *                                                  onReadable(error?) runs while fd is readable; stop() ends it
  *
  * Failures throw (or reject with) an Error whose `code` is the errno name ("EADDRINUSE") and whose
