@@ -29,7 +29,7 @@
  *   fchownat(dirFd, name, uid, gid, flags)         fchownat(2), as a Promise
  *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them
  *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
- *   pollReadable(fd, onReadable) -> stop           a libuv poll on fd, on Node's own loop (no thread):
+ *   pollReadable(fd, onReadable) -> stop           a libuv poll on a dup of fd, on Node's own loop (no thread):
  *                                                  onReadable(error?) runs while fd is readable; stop() ends it
  *
  * The *at calls run on the thread pool because the directories they act on may be a virtio-fs share, where
@@ -252,40 +252,49 @@ static napi_value make_eventfd(napi_env env, napi_callback_info info) {
 /* ---- readiness of an fd on Node's event loop ---- */
 
 /*
- * One uv_poll_t on the loop Node runs, unref'd: a watch alone does not keep the process alive. stop() (or
- * the environment's teardown) stops it; the struct is freed once the handle is closed and the stop
- * function has been collected, whichever comes last. uv callbacks other than watch_readable make no
- * Node-API calls, so teardown is safe too.
+ * One uv_poll_t on the loop Node runs, unref'd: a watch alone does not keep the process alive. It polls a
+ * duplicate of the caller's fd, closed once the poll is stopped: libuv aborts when a watched fd is closed
+ * before it registers it, and a watched fd closed and reused would be taken over (its next owner's events
+ * delivered here, and unregistered by stop()). stop() (or the environment's teardown) stops it; the struct
+ * is freed once the handle is closed and the stop function has been collected, whichever comes last.
+ * Teardown is an async cleanup hook that ends only in watch_closed: Node keeps running the loop until then,
+ * so a worker thread's exit cannot unload the addon while libuv still holds a callback into it.
  */
 typedef struct {
   uv_poll_t poll;
   napi_env env;
   napi_ref callback;
   napi_async_context context;
+  napi_async_cleanup_hook_handle teardown;
+  int fd;
   bool stopped, closed, finalized;
 } readable_watch_t;
 
+/* The last use of w may be removing the hook: at teardown that releases the env, whose finalizers free w. */
 static void watch_closed(uv_handle_t *handle) {
   readable_watch_t *w = handle->data;
+  napi_async_cleanup_hook_handle teardown = w->teardown;
   w->closed = true;
   if (w->finalized) free(w);
+  if (teardown) napi_remove_async_cleanup_hook(teardown);
 }
 
 static void watch_close(readable_watch_t *w) {
   w->stopped = true;
   uv_poll_stop(&w->poll);
   uv_close((uv_handle_t *)&w->poll, watch_closed);
+  close(w->fd);
 }
 
 /* At the environment's teardown its references go with it: only the handle is left to close. */
-static void watch_teardown(void *data) {
+static void watch_teardown(napi_async_cleanup_hook_handle handle, void *data) {
+  (void)handle;
   readable_watch_t *w = data;
   if (!w->stopped) watch_close(w);
 }
 
 static void watch_stop(readable_watch_t *w) {
   if (w->stopped) return;
-  napi_remove_env_cleanup_hook(w->env, watch_teardown, w);
   napi_delete_reference(w->env, w->callback);
   napi_async_destroy(w->env, w->context);
   watch_close(w);
@@ -339,8 +348,15 @@ static napi_value poll_readable(napi_env env, napi_callback_info info) {
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EINVAL, "uv_poll_init");
   readable_watch_t *w = calloc(1, sizeof *w);
   if (!w) return throw_errno(env, ENOMEM, "malloc");
-  int err = uv_poll_init(loop, &w->poll, fd);
+  w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (w->fd < 0) {
+    int saved = errno;
+    free(w);
+    return throw_errno(env, saved, "fcntl");
+  }
+  int err = uv_poll_init(loop, &w->poll, w->fd);
   if (err < 0) {
+    close(w->fd);
     free(w);
     return throw_errno(env, -err, "uv_poll_init");
   }
@@ -359,7 +375,7 @@ static napi_value poll_readable(napi_env env, napi_callback_info info) {
     return throw_errno(env, -err, "uv_poll_start");
   }
   uv_unref((uv_handle_t *)&w->poll);
-  napi_add_env_cleanup_hook(env, watch_teardown, w);
+  napi_add_async_cleanup_hook(env, watch_teardown, w, &w->teardown);
   napi_create_function(env, "stop", NAPI_AUTO_LENGTH, stop_poll, w, &stop);
   napi_add_finalizer(env, stop, w, finalize_stop, NULL, NULL);
   return stop;

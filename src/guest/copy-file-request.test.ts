@@ -39,6 +39,19 @@ describe("planCopy()", () => {
     assert.deepEqual(plan.parents, ["c1"]);
   });
 
+  it("counts NAME_MAX and PATH_MAX in UTF-8 bytes, and takes a trailing slash as Kata does", () => {
+    assert.equal(planCopy(request({ path: `${SHARED}/${"€".repeat(85)}` }), SHARED).name.length, 85);
+    assert.throws(
+      () => planCopy(request({ path: `${SHARED}/${"€".repeat(86)}` }), SHARED),
+      invalid(/longer than 255 bytes/),
+    );
+    const deep = `${SHARED}/${"d/".repeat(2000)}`;
+    const base = `${deep}${"x".repeat(4093 - deep.length)}`;
+    assert.equal(planCopy(request({ path: `${base}é` }), SHARED).name.length, 4093 - deep.length + 1);
+    assert.throws(() => planCopy(request({ path: `${base}€` }), SHARED), invalid(/4096 bytes or longer/));
+    assert.equal(planCopy(request({ path: `${SHARED}/c1/hosts/` }), SHARED).relative, "c1/hosts");
+  });
+
   it("reads uid and gid as the uid_t bits the host sent in an int32", () => {
     const plan = planCopy(request({ uid: -2, gid: -1 }), SHARED);
     assert.equal(plan.uid, 0xfffffffe);

@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { openBeneath, renameAt, withFd } from "../sys/beneath.js";
+import { hasErrno } from "../sys/errno.js";
 import { removeTemporary, setOwnerAndMode, temporaryName } from "./copy-entry.js";
 import type { CopyPlan } from "./copy-file-request.js";
 import { openParent } from "./shared-dir.js";
@@ -16,6 +17,8 @@ interface Upload {
   temporary: string;
   fileSize: number;
   written: number;
+  /** The temporary file exists (a first chunk may fail before it makes it: then there is none to remove). */
+  created: boolean;
   /** The temporary file's identity, checked on every later chunk. */
   dev: bigint;
   ino: bigint;
@@ -31,12 +34,18 @@ async function writeAll(fd: number, data: Uint8Array, position: number): Promise
   }
 }
 
+const replaced = (cause?: unknown) =>
+  new AgentError(Code.ABORTED, "the partial file was removed, replaced or changed by someone else", {
+    cause,
+  });
+
 function started(plan: CopyPlan): Upload {
   return {
     parents: plan.parents,
     temporary: temporaryName(),
     fileSize: plan.fileSize,
     written: 0,
+    created: false,
     dev: 0n,
     ino: 0n,
   };
@@ -92,16 +101,32 @@ export class FileUploads {
         );
       });
     } catch (error) {
-      await this.#discard(rootFd, upload);
+      if (upload.created) await this.#discard(rootFd, upload);
       throw error;
     }
     if (!complete) await this.#keep(rootFd, plan.relative, upload);
   }
 
-  #open(parent: number, upload: Upload, fresh: boolean): Promise<number> {
-    const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
-    const flags = fresh ? O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW : O_WRONLY | O_NOFOLLOW;
-    return openBeneath(parent, upload.temporary, flags, { mode: fresh ? 0o600 : 0, noSymlinks: true });
+  /**
+   * A later chunk opens the partial file by name, which someone may have replaced: O_NONBLOCK so a FIFO there
+   * fails (ENXIO) rather than blocking a thread-pool thread for good, O_NOCTTY so a tty cannot become the
+   * agent's terminal; #append then checks it is still the same file.
+   */
+  async #open(parent: number, upload: Upload, fresh: boolean): Promise<number> {
+    const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+    if (fresh) {
+      const flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+      const fd = await openBeneath(parent, upload.temporary, flags, { mode: 0o600, noSymlinks: true });
+      upload.created = true;
+      return fd;
+    }
+    const flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+    try {
+      return await openBeneath(parent, upload.temporary, flags, { noSymlinks: true });
+    } catch (error) {
+      if (!hasErrno(error, "ENOENT", "ENXIO", "ELOOP", "EISDIR")) throw error;
+      throw replaced(error);
+    }
   }
 
   /** Writes the chunk; true once the file is complete and in place. */
@@ -118,7 +143,7 @@ export class FileUploads {
       upload.ino = before.ino;
     }
     if (before.dev !== upload.dev || before.ino !== upload.ino || before.size !== BigInt(upload.written)) {
-      throw new AgentError(Code.ABORTED, "the partial file was replaced or changed by someone else");
+      throw replaced();
     }
     await writeAll(fd, plan.data, plan.offset);
     upload.written += plan.data.length;

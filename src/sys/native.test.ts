@@ -124,6 +124,63 @@ describe("native addon", () => {
     assert.match(throwing.stderr, /thrown in onReadable/);
   });
 
+  it("pollReadable() watches its own copy of the fd: closing the fd first neither aborts nor hits its next owner", async () => {
+    const closedAtOnce = runWithNative(`
+      const { closeSync } = await import("node:fs");
+      const fd = native().eventfd();
+      const stop = native().pollReadable(fd, () => {});
+      closeSync(fd);
+      setTimeout(() => { stop(); console.log("alive"); }, 50);`);
+    assert.deepEqual([closedAtOnce.signal, closedAtOnce.stdout], [null, "alive\n"], closedAtOnce.stderr);
+
+    const first = native().eventfd();
+    const stopFirst = native().pollReadable(first, () => {});
+    await sleep(10);
+    closeSync(first);
+    const second = native().eventfd();
+    assert.equal(second, first, "the number is reused");
+    let calls = 0;
+    const buf = Buffer.alloc(8);
+    const stopSecond = native().pollReadable(second, () => {
+      readSync(second, buf);
+      calls++;
+    });
+    const until = async (n: number) => {
+      for (let i = 0; calls < n && i < 500; i++) await sleep(2);
+    };
+    try {
+      signalEventfd(second, 1n);
+      await until(1);
+      stopFirst();
+      signalEventfd(second, 1n);
+      await until(2);
+      assert.equal(calls, 2, "stopping the first watch leaves the fd's new owner polled");
+    } finally {
+      stopFirst();
+      stopSecond();
+      closeSync(second);
+    }
+  });
+
+  it("pollReadable() left running when a worker thread ends is closed with it, not after the addon is gone", () => {
+    const url = new URL("./native.js", import.meta.url).href;
+    // Evaluated as a module: a worker inherits --input-type=module.
+    const worker = `
+      const { native } = await import(${JSON.stringify(url)});
+      native().pollReadable(native().eventfd(), () => {});
+      (await import("node:worker_threads")).parentPort.postMessage("polling");`;
+    const ended = runWithNative(`
+      const { Worker } = await import("node:worker_threads");
+      for (let i = 0; i < 3; i++) {
+        const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+        await new Promise((resolve) => w.once("message", resolve));
+        await new Promise((resolve) => w.once("exit", resolve));
+      }
+      console.log("done");`);
+    assert.equal(ended.signal, null, ended.stderr);
+    assert.deepEqual([ended.status, ended.stdout], [0, "done\n"], ended.stderr);
+  });
+
   it("rejects bad arguments with a TypeError naming the signature", () => {
     assert.throws(
       () => native().reapChildren([1] as unknown as Int32Array),
@@ -137,6 +194,18 @@ describe("native addon", () => {
       () => native().pollReadable(0, "not a function" as unknown as () => void),
       /pollReadable\(fd: number, onReadable: \(error\?: Error\) => void\)/,
     );
+    const c = native().constants;
+    const at: [string, () => unknown][] = [
+      ["a NUL inside a path", () => native().openat2(c.AT_FDCWD, "/tmp\0/../etc", 0, 0, c.RESOLVE_BENEATH)],
+      ["a NUL inside a name", () => native().mkdirat(c.AT_FDCWD, "x\0y", 0o700)],
+      ["a NUL inside a symlink target", () => native().symlinkat("/\0", c.AT_FDCWD, "x")],
+      ["a fractional mode", () => native().mkdirat(c.AT_FDCWD, "x", 0.5)],
+      ["NaN flags", () => native().openat2(c.AT_FDCWD, "x", Number.NaN, 0, 0)],
+      ["a uid beyond 2^53", () => native().fchownat(c.AT_FDCWD, "x", 2 ** 60, 0, 0)],
+      ["a missing argument", () => (native().renameat as (fd: number, from: string) => unknown)(0, "x")],
+      ["a string for a number", () => native().fchownat(c.AT_FDCWD, "x", "0" as unknown as number, 0, 0)],
+    ];
+    for (const [what, call] of at) assert.throws(call, TypeError, what);
   });
 
   // These tests must never move this machine's clock. Each call below is one the kernel refuses before it

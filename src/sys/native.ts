@@ -45,7 +45,8 @@ export interface NativeAddon {
   /**
    * Polls `fd` on Node's own event loop (no thread; it does not keep the process alive): `onReadable` runs
    * each time the fd is readable and must read it, or it runs again. Returns `stop`, which ends the poll (it
-   * may be called more than once); the fd stays open.
+   * may be called more than once). The poll is on a duplicate of `fd`: `fd` stays the caller's, and closing
+   * it before `stop` is harmless.
    */
   pollReadable(fd: number, onReadable: (error?: Error) => void): () => void;
 }

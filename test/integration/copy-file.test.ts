@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import {
+  closeSync,
   constants,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -17,6 +23,7 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { CopyFileFields } from "../../src/guest/copy-file-request.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
+import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
 import { type AgentProcess, startAgent } from "../support/agent-process.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { failsWith } from "../support/container-fixture.js";
@@ -44,8 +51,8 @@ describe("CopyFile", () => {
   let outside: string;
   const escapeName = `berth-escape-${randomBytes(6).toString("hex")}`;
 
-  const copy = (fields: Partial<CopyFileFields> & { path: string }) =>
-    rpc.call("copyFile", { fileMode: S_IFREG | 0o644, dirMode: 0o755, ...fields });
+  const copy = (fields: Partial<CopyFileFields> & { path: string }, timeoutMs?: number) =>
+    rpc.call("copyFile", { fileMode: S_IFREG | 0o644, dirMode: 0o755, ...fields }, timeoutMs);
 
   /** A whole file in chunks of `chunk` bytes, `between` run after each chunk but the last. */
   async function upload(
@@ -241,6 +248,153 @@ describe("CopyFile", () => {
     });
   });
 
+  describe("entries planted in the shared directory are replaced, never written through or opened", () => {
+    const partial = (dir: string) => readdirSync(dir).filter((n) => n.startsWith(".berth-copy-"));
+    const linked = () => join(outside, "linked");
+
+    beforeEach(() => {
+      rmSync(linked(), { force: true });
+      writeFileSync(linked(), "outside content");
+    });
+
+    it("a hard link to a file outside, at the target of a file, directory or symlink", async () => {
+      for (const [name, write] of [
+        ["hl-file", (path: string) => upload(path, Buffer.from("new content"), 4)],
+        ["hl-dir", (path: string) => copy({ path, fileMode: S_IFDIR | 0o700, uid: 99 })],
+        ["hl-link", (path: string) => copy({ path, fileMode: S_IFLNK | 0o777, data: Buffer.from("x") })],
+      ] as const) {
+        linkSync(linked(), join(shared, name));
+        await write(join(shared, name));
+        assert.equal(statSync(linked()).nlink, 1, name);
+      }
+      assert.equal(readFileSync(join(shared, "hl-file"), "utf8"), "new content");
+      assert.ok(lstatSync(join(shared, "hl-dir")).isDirectory());
+      assert.equal(readlinkSync(join(shared, "hl-link")), "x");
+      const st = statSync(linked());
+      assert.deepEqual(
+        [readFileSync(linked(), "utf8"), st.uid, st.mode & 0o7777],
+        ["outside content", 0, 0o644],
+      );
+    });
+
+    it("a FIFO or device node at the target, or in a parent's place, never blocks a call", async () => {
+      for (const kind of ["file", "dir", "link"] as const) {
+        execFileSync("mkfifo", [join(shared, `fifo-${kind}`)]);
+        execFileSync("mknod", [join(shared, `dev-${kind}`), "c", "1", "3"]);
+      }
+      for (const node of ["fifo", "dev"]) {
+        await upload(join(shared, `${node}-file`), Buffer.from("file"), 2);
+        await copy({ path: join(shared, `${node}-dir`), fileMode: S_IFDIR | 0o755 });
+        await copy({ path: join(shared, `${node}-link`), fileMode: S_IFLNK | 0o777, data: Buffer.from("x") });
+        assert.ok(statSync(join(shared, `${node}-file`)).isFile(), node);
+        assert.ok(statSync(join(shared, `${node}-dir`)).isDirectory(), node);
+        assert.ok(lstatSync(join(shared, `${node}-link`)).isSymbolicLink(), node);
+      }
+      execFileSync("mkfifo", [join(shared, "fifo-parent")]);
+      await assert.rejects(
+        copy({ path: join(shared, "fifo-parent/x"), fileSize: 1n, data: Buffer.from("x") }, 5000),
+        failsWith(Code.INVALID_ARGUMENT, /Not a directory/),
+      );
+      assert.ok(lstatSync(join(shared, "fifo-parent")).isFIFO());
+      assert.deepEqual(
+        agent.logs.filter((l) => l.msg === "cannot remove a partial CopyFile upload"),
+        [],
+        "no partial file was made, so there is none to remove",
+      );
+    });
+
+    it("a FIFO put in place of the partial file between chunks fails the next chunk at once (ABORTED)", async () => {
+      const dir = join(shared, "swapped-fifo");
+      const chunk = (offset: number) =>
+        copy({ path: join(dir, "f"), fileSize: 4n, offset: BigInt(offset), data: Buffer.from("01") }, 5000);
+      await chunk(0);
+      const [temporary] = partial(dir);
+      rmSync(join(dir, temporary as string));
+      execFileSync("mkfifo", [join(dir, temporary as string)]);
+      try {
+        await assert.rejects(chunk(2), failsWith(Code.ABORTED, /replaced or changed by someone else/));
+      } finally {
+        // Lets go of a writer blocked in open(), so the agent can stop.
+        if (existsSync(join(dir, temporary as string))) {
+          closeSync(openSync(join(dir, temporary as string), constants.O_RDONLY | constants.O_NONBLOCK));
+        }
+      }
+      assert.deepEqual([existsSync(join(dir, "f")), partial(dir)], [false, []]);
+    });
+
+    it("a hard link to a file outside put in place of the partial file: ABORTED, the file untouched", async () => {
+      const dir = join(shared, "swapped-link");
+      await assert.rejects(
+        upload(join(dir, "f"), Buffer.from("0123"), 2, {}, () => {
+          const [temporary] = partial(dir);
+          rmSync(join(dir, temporary as string));
+          linkSync(linked(), join(dir, temporary as string));
+        }),
+        failsWith(Code.ABORTED, /replaced or changed by someone else/),
+      );
+      assert.deepEqual([readFileSync(linked(), "utf8"), statSync(linked()).nlink], ["outside content", 1]);
+      assert.deepEqual(partial(dir), []);
+    });
+  });
+
+  it("a parent exchanged again and again with a symlink to outside while copies run: nothing lands outside", async (t) => {
+    const race = join(shared, "race");
+    const evil = join(shared, "race-evil");
+    mkdirSync(race);
+    symlinkSync(outside, evil);
+    const contents = () =>
+      tree(outside).map((entry) => [entry, readFileSync(join(outside, entry.split(" ")[0] ?? ""))]);
+    const before = contents();
+    // Exchanges "race" (a directory) with "race-evil" (a symlink to outside) atomically, as fast as it can.
+    const swapper = spawn(
+      "python3",
+      [
+        "-c",
+        `import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+race, evil = (p.encode() for p in sys.argv[1:])
+while True: libc.renameat2(-100, race, -100, evil, 2)`,
+        race,
+        evil,
+      ],
+      { stdio: "ignore" },
+    );
+    const outcomes = { done: 0, refused: {} as Record<string, number> };
+    try {
+      const attempts = [
+        () => upload(join(race, "f"), Buffer.from("012345"), 2),
+        () => upload(join(race, "sub", "f"), Buffer.from("0123"), 2),
+        () => copy({ path: join(race, "d"), fileMode: S_IFDIR | 0o777, uid: 4242 }),
+        () => copy({ path: join(race, "l"), fileMode: S_IFLNK | 0o777, data: Buffer.from("/etc") }),
+      ];
+      for (const deadline = Date.now() + 3000; Date.now() < deadline; ) {
+        for (const attempt of attempts) {
+          await attempt().then(
+            () => outcomes.done++,
+            (error: unknown) => {
+              assert.ok(error instanceof TtrpcError, String(error));
+              const code = Code[error.code] ?? String(error.code);
+              outcomes.refused[code] = (outcomes.refused[code] ?? 0) + 1;
+            },
+          );
+        }
+      }
+    } finally {
+      swapper.kill("SIGKILL");
+      await once(swapper, "exit");
+    }
+    t.diagnostic(`${outcomes.done} copies done, refused: ${JSON.stringify(outcomes.refused)}`);
+    assert.deepEqual(contents(), before);
+    const st = statSync(outside);
+    assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o755]);
+    assert.ok(outcomes.done > 0, "some copies were done");
+    assert.deepEqual(
+      Object.keys(outcomes.refused),
+      ["PERMISSION_DENIED"],
+      "the others were refused as leading out",
+    );
+  });
+
   it("shows the old file until the last chunk of its replacement is in", async () => {
     const path = join(shared, "config");
     writeFileSync(path, "old");
@@ -321,6 +475,18 @@ describe("CopyFile", () => {
       [{ fileMode: 0o20666 }, /is neither a regular file, a directory nor a symlink/],
       [{ fileMode: S_IFLNK | 0o777 }, /a symlink needs its target/],
       [{ path: "relative/path" }, /must be absolute/],
+      [{ path: `${path}\0/../../evil` }, /NUL byte/],
+      [{ path: shared }, /must name something inside/],
+      [{ path: `${shared}//./` }, /must name something inside/],
+      [{ path: "/" }, /must name something inside/],
+      [{ path: join(shared, "n".repeat(256)) }, /longer than 255 bytes/],
+      [{ path: join(shared, "d/".repeat(2048), "x") }, /4096 bytes or longer/],
+      [{ fileSize: 2n ** 63n - 1n }, /file_size 9223372036854775807 is too large/],
+      [{ fileSize: 2n ** 53n }, /file_size 9007199254740992 is too large/],
+      [{ fileSize: 4n, offset: -(2n ** 63n), data: Buffer.from("x") }, /is negative/],
+      [{ fileMode: 0xffffffff }, /0o37777777777 is neither/],
+      [{ fileMode: constants.S_IFSOCK | 0o777 }, /is neither/],
+      [{ fileMode: constants.S_IFBLK | 0o777 }, /is neither/],
     ];
     for (const [fields, message] of cases) {
       await assert.rejects(
@@ -329,7 +495,33 @@ describe("CopyFile", () => {
         String(message),
       );
     }
+    const badUtf8Path = Buffer.concat([Buffer.from([0x0a, 2]), Buffer.from([0xff, 0xfe])]);
+    await assert.rejects(
+      rpc.client.call("grpc.AgentService", "CopyFile", badUtf8Path, { timeoutMs: 5000 }),
+      (error: unknown) => error instanceof Error && "code" in error && error.code === Code.INVALID_ARGUMENT,
+    );
+    await assert.rejects(
+      copy({ path, fileSize: BigInt(4 * MiB + 1), data: new Uint8Array(4 * MiB + 1) }),
+      failsWith(Code.RESOURCE_EXHAUSTED, /./),
+    );
     assert.ok(!existsSync(path));
+    await upload(path, Buffer.from("still serving"), MiB);
+    assert.equal(readFileSync(path, "utf8"), "still serving");
+  });
+
+  it("takes uid and gid as uid_t bits (-1 leaves the agent's), and no special bits of dir_mode", async () => {
+    const path = (name: string) => join(shared, "ids", name);
+    await upload(path("minus-one"), Buffer.from("x"), MiB, { uid: -1, gid: -1, dirMode: 0o7777 });
+    await upload(path("minus-two"), Buffer.from("x"), MiB, { uid: -2, gid: -(2 ** 31) });
+    await copy({ path: path("dir"), fileMode: S_IFDIR | 0o755, uid: 2 ** 31 - 1, gid: 0 });
+    const owner = (name: string) => {
+      const st = lstatSync(path(name));
+      return [st.uid, st.gid];
+    };
+    assert.deepEqual(owner("minus-one"), [process.getuid?.(), process.getgid?.()]);
+    assert.deepEqual(owner("minus-two"), [2 ** 32 - 2, 2 ** 31]);
+    assert.deepEqual(owner("dir"), [2 ** 31 - 1, 0]);
+    assert.equal(statSync(join(shared, "ids")).mode & 0o7000, 0, "no setuid, setgid or sticky bit");
   });
 
   it("refuses to replace a directory with a file", async () => {

@@ -24,7 +24,8 @@ describe("GetGuestDetails and SetGuestDateTime", () => {
   let rpc: AgentRpc;
 
   before(async () => {
-    agent = await startAgent();
+    // Without CAP_SYS_TIME: should the agent ever pass a time on to settimeofday, the kernel refuses it.
+    agent = await startAgent({ withoutCapabilities: ["sys_time"] });
     rpc = await AgentRpc.connect(agent.socketPath);
   });
 
@@ -81,5 +82,15 @@ describe("GetGuestDetails and SetGuestDateTime", () => {
     }
     const elapsed = Date.now() - before;
     assert.ok(elapsed >= 0 && elapsed < 10_000, `the clock moved: ${elapsed} ms`);
+  });
+
+  it("SetGuestDateTime passes a time Linux can hold to settimeofday (refused here: no CAP_SYS_TIME)", async () => {
+    const status = readFileSync(`/proc/${agent.pid}/status`, "utf8");
+    assert.equal(BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(status)?.[1]}`) & (1n << 25n), 0n);
+    const now = BigInt(Date.now());
+    await assert.rejects(
+      rpc.call("setGuestDateTime", { Sec: now / 1000n, Usec: (now % 1000n) * 1000n }),
+      failsWith(Code.PERMISSION_DENIED, /cannot set the guest clock to \d+ s \d+ µs: settimeofday/),
+    );
   });
 });

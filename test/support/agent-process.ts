@@ -42,6 +42,8 @@ export interface StartAgentOptions {
   ready?: "health" | "listening" | "none";
   /** Also give the agent its own network namespace (for tests that change network settings). */
   netns?: boolean;
+  /** Capabilities the agent must not have (setpriv drops them from its bounding set), e.g. ["sys_time"]. */
+  withoutCapabilities?: string[];
 }
 
 async function waitForHealth(
@@ -85,9 +87,12 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
     ["--runc-root", join(dir, "runc")],
   ].flatMap(([flag, path]) => (args.includes(flag as string) ? [] : [flag as string, path as string]));
   writeFileSync(join(dir, "resolv.conf"), "nameserver 127.0.0.53\n");
+  const dropped = (options.withoutCapabilities ?? []).map((c) => `-${c}`).join(",");
+  const setpriv = dropped ? ["--bounding-set", dropped, "--inh-caps", dropped, "unshare"] : [];
   const child: ChildProcess = spawn(
-    "unshare",
+    dropped ? "setpriv" : "unshare",
     [
+      ...setpriv,
       "--mount",
       ...(options.netns ? ["--net"] : []),
       "--propagation",
