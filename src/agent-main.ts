@@ -93,7 +93,7 @@ function configuration(argv: readonly string[]): { config: AgentConfig; warnings
 }
 
 /** berth-agent itself: the exit code once it has finished. */
-export async function runAgent(argv: readonly string[]): Promise<number> {
+async function runAgent(argv: readonly string[]): Promise<number> {
   const resolved = configuration(argv);
   if (typeof resolved === "number") return resolved;
   const { config, warnings } = resolved;
