@@ -62,11 +62,16 @@ async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Prom
     }
     onOom();
   };
-  stop = native().pollReadable(eventfd, (error) => {
-    if (!error) return check();
-    log.warn({ dir, err: error }, "polling the OOM eventfd failed: the OOM watch ends");
-    end();
-  });
+  try {
+    stop = native().pollReadable(eventfd, (error) => {
+      if (!error) return check();
+      log.warn({ dir, err: error }, "polling the OOM eventfd failed: the OOM watch ends");
+      end();
+    });
+  } catch (error) {
+    closeSync(eventfd);
+    throw error;
+  }
   return {
     close() {
       if (stop) check();
