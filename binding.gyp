@@ -2,7 +2,16 @@
   "targets": [
     {
       "target_name": "berth_native",
-      "sources": ["native/berth_native.c"],
+      "sources": [
+        "native/addon.c",
+        "native/common.c",
+        "native/fds.c",
+        "native/fs_at.c",
+        "native/mount.c",
+        "native/poll.c",
+        "native/sockets.c",
+        "native/system.c"
+      ],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"]
     },
     {

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { packageDir } from "../package-dir.js";
 
-/** The functions of berth's native addon (native/berth_native.c). */
+/** The functions of berth's native addon (native/; listed in native/addon.c). */
 export interface NativeAddon {
   vsockListen(cid: number, port: number, backlog: number): number;
   unixListen(address: Buffer, backlog: number): number;

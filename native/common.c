@@ -1,0 +1,103 @@
+#define _GNU_SOURCE
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+napi_value errno_error(napi_env env, int err, const char *syscall) {
+  const char *name = strerrorname_np(err);
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s", syscall, strerror(err));
+  napi_value code, msg, error, sys, errno_value;
+  napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
+  napi_set_named_property(env, error, "syscall", sys);
+  napi_create_int32(env, -err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  return error;
+}
+
+napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  napi_throw(env, errno_error(env, err, syscall));
+  return NULL;
+}
+
+napi_value throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+napi_value int_value(napi_env env, int32_t v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+bool get_string_or_null(napi_env env, napi_value value, char **out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok) return false;
+  if (type == napi_null || type == napi_undefined) {
+    *out = NULL;
+    return true;
+  }
+  size_t length;
+  if (type != napi_string || napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return false;
+  *out = malloc(length + 1);
+  if (!*out) return false;
+  napi_get_value_string_utf8(env, value, *out, length + 1, &length);
+  return true;
+}
+
+bool exact_int64(napi_env env, napi_value value, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok || !isfinite(d) || d != trunc(d) || fabs(d) > 9007199254740991.0) {
+    return false;
+  }
+  *out = (int64_t)d;
+  return true;
+}
+
+void free_work(work_t *w) {
+  if (!w) return;
+  free(w->s1);
+  free(w->s2);
+  free(w->s3);
+  free(w->s4);
+  free(w);
+}
+
+static void work_execute(napi_env env, void *data) {
+  (void)env;
+  work_t *w = data;
+  w->run(w);
+}
+
+static void work_complete(napi_env env, napi_status status, void *data) {
+  work_t *w = data;
+  if (status != napi_ok) {
+    napi_value msg, error;
+    napi_create_string_utf8(env, "native work was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &error);
+    napi_reject_deferred(env, w->deferred, error);
+  } else if (w->err) {
+    napi_reject_deferred(env, w->deferred, errno_error(env, w->err, w->syscall));
+  } else {
+    napi_resolve_deferred(env, w->deferred, int_value(env, w->result));
+  }
+  napi_delete_async_work(env, w->handle);
+  free_work(w);
+}
+
+napi_value queue_work(napi_env env, work_t *w, const char *name) {
+  napi_value promise, resource_name;
+  napi_create_promise(env, &w->deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_async_work(env, NULL, resource_name, work_execute, work_complete, w, &w->handle);
+  napi_queue_async_work(env, w->handle);
+  return promise;
+}

@@ -1,0 +1,230 @@
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+/* socket + bind + listen; returns the fd, or -1 with *failed naming the syscall. */
+static int bind_listen(int family, const struct sockaddr *addr, socklen_t len, int backlog, const char **failed) {
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *failed = "socket";
+    return -1;
+  }
+  if (bind(fd, addr, len) < 0) {
+    *failed = "bind";
+  } else if (listen(fd, backlog) < 0) {
+    *failed = "listen";
+  } else {
+    return fd;
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return -1;
+}
+
+napi_value vsock_listen(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t cid;
+  uint32_t port;
+  int32_t backlog;
+  if (argc != 3 || napi_get_value_int64(env, argv[0], &cid) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &port) != napi_ok || napi_get_value_int32(env, argv[2], &backlog) != napi_ok) {
+    return throw_type(env, "vsockListen(cid: number, port: number, backlog: number)");
+  }
+  struct sockaddr_vm addr;
+  memset(&addr, 0, sizeof addr);
+  addr.svm_family = AF_VSOCK;
+  addr.svm_cid = (unsigned int)(uint32_t)cid;
+  addr.svm_port = port;
+  const char *failed = NULL;
+  int fd = bind_listen(AF_VSOCK, (struct sockaddr *)&addr, sizeof addr, backlog, &failed);
+  return fd < 0 ? throw_errno(env, errno, failed) : int_value(env, fd);
+}
+
+napi_value unix_listen(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data;
+  size_t length;
+  int32_t backlog;
+  bool is_buffer = false;
+  if (argc != 2 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[0], &data, &length) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &backlog) != napi_ok) {
+    return throw_type(env, "unixListen(address: Buffer, backlog: number)");
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  if (length == 0 || length >= sizeof addr.sun_path) return throw_errno(env, ENAMETOOLONG, "bind");
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, data, length);
+  const char *failed = NULL;
+  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length + (addr.sun_path[0] ? 1 : 0));
+  int fd = bind_listen(AF_UNIX, (struct sockaddr *)&addr, len, backlog, &failed);
+  return fd < 0 ? throw_errno(env, errno, failed) : int_value(env, fd);
+}
+
+/* Connects w->fd (already created) to the address in w->s1 (w->result holds its length). */
+static void run_connect(work_t *w) {
+  for (;;) {
+    if (connect(w->fd, (struct sockaddr *)w->s1, (socklen_t)w->result) == 0) break;
+    if (errno == EINTR) continue;
+    w->err = errno;
+    w->syscall = "connect";
+    close(w->fd);
+    return;
+  }
+  w->result = w->fd;
+}
+
+static napi_value queue_connect(napi_env env, int family, const void *addr, size_t length, const char *name) {
+  work_t *w = calloc(1, sizeof *w);
+  char *copy = malloc(length);
+  if (!w || !copy) {
+    free(w);
+    free(copy);
+    return throw_errno(env, ENOMEM, "malloc");
+  }
+  memcpy(copy, addr, length);
+  w->fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (w->fd < 0) {
+    int err = errno;
+    free(w);
+    free(copy);
+    return throw_errno(env, err, "socket");
+  }
+  w->s1 = copy;
+  w->result = (int)length;
+  w->run = run_connect;
+  return queue_work(env, w, name);
+}
+
+napi_value vsock_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t cid, port;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_uint32(env, argv[0], &cid) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok) {
+    return throw_type(env, "vsockConnect(cid: number, port: number)");
+  }
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port};
+  return queue_connect(env, AF_VSOCK, &addr, sizeof addr, "berth.vsockConnect");
+}
+
+napi_value unix_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_buffer = false;
+  void *data = NULL;
+  size_t length = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[0], &data, &length) != napi_ok) {
+    return throw_type(env, "unixConnect(address: Buffer)");
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (length == 0 || length >= sizeof addr.sun_path) return throw_errno(env, ENAMETOOLONG, "connect");
+  memcpy(addr.sun_path, data, length);
+  return queue_connect(env, AF_UNIX, &addr, offsetof(struct sockaddr_un, sun_path) + length, "berth.unixConnect");
+}
+
+static int remaining_ms(const struct timespec *deadline) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+  return ms < 0 ? 0 : (int)ms;
+}
+
+static bool wait_readable(work_t *w, int fd, const struct timespec *deadline) {
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = poll(&p, 1, remaining_ms(deadline));
+    if (n > 0) return true;
+    if (n == 0) {
+      w->err = ETIMEDOUT;
+      w->syscall = "poll";
+      return false;
+    }
+    if (errno != EINTR) {
+      w->err = errno;
+      w->syscall = "poll";
+      return false;
+    }
+  }
+}
+
+/* Accepts one connection on a listening unix socket and receives the one fd it sends (runc --console-socket). */
+static void run_receive_fd(work_t *w) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += w->timeout_ms / 1000;
+  deadline.tv_nsec += (long)(w->timeout_ms % 1000) * 1000000;
+  if (deadline.tv_nsec >= 1000000000) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000;
+  }
+  int conn = -1;
+  while (conn < 0) {
+    if (!wait_readable(w, w->fd, &deadline)) return;
+    conn = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0 && errno != EAGAIN && errno != EINTR) {
+      w->err = errno;
+      w->syscall = "accept4";
+      return;
+    }
+  }
+  char byte[64];
+  char control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {.iov_base = byte, .iov_len = sizeof byte};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t n;
+  for (;;) {
+    if (!wait_readable(w, conn, &deadline)) break;
+    n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n < 0) {
+      w->err = errno;
+      w->syscall = "recvmsg";
+      break;
+    }
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+      w->err = EBADMSG;
+      w->syscall = "recvmsg";
+      break;
+    }
+    memcpy(&w->result, CMSG_DATA(c), sizeof(int));
+    break;
+  }
+  close(conn);
+}
+
+napi_value receive_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  work_t *w = calloc(1, sizeof *w);
+  if (!w || argc != 2 || napi_get_value_int32(env, argv[0], &w->fd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &w->timeout_ms) != napi_ok || w->timeout_ms < 0) {
+    free(w);
+    return throw_type(env, "receiveFd(listenFd: number, timeoutMs: number)");
+  }
+  w->run = run_receive_fd;
+  return queue_work(env, w, "berth.receiveFd");
+}

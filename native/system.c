@@ -1,0 +1,148 @@
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+
+napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(env, errno, "prctl");
+  return NULL;
+}
+
+static bool contains(const int32_t *pids, size_t n, pid_t pid) {
+  for (size_t i = 0; i < n; i++) {
+    if (pids[i] == pid) return true;
+  }
+  return false;
+}
+
+/*
+ * Reaps every exited child whose pid is not in `excluded` (children Node's child_process spawned: libuv
+ * reaps those itself and must not lose their status). waitid(WNOWAIT) peeks before reaping; when the
+ * next exited child is an excluded one, the scan stops with `blocked` true so the caller can retry once
+ * libuv has collected it. Each entry is [pid, exitCode, signal] (one of the last two is -1).
+ */
+napi_value reap_children(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (argc != 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    return throw_type(env, "reapChildren(excluded: Int32Array)");
+  }
+  napi_value reaped, result;
+  napi_create_array(env, &reaped);
+  uint32_t count = 0;
+  bool blocked = false;
+  for (;;) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) break;
+      return throw_errno(env, errno, "waitid");
+    }
+    if (si.si_pid == 0) break;
+    if (contains((const int32_t *)data, length, si.si_pid)) {
+      blocked = true;
+      break;
+    }
+    siginfo_t done;
+    memset(&done, 0, sizeof done);
+    while (waitid(P_PID, (id_t)si.si_pid, &done, WEXITED) < 0) {
+      if (errno != EINTR) return throw_errno(env, errno, "waitid");
+    }
+    napi_value entry;
+    napi_create_array_with_length(env, 3, &entry);
+    bool exited = done.si_code == CLD_EXITED;
+    napi_set_element(env, entry, 0, int_value(env, done.si_pid));
+    napi_set_element(env, entry, 1, int_value(env, exited ? done.si_status : -1));
+    napi_set_element(env, entry, 2, int_value(env, exited ? -1 : done.si_status));
+    napi_set_element(env, reaped, count++, entry);
+  }
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "reaped", reaped);
+  napi_value b;
+  napi_get_boolean(env, blocked, &b);
+  napi_set_named_property(env, result, "blocked", b);
+  return result;
+}
+
+/* Copies a string argument into buf (NUL-terminated); false (TypeError thrown) if it is not a string that fits. */
+static bool string_arg(napi_env env, napi_callback_info info, char *buf, size_t size, size_t *length, const char *signature) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_value_string_utf8(env, argv[0], buf, size, length) != napi_ok || *length >= size - 1) {
+    throw_type(env, signature);
+    return false;
+  }
+  return true;
+}
+
+napi_value set_hostname(napi_env env, napi_callback_info info) {
+  char name[HOST_NAME_MAX + 2];
+  size_t length = 0;
+  if (!string_arg(env, info, name, sizeof name, &length, "setHostname(name: string)")) return NULL;
+  if (sethostname(name, length) < 0) return throw_errno(env, errno, "sethostname");
+  return NULL;
+}
+
+napi_value interface_up(napi_env env, napi_callback_info info) {
+  struct ifreq req;
+  memset(&req, 0, sizeof req);
+  size_t length = 0;
+  if (!string_arg(env, info, req.ifr_name, sizeof req.ifr_name, &length, "interfaceUp(name: string)")) return NULL;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket");
+  int failed = ioctl(fd, SIOCGIFFLAGS, &req);
+  if (failed == 0 && !(req.ifr_flags & IFF_UP)) {
+    req.ifr_flags |= IFF_UP;
+    failed = ioctl(fd, SIOCSIFFLAGS, &req);
+  }
+  int err = errno;
+  close(fd);
+  if (failed < 0) return throw_errno(env, err, "ioctl");
+  return NULL;
+}
+
+napi_value shutdown_system(napi_env env, napi_callback_info info) {
+  char action[16];
+  size_t length = 0;
+  if (!string_arg(env, info, action, sizeof action, &length, "shutdown(action: \"poweroff\" | \"reboot\")")) return NULL;
+  int cmd;
+  if (strcmp(action, "poweroff") == 0) cmd = RB_POWER_OFF;
+  else if (strcmp(action, "reboot") == 0) cmd = RB_AUTOBOOT;
+  else return throw_type(env, "shutdown(action: \"poweroff\" | \"reboot\")");
+  sync();
+  if (reboot(cmd) < 0) return throw_errno(env, errno, "reboot");
+  return NULL;
+}
+
+napi_value set_time_of_day(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t sec, usec;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !exact_int64(env, argv[0], &sec) ||
+      !exact_int64(env, argv[1], &usec)) {
+    return throw_type(env, "setTimeOfDay(sec: integer, usec: integer)");
+  }
+  struct timeval tv = {.tv_sec = (time_t)sec, .tv_usec = (suseconds_t)usec};
+  if (settimeofday(&tv, NULL) < 0) return throw_errno(env, errno, "settimeofday");
+  return NULL;
+}
