@@ -169,7 +169,24 @@ static bool wait_readable(work_t *w, int fd, const struct timespec *deadline) {
   }
 }
 
-/* Accepts one connection on a listening unix socket and receives the one fd it sends (runc --console-socket). */
+/* Closes every fd an SCM_RIGHTS message put in this process: a rejected message must not leak them. */
+static void close_received(struct msghdr *msg) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      close(fd);
+    }
+  }
+}
+
+/*
+ * Accepts one connection on a listening unix socket and receives the one fd it sends (runc --console-socket).
+ * A message with more fds is refused: those that fit the control buffer are closed here, and those that do
+ * not (MSG_CTRUNC) the kernel never installs.
+ */
 static void run_receive_fd(work_t *w) {
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -204,7 +221,9 @@ static void run_receive_fd(work_t *w) {
       break;
     }
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
+        (msg.msg_flags & MSG_CTRUNC)) {
+      close_received(&msg);
       w->err = EBADMSG;
       w->syscall = "recvmsg";
       break;

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import {
   closeSync,
   constants,
   fstatSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   readSync,
@@ -58,6 +60,34 @@ describe("native addon", () => {
       await assert.rejects(native().receiveFd(fd, 50), { code: "ETIMEDOUT", syscall: "poll" });
     } finally {
       closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("receiveFd() refuses a message with more than one fd and closes every fd it received", async () => {
+    const openFds = () => readdirSync("/proc/self/fd").length;
+    const dir = mkdtempSync(join(tmpdir(), "berth-recv-"));
+    const path = join(dir, "console.sock");
+    const listenFd = native().unixListen(Buffer.from(path), 1);
+    try {
+      // 2 fds fit the control buffer (the addon must close them); 3 do not (MSG_CTRUNC: the kernel drops the rest).
+      for (const count of [2, 3]) {
+        const before = openFds();
+        const received = native().receiveFd(listenFd, 5000);
+        const sender = spawn("python3", [
+          "-c",
+          `import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${count})])`,
+          path,
+        ]);
+        await assert.rejects(received, { code: "EBADMSG" }, `${count} fds`);
+        await once(sender, "exit");
+        assert.equal(openFds(), before, `no fd of the ${count} left open`);
+      }
+    } finally {
+      closeSync(listenFd);
       rmSync(dir, { recursive: true, force: true });
     }
   });
