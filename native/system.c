@@ -83,12 +83,16 @@ napi_value reap_children(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* Copies a string argument into buf (NUL-terminated); false (TypeError thrown) if it is not a string that fits. */
+/*
+ * Copies a string argument into buf (NUL-terminated); false (TypeError thrown) if it is not a string of at most
+ * size - 1 bytes.
+ */
 static bool string_arg(napi_env env, napi_callback_info info, char *buf, size_t size, size_t *length, const char *signature) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_get_value_string_utf8(env, argv[0], buf, size, length) != napi_ok || *length >= size - 1) {
+      napi_get_value_string_utf8(env, argv[0], NULL, 0, length) != napi_ok || *length >= size ||
+      napi_get_value_string_utf8(env, argv[0], buf, size, length) != napi_ok) {
     throw_type(env, signature);
     return false;
   }
@@ -96,9 +100,9 @@ static bool string_arg(napi_env env, napi_callback_info info, char *buf, size_t 
 }
 
 napi_value set_hostname(napi_env env, napi_callback_info info) {
-  char name[HOST_NAME_MAX + 2];
+  char name[HOST_NAME_MAX + 1];
   size_t length = 0;
-  if (!string_arg(env, info, name, sizeof name, &length, "setHostname(name: string)")) return NULL;
+  if (!string_arg(env, info, name, sizeof name, &length, "setHostname(name: string of at most 64 bytes)")) return NULL;
   if (sethostname(name, length) < 0) return throw_errno(env, errno, "sethostname");
   return NULL;
 }
@@ -107,7 +111,7 @@ napi_value interface_up(napi_env env, napi_callback_info info) {
   struct ifreq req;
   memset(&req, 0, sizeof req);
   size_t length = 0;
-  if (!string_arg(env, info, req.ifr_name, sizeof req.ifr_name, &length, "interfaceUp(name: string)")) return NULL;
+  if (!string_arg(env, info, req.ifr_name, sizeof req.ifr_name, &length, "interfaceUp(name: string of at most 15 bytes)")) return NULL;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
   int failed = ioctl(fd, SIOCGIFFLAGS, &req);

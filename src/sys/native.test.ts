@@ -92,6 +92,14 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
     }
   });
 
+  it("interfaceUp() takes a name of up to 15 bytes (IFNAMSIZ with its NUL) and refuses a longer one", () => {
+    assert.throws(() => native().interfaceUp("berth-no-such-0"), { code: "ENODEV", syscall: "ioctl" });
+    assert.throws(
+      () => native().interfaceUp("berth-no-such-16"),
+      /interfaceUp\(name: string of at most 15 bytes\)/,
+    );
+  });
+
   it("eventfd() makes a non-blocking, close-on-exec eventfd", () => {
     const fd = native().eventfd();
     try {
