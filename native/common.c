@@ -50,7 +50,15 @@ bool get_string_or_null(napi_env env, napi_value value, char **out) {
   *out = malloc(length + 1);
   if (!*out) return false;
   napi_get_value_string_utf8(env, value, *out, length + 1, &length);
-  return true;
+  if (strlen(*out) == length) return true;
+  free(*out);
+  *out = NULL;
+  return false;
+}
+
+bool get_string_into(napi_env env, napi_value value, char *buf, size_t size, size_t *length) {
+  return napi_get_value_string_utf8(env, value, NULL, 0, length) == napi_ok && *length < size &&
+         napi_get_value_string_utf8(env, value, buf, size, length) == napi_ok && strlen(buf) == *length;
 }
 
 bool exact_int64(napi_env env, napi_value value, int64_t *out) {

@@ -16,8 +16,14 @@ napi_value throw_errno(napi_env env, int err, const char *syscall);
 /* Throws a TypeError (code ERR_INVALID_ARG_TYPE) whose message is the call's expected signature; returns NULL. */
 napi_value throw_type(napi_env env, const char *message);
 napi_value int_value(napi_env env, int32_t v);
-/* A string argument, or NULL for JS null/undefined; malloc'd, caller frees. */
+/*
+ * Every string argument that reaches a syscall is read by one of these two, which refuse a NUL inside it (the
+ * kernel would see only the part before it).
+ * A string argument, or NULL for JS null/undefined; malloc'd, caller frees.
+ */
 bool get_string_or_null(napi_env env, napi_value value, char **out);
+/* A string argument of at most size - 1 bytes, copied into buf with its NUL. */
+bool get_string_into(napi_env env, napi_value value, char *buf, size_t size, size_t *length);
 /* An integer-valued JS number (no NaN, fraction or infinity): a bad value must never reach settimeofday as 0. */
 bool exact_int64(napi_env env, napi_value value, int64_t *out);
 

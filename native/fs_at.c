@@ -31,14 +31,12 @@ static bool work_args(napi_env env, napi_callback_info info, const char *spec, w
   size_t ns = 0, nn = 0;
   bool ok = want <= 5 && napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == want;
   for (size_t i = 0; ok && i < want; i++) {
-    size_t length = 0;
     switch (spec[i]) {
       case 'd':
         ok = napi_get_value_int32(env, argv[i], &w->fd) == napi_ok;
         break;
       case 's':
-        ok = ns < 2 && get_string_or_null(env, argv[i], strings[ns]) && *strings[ns] &&
-             napi_get_value_string_utf8(env, argv[i], NULL, 0, &length) == napi_ok && strlen(*strings[ns]) == length;
+        ok = ns < 2 && get_string_or_null(env, argv[i], strings[ns]) && *strings[ns];
         ns++;
         break;
       default:

@@ -83,16 +83,12 @@ napi_value reap_children(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/*
- * Copies a string argument into buf (NUL-terminated); false (TypeError thrown) if it is not a string of at most
- * size - 1 bytes.
- */
+/* The one string argument, by get_string_into; false (TypeError thrown) if it is not one that fits. */
 static bool string_arg(napi_env env, napi_callback_info info, char *buf, size_t size, size_t *length, const char *signature) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_get_value_string_utf8(env, argv[0], NULL, 0, length) != napi_ok || *length >= size ||
-      napi_get_value_string_utf8(env, argv[0], buf, size, length) != napi_ok) {
+      !get_string_into(env, argv[0], buf, size, length)) {
     throw_type(env, signature);
     return false;
   }

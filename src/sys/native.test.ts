@@ -28,14 +28,17 @@ function signalEventfd(fd: number, n: bigint) {
   writeSync(fd, buf);
 }
 
-/** Runs `body` (an ES module using `native`) in a fresh node; returns how it ended. */
-function runWithNative(body: string) {
+/** Runs `body` (an ES module using `native`) in a fresh node, started by `wrapper` if given; returns how it ended. */
+function runWithNative(body: string, wrapper: string[] = []) {
   const url = new URL("./native.js", import.meta.url).href;
-  return spawnSync(
+  const node = [
     process.execPath,
-    ["--input-type=module", "-e", `import { native } from ${JSON.stringify(url)};\n${body}`],
-    { encoding: "utf8", timeout: 10_000 },
-  );
+    "--input-type=module",
+    "-e",
+    `import { native } from ${JSON.stringify(url)};\n${body}`,
+  ];
+  const [command = "", ...args] = [...wrapper, ...node];
+  return spawnSync(command, args, { encoding: "utf8", timeout: 10_000 });
 }
 
 describe("native addon", () => {
@@ -98,6 +101,58 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
       () => native().interfaceUp("berth-no-such-16"),
       /interfaceUp\(name: string of at most 15 bytes\)/,
     );
+  });
+
+  it("refuses a NUL inside a string argument with a TypeError, before any syscall", async () => {
+    // Were the NUL let through, the kernel would see only the part before it: each call below would then
+    // fail on a path that does not exist (or an interface that does not), never act.
+    const none = "/nonexistent-berth";
+    const calls: [string, () => unknown][] = [
+      ["mount source", () => native().mount(`${none}\0x`, none, "tmpfs", 0, null)],
+      ["mount target", () => native().mount(null, `${none}\0/x`, "tmpfs", 0, null)],
+      ["mount fstype", () => native().mount(null, none, "tmpfs\0x", 0, null)],
+      ["mount data", () => native().mount(null, none, "tmpfs", 0, "size=1m\0x")],
+      ["umount target", () => native().umount(`${none}\0/x`, 0)],
+      ["interfaceUp name", () => native().interfaceUp("berth-none\0lo")],
+    ];
+    for (const [what, call] of calls) assert.throws(call, TypeError, what);
+    const dir = mkdtempSync(join(tmpdir(), "berth-nul-"));
+    try {
+      const cut = Buffer.from(join(dir, "a\0b"));
+      assert.throws(() => native().unixListen(cut, 1), TypeError, "unixListen path");
+      assert.throws(() => native().unixConnect(cut), TypeError, "unixConnect path");
+      assert.deepEqual(readdirSync(dir), [], "no socket bound at the part before the NUL");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("setHostname() refuses a NUL inside the name and a name over 64 bytes (in its own UTS namespace)", () => {
+    const child = runWithNative(
+      `const { hostname } = await import("node:os");
+      const before = hostname();
+      for (const name of ["berth\\0x", "h".repeat(65)]) {
+        try { native().setHostname(name); console.log("set"); } catch (error) { console.log(error.name); }
+      }
+      console.log(hostname() === before ? "unchanged" : "changed");`,
+      ["unshare", "--uts"],
+    );
+    assert.deepEqual(child.stdout.split("\n"), ["TypeError", "TypeError", "unchanged", ""], child.stderr);
+  });
+
+  it("shutdown() refuses a NUL inside the action (in a process without CAP_SYS_BOOT)", () => {
+    const child = runWithNative(
+      `const { readFileSync } = await import("node:fs");
+      const eff = BigInt("0x" + /CapEff:\\s*([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
+      if (eff & (1n << 22n)) {
+        console.log("still has CAP_SYS_BOOT; not calling");
+        process.exit(3);
+      }
+      try { native().shutdown("reboot\\0x"); } catch (error) { console.log(error.name, error.code); }`,
+      ["setpriv", "--inh-caps=-sys_boot", "--bounding-set=-sys_boot"],
+    );
+    assert.equal(child.status, 0, child.stdout + child.stderr);
+    assert.equal(child.stdout, "TypeError ERR_INVALID_ARG_TYPE\n");
   });
 
   it("eventfd() makes a non-blocking, close-on-exec eventfd", () => {
