@@ -70,6 +70,10 @@ bool exact_int64(napi_env env, napi_value value, int64_t *out) {
   return true;
 }
 
+bool exact_in_range(napi_env env, napi_value value, int64_t min, int64_t max, int64_t *out) {
+  return exact_int64(env, value, out) && *out >= min && *out <= max;
+}
+
 void free_work(work_t *w) {
   if (!w) return;
   free(w->s1);

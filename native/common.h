@@ -26,6 +26,8 @@ bool get_string_or_null(napi_env env, napi_value value, char **out);
 bool get_string_into(napi_env env, napi_value value, char *buf, size_t size, size_t *length);
 /* An integer-valued JS number (no NaN, fraction or infinity): a bad value must never reach settimeofday as 0. */
 bool exact_int64(napi_env env, napi_value value, int64_t *out);
+/* exact_int64 in min..max: a number is refused, never truncated or wrapped into the C type it becomes. */
+bool exact_in_range(napi_env env, napi_value value, int64_t min, int64_t max, int64_t *out);
 
 /*
  * A call run on libuv's thread pool, settling a Promise: run() sets err and syscall on failure, else result

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,8 @@
 
 /*
  * Reads a call's arguments into a work item by `spec`: 'd' a directory fd (w->fd), 's' a string without NUL
- * bytes (w->s1, then w->s2), 'n' an integer (w->args[0], [1], [2] in turn). False, with a TypeError naming
- * `signature`, when the arguments do not match.
+ * bytes (w->s1, then w->s2), an integer (w->args[0], [1], [2] in turn): 'n' any, 'i' an int (flags), 'u' a
+ * 32-bit unsigned (mode, uid, gid). False, with a TypeError naming `signature`, when the arguments do not match.
  */
 static bool work_args(napi_env env, napi_callback_info info, const char *spec, work_t *w, const char *signature) {
   size_t argc = 5;
@@ -38,6 +39,12 @@ static bool work_args(napi_env env, napi_callback_info info, const char *spec, w
       case 's':
         ok = ns < 2 && get_string_or_null(env, argv[i], strings[ns]) && *strings[ns];
         ns++;
+        break;
+      case 'i':
+        ok = nn < 3 && exact_in_range(env, argv[i], INT_MIN, INT_MAX, &w->args[nn++]);
+        break;
+      case 'u':
+        ok = nn < 3 && exact_in_range(env, argv[i], 0, UINT32_MAX, &w->args[nn++]);
         break;
       default:
         ok = nn < 3 && exact_int64(env, argv[i], &w->args[nn++]);
@@ -94,7 +101,7 @@ napi_value open_at2(napi_env env, napi_callback_info info) {
 }
 
 napi_value mkdir_at(napi_env env, napi_callback_info info) {
-  return queue_at(env, info, "dsn", run_mkdirat, "mkdirat(dirFd: number, name: string, mode: number)");
+  return queue_at(env, info, "dsu", run_mkdirat, "mkdirat(dirFd: number, name: string, mode: number)");
 }
 
 napi_value symlink_at(napi_env env, napi_callback_info info) {
@@ -106,11 +113,11 @@ napi_value rename_at(napi_env env, napi_callback_info info) {
 }
 
 napi_value unlink_at(napi_env env, napi_callback_info info) {
-  return queue_at(env, info, "dsn", run_unlinkat, "unlinkat(dirFd: number, name: string, flags: number)");
+  return queue_at(env, info, "dsi", run_unlinkat, "unlinkat(dirFd: number, name: string, flags: number)");
 }
 
 napi_value fchown_at(napi_env env, napi_callback_info info) {
-  return queue_at(env, info, "dsnnn", run_fchownat,
+  return queue_at(env, info, "dsuui", run_fchownat,
                   "fchownat(dirFd: number, name: string, uid: number, gid: number, flags: number)");
 }
 

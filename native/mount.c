@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 
@@ -18,9 +19,9 @@ napi_value do_mount(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   work_t *w = calloc(1, sizeof *w);
-  double flags;
+  int64_t flags;
   if (!w || argc != 5 || !get_string_or_null(env, argv[0], &w->s1) || !get_string_or_null(env, argv[1], &w->s2) ||
-      !w->s2 || !get_string_or_null(env, argv[2], &w->s3) || napi_get_value_double(env, argv[3], &flags) != napi_ok ||
+      !w->s2 || !get_string_or_null(env, argv[2], &w->s3) || !exact_in_range(env, argv[3], 0, INT64_MAX, &flags) ||
       !get_string_or_null(env, argv[4], &w->s4)) {
     free_work(w);
     return throw_type(env, "mount(source: string|null, target: string, fstype: string|null, flags: number, data: string|null)");
@@ -42,9 +43,9 @@ napi_value do_umount(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   work_t *w = calloc(1, sizeof *w);
-  int32_t flags;
+  int64_t flags;
   if (!w || argc != 2 || !get_string_or_null(env, argv[0], &w->s1) || !w->s1 ||
-      napi_get_value_int32(env, argv[1], &flags) != napi_ok) {
+      !exact_in_range(env, argv[1], INT_MIN, INT_MAX, &flags)) {
     free_work(w);
     return throw_type(env, "umount(target: string, flags: number)");
   }

@@ -33,21 +33,28 @@ static int bind_listen(int family, const struct sockaddr *addr, socklen_t len, i
   return -1;
 }
 
+/* A vsock cid or port: 0..2^32-1, or -1 for the kernel's "any" (VMADDR_CID_ANY, VMADDR_PORT_ANY). */
+static bool vsock_u32(napi_env env, napi_value value, uint32_t *out) {
+  int64_t v;
+  if (!exact_in_range(env, value, -1, UINT32_MAX, &v)) return false;
+  *out = v < 0 ? UINT32_MAX : (uint32_t)v;
+  return true;
+}
+
 napi_value vsock_listen(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int64_t cid;
-  uint32_t port;
+  uint32_t cid, port;
   int32_t backlog;
-  if (argc != 3 || napi_get_value_int64(env, argv[0], &cid) != napi_ok ||
-      napi_get_value_uint32(env, argv[1], &port) != napi_ok || napi_get_value_int32(env, argv[2], &backlog) != napi_ok) {
+  if (argc != 3 || !vsock_u32(env, argv[0], &cid) || !vsock_u32(env, argv[1], &port) ||
+      napi_get_value_int32(env, argv[2], &backlog) != napi_ok) {
     return throw_type(env, "vsockListen(cid: number, port: number, backlog: number)");
   }
   struct sockaddr_vm addr;
   memset(&addr, 0, sizeof addr);
   addr.svm_family = AF_VSOCK;
-  addr.svm_cid = (unsigned int)(uint32_t)cid;
+  addr.svm_cid = cid;
   addr.svm_port = port;
   const char *failed = NULL;
   int fd = bind_listen(AF_VSOCK, (struct sockaddr *)&addr, sizeof addr, backlog, &failed);
@@ -124,7 +131,7 @@ napi_value vsock_connect(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   uint32_t cid, port;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
-      napi_get_value_uint32(env, argv[0], &cid) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok) {
+      !vsock_u32(env, argv[0], &cid) || !vsock_u32(env, argv[1], &port)) {
     return throw_type(env, "vsockConnect(cid: number, port: number)");
   }
   struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port};

@@ -155,6 +155,31 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
     assert.equal(child.stdout, "TypeError ERR_INVALID_ARG_TYPE\n");
   });
 
+  it("refuses a number it would truncate, wrap or misread with a TypeError, before any syscall", () => {
+    // Every call targets a path that does not exist: were a number let through, the call would fail, not act.
+    const none = "/nonexistent-berth";
+    const c = native().constants;
+    const calls: [string, () => unknown][] = [
+      ["negative mount flags", () => native().mount(null, none, "tmpfs", -1, null)],
+      ["NaN mount flags", () => native().mount(null, none, "tmpfs", Number.NaN, null)],
+      ["fractional mount flags", () => native().mount(null, none, "tmpfs", 1.5, null)],
+      ["mount flags beyond 2^53", () => native().mount(null, none, "tmpfs", 2 ** 64, null)],
+      ["fractional umount flags", () => native().umount(none, 1.5)],
+      ["umount flags beyond an int", () => native().umount(none, 2 ** 32 + 2)],
+      ["unlinkat flags beyond an int", () => native().unlinkat(c.AT_FDCWD, none, 2 ** 32)],
+      ["fchownat flags beyond an int", () => native().fchownat(c.AT_FDCWD, none, 0, 0, 2 ** 32)],
+      ["a uid beyond 32 bits", () => native().fchownat(c.AT_FDCWD, none, 2 ** 32, 0, 0)],
+      ["a negative gid", () => native().fchownat(c.AT_FDCWD, none, 0, -2, 0)],
+      ["a mode beyond 32 bits", () => native().mkdirat(c.AT_FDCWD, `${none}/x`, 2 ** 32 + 0o700)],
+      ["a vsock cid beyond 32 bits", () => native().vsockConnect(2 ** 32 + 1, 1024)],
+      ["a vsock port beyond 32 bits", () => native().vsockConnect(1, 2 ** 32 + 1024)],
+      ["a fractional vsock port", () => native().vsockConnect(1, 1024.5)],
+      ["a vsock port below -1", () => native().vsockListen(-1, -2, 1)],
+      ["a listening vsock cid beyond 32 bits", () => native().vsockListen(2 ** 32 + 1, 1024, 1)],
+    ];
+    for (const [what, call] of calls) assert.throws(call, TypeError, what);
+  });
+
   it("eventfd() makes a non-blocking, close-on-exec eventfd", () => {
     const fd = native().eventfd();
     try {
