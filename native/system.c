@@ -31,7 +31,9 @@ static bool contains(const int32_t *pids, size_t n, pid_t pid) {
  * Reaps every exited child whose pid is not in `excluded` (children Node's child_process spawned: libuv
  * reaps those itself and must not lose their status). waitid(WNOWAIT) peeks before reaping; when the
  * next exited child is an excluded one, the scan stops with `blocked` true so the caller can retry once
- * libuv has collected it. Each entry is [pid, exitCode, signal] (one of the last two is -1).
+ * libuv has collected it. Each entry is [pid, exitCode, signal] (one of the last two is -1). A waitid error
+ * after some children were reaped ends the scan with those (their statuses exist nowhere else); a lasting
+ * error is thrown by the next call, which meets it before reaping anything.
  */
 napi_value reap_children(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -55,6 +57,7 @@ napi_value reap_children(napi_env env, napi_callback_info info) {
     if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
       if (errno == EINTR) continue;
       if (errno == ECHILD) break;
+      if (count > 0) break;
       return throw_errno(env, errno, "waitid");
     }
     if (si.si_pid == 0) break;
@@ -64,8 +67,13 @@ napi_value reap_children(napi_env env, napi_callback_info info) {
     }
     siginfo_t done;
     memset(&done, 0, sizeof done);
-    while (waitid(P_PID, (id_t)si.si_pid, &done, WEXITED) < 0) {
-      if (errno != EINTR) return throw_errno(env, errno, "waitid");
+    int reaped_one;
+    do {
+      reaped_one = waitid(P_PID, (id_t)si.si_pid, &done, WEXITED);
+    } while (reaped_one < 0 && errno == EINTR);
+    if (reaped_one < 0) {
+      if (count > 0) break;
+      return throw_errno(env, errno, "waitid");
     }
     napi_value entry;
     napi_create_array_with_length(env, 3, &entry);
