@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -76,6 +77,7 @@ bool exact_in_range(napi_env env, napi_value value, int64_t min, int64_t max, in
 
 void free_work(work_t *w) {
   if (!w) return;
+  if (w->owns_fd) close(w->fd);
   free(w->s1);
   free(w->s2);
   free(w->s3);
@@ -89,13 +91,17 @@ static void work_execute(napi_env env, void *data) {
   w->run(w);
 }
 
+static napi_value plain_error(napi_env env, const char *message) {
+  napi_value msg, error;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &error);
+  return error;
+}
+
 static void work_complete(napi_env env, napi_status status, void *data) {
   work_t *w = data;
   if (status != napi_ok) {
-    napi_value msg, error;
-    napi_create_string_utf8(env, "native work was cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &error);
-    napi_reject_deferred(env, w->deferred, error);
+    napi_reject_deferred(env, w->deferred, plain_error(env, "native work was cancelled"));
   } else if (w->err) {
     napi_reject_deferred(env, w->deferred, errno_error(env, w->err, w->syscall));
   } else {
@@ -106,10 +112,21 @@ static void work_complete(napi_env env, napi_status status, void *data) {
 }
 
 napi_value queue_work(napi_env env, work_t *w, const char *name) {
-  napi_value promise, resource_name;
-  napi_create_promise(env, &w->deferred, &promise);
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
-  napi_create_async_work(env, NULL, resource_name, work_execute, work_complete, w, &w->handle);
-  napi_queue_async_work(env, w->handle);
+  napi_value promise = NULL, resource_name;
+  napi_status status = napi_create_promise(env, &w->deferred, &promise);
+  if (status == napi_ok) status = napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  if (status == napi_ok) {
+    status = napi_create_async_work(env, NULL, resource_name, work_execute, work_complete, w, &w->handle);
+  }
+  if (status == napi_ok) status = napi_queue_async_work(env, w->handle);
+  if (status == napi_ok) return promise;
+  if (w->handle) napi_delete_async_work(env, w->handle);
+  napi_value error = plain_error(env, "native work could not be queued");
+  if (promise) {
+    napi_reject_deferred(env, w->deferred, error);
+  } else {
+    napi_throw(env, error);
+  }
+  free_work(w);
   return promise;
 }

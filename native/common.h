@@ -31,7 +31,8 @@ bool exact_in_range(napi_env env, napi_value value, int64_t min, int64_t max, in
 
 /*
  * A call run on libuv's thread pool, settling a Promise: run() sets err and syscall on failure, else result
- * (the Promise's value). The other fields are run's arguments; the strings are freed with the item.
+ * (the Promise's value). The other fields are run's arguments; the strings are freed with the item, and so is
+ * fd while owns_fd is set (run clears it when it takes the fd: an item never run must not leak it).
  */
 typedef struct work work_t;
 typedef void (*work_fn)(work_t *);
@@ -46,13 +47,17 @@ struct work {
   char *s1, *s2, *s3, *s4;
   unsigned long flags;
   int fd;
+  bool owns_fd;
   int timeout_ms;
   int64_t args[3];
 };
 
-/* Queues w (calloc'd, run set) and returns its Promise; w is freed once it settles. */
+/*
+ * Queues w (calloc'd, run set) and returns its Promise; w is freed once it settles. Should Node fail to queue
+ * it, the Promise rejects (or, with no Promise, an Error is thrown) and w is freed at once.
+ */
 napi_value queue_work(napi_env env, work_t *w, const char *name);
-/* Frees w and its strings (w may be NULL): for an item whose arguments failed before it was queued. */
+/* Frees w, its strings and an fd it owns (w may be NULL): for an item whose arguments failed before it was queued. */
 void free_work(work_t *w);
 
 /* sockets.c */

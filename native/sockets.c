@@ -93,6 +93,7 @@ napi_value unix_listen(napi_env env, napi_callback_info info) {
 
 /* Connects w->fd (already created) to the address in w->s1 (w->result holds its length). */
 static void run_connect(work_t *w) {
+  w->owns_fd = false;
   for (;;) {
     if (connect(w->fd, (struct sockaddr *)w->s1, (socklen_t)w->result) == 0) break;
     if (errno == EINTR) continue;
@@ -120,6 +121,7 @@ static napi_value queue_connect(napi_env env, int family, const void *addr, size
     free(copy);
     return throw_errno(env, err, "socket");
   }
+  w->owns_fd = true;
   w->s1 = copy;
   w->result = (int)length;
   w->run = run_connect;
