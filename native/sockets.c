@@ -61,6 +61,12 @@ napi_value vsock_listen(napi_env env, napi_callback_info info) {
   return fd < 0 ? throw_errno(env, errno, failed) : int_value(env, fd);
 }
 
+/* A path needs room for its NUL in sun_path; an abstract name (a leading NUL) may fill it, as the kernel allows. */
+static bool fits_sun_path(const char *address, size_t length) {
+  size_t size = sizeof ((struct sockaddr_un *)0)->sun_path;
+  return length > 0 && (length < size || (length == size && address[0] == '\0'));
+}
+
 /* An abstract name (a leading NUL) may hold any bytes; a path must not hold a NUL, where the kernel would cut it. */
 static bool path_without_nul(const char *address, size_t length) {
   return address[0] == '\0' || memchr(address, '\0', length) == NULL;
@@ -81,7 +87,7 @@ napi_value unix_listen(napi_env env, napi_callback_info info) {
   }
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
-  if (length == 0 || length >= sizeof addr.sun_path) return throw_errno(env, ENAMETOOLONG, "bind");
+  if (!fits_sun_path(data, length)) return throw_errno(env, ENAMETOOLONG, "bind");
   if (!path_without_nul(data, length)) return throw_type(env, "unixListen(address: Buffer, backlog: number)");
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, data, length);
@@ -154,7 +160,7 @@ napi_value unix_connect(napi_env env, napi_callback_info info) {
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
-  if (length == 0 || length >= sizeof addr.sun_path) return throw_errno(env, ENAMETOOLONG, "connect");
+  if (!fits_sun_path(data, length)) return throw_errno(env, ENAMETOOLONG, "connect");
   if (!path_without_nul(data, length)) return throw_type(env, "unixConnect(address: Buffer)");
   memcpy(addr.sun_path, data, length);
   return queue_connect(env, AF_UNIX, &addr, offsetof(struct sockaddr_un, sun_path) + length, "berth.unixConnect");

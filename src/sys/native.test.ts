@@ -180,6 +180,24 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
     for (const [what, call] of calls) assert.throws(call, TypeError, what);
   });
 
+  it("unixListen() and unixConnect() take an abstract name filling all 108 bytes of sun_path", async () => {
+    const name = Buffer.alloc(108, "b");
+    name[0] = 0;
+    name.write(`berth-${process.pid}-${Date.now()}-`, 1);
+    const listenFd = native().unixListen(name, 1);
+    try {
+      const fd = await native().unixConnect(name);
+      closeSync(fd);
+      assert.throws(() => native().unixConnect(Buffer.concat([name, Buffer.from("x")])), {
+        code: "ENAMETOOLONG",
+      });
+      const path = Buffer.alloc(108, "p");
+      assert.throws(() => native().unixListen(path, 1), { code: "ENAMETOOLONG" }, "a path needs its NUL");
+    } finally {
+      closeSync(listenFd);
+    }
+  });
+
   it("eventfd() makes a non-blocking, close-on-exec eventfd", () => {
     const fd = native().eventfd();
     try {
