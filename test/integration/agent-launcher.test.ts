@@ -53,6 +53,23 @@ describe("the berth-agent launcher", () => {
     }
   });
 
+  it("finds its package from a blob given as --snapshot-blob=PATH too", async () => {
+    const blob = join(root, "dist", "bin", "berth-agent.blob");
+    const script = join(root, "equals-form");
+    writeFileSync(
+      script,
+      `#!/bin/sh\nexec ${process.execPath} --max-semi-space-size=1 --snapshot-blob=${blob} -- "$@"\n`,
+      { mode: 0o755 },
+    );
+    const agent = await startAgent({ bin: script });
+    try {
+      assert.ok(cmdline(agent.pid).includes(`--snapshot-blob=${blob}`));
+      await agent.waitForLog((l) => l.msg === "listening");
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it("starts the plain bundle when node is newer than the snapshot", async () => {
     const longAgo = new Date("2001-01-01T00:00:00Z");
     utimesSync(join(root, "dist", "bin", "berth-agent.blob"), longAgo, longAgo);
