@@ -38,6 +38,7 @@ function runcFor(config: AgentConfig): Runc {
 
 async function sandboxService(
   config: AgentConfig,
+  runc: Runc,
   log: Logger,
   onSandboxDestroyed: () => void,
 ): Promise<SandboxService> {
@@ -49,7 +50,7 @@ async function sandboxService(
   const { paths } = config;
   return new SandboxService({
     paths,
-    runc: runcFor(config),
+    runc,
     reaper,
     storages: new StorageRegistry({ paths, log: log.child({ subsystem: "storage" }) }),
     log: log.child({ subsystem: "sandbox" }),
@@ -61,12 +62,12 @@ async function sandboxService(
   });
 }
 
-function guestService(config: AgentConfig, log: Logger, initDaemon: boolean): GuestService {
+function guestService(config: AgentConfig, runc: Runc, log: Logger, initDaemon: boolean): GuestService {
   return new GuestService({
     paths: config.paths,
     sysfs: "/sys",
     procfs: "/proc",
-    runc: runcFor(config),
+    runc,
     initDaemon,
     log: log.child({ subsystem: "guest" }),
   });
@@ -111,7 +112,8 @@ async function runAgent(argv: readonly string[]): Promise<number> {
   let server: AgentServer;
   try {
     if (asInit) await initGuest(config.unifiedCgroupHierarchy || config.cgroupNoV1 === "all", log);
-    const sandboxes = await sandboxService(config, log, () => {
+    const runc = runcFor(config);
+    const sandboxes = await sandboxService(config, runc, log, () => {
       if (asInit) finish("DestroySandbox");
     });
     server = await startAgentServer({
@@ -119,7 +121,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       protocol: config.protocol,
       log,
       sandboxes,
-      guest: guestService(config, log, asInit),
+      guest: guestService(config, runc, log, asInit),
     });
   } catch (error) {
     log.fatal({ err: error }, "cannot start");
