@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
@@ -26,8 +26,7 @@ import {
 } from "../support/process-helpers.js";
 
 const TEST = { timeout: 60_000 };
-const SIGKILL = 9;
-const SIGTERM = 15;
+const { SIGKILL, SIGTERM } = constants.signals;
 const COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /out/count.tmp; mv /out/count.tmp /out/count; done";
 
 /** The pid of the container's init, from runc's state. */

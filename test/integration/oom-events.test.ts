@@ -9,6 +9,7 @@ import {
   rmdirSync,
   writeFileSync,
 } from "node:fs";
+import { constants } from "node:os";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { createLogger } from "../../src/log.js";
@@ -25,7 +26,7 @@ const LIMIT_32M = { limit: 32n * MiB, swap: 32n * MiB };
 /** Doubles a shell string until the OOM killer stops it: one process, one kill. */
 const HOG = "x=a; while :; do x=$x$x; done";
 const SANDBOX = "oom";
-const SIGKILL = 9;
+const { SIGKILL } = constants.signals;
 
 /** eventfds process `pid` holds (libuv has some of its own). */
 const eventfds = (pid: number) =>

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
@@ -17,8 +18,7 @@ import {
 } from "../support/process-helpers.js";
 
 const TEST = { timeout: 60_000 };
-const SIGKILL = 9;
-const SIGTERM = 15;
+const { SIGKILL, SIGTERM } = constants.signals;
 
 describe("ExecProcess, WaitProcess and SignalProcess", () => {
   const f = sandboxFixture("signals");
