@@ -63,9 +63,10 @@ await build({
   entryPoints: ["dist/src/protocol/grpc/server.js"],
   outfile: "dist/bin/berth-grpc.cjs",
 });
-const wide = /[\u0100-\uffff]/.exec(readFileSync("dist/bin/berth-agent-snapshot.cjs", "utf8"));
+const snapshotScript = readFileSync("dist/bin/berth-agent-snapshot.cjs", "utf8");
+const wide = /[\u0100-\uffff]/.exec(snapshotScript);
 if (wide) throw new Error(`the snapshot's script has a character beyond Latin-1 (${wide[0]})`);
-if (/createConnectionInjector/.test(readFileSync("dist/bin/berth-agent-snapshot.cjs", "utf8"))) {
+if (/createConnectionInjector/.test(snapshotScript)) {
   throw new Error("grpc-js got into the snapshot's script");
 }
 rmSync("dist/bin/berth-agent-snapshot.js");
