@@ -93,12 +93,22 @@ function configuration(argv: readonly string[]): { config: AgentConfig; warnings
   }
 }
 
+/**
+ * The agent is the VM's init: were it to die, the pod would die with it. An error nothing handled is a bug
+ * in berth, logged loudly (tests fail on the line), never a reason to stop serving.
+ */
+function survive(log: Logger): void {
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
+  process.on("uncaughtException", (error) => log.error({ err: error }, "uncaught exception"));
+}
+
 /** berth-agent itself: the exit code once it has finished. */
 async function runAgent(argv: readonly string[]): Promise<number> {
   const resolved = configuration(argv);
   if (typeof resolved === "number") return resolved;
   const { config, warnings } = resolved;
   const log = createLogger({ level: config.logLevel });
+  survive(log);
   log.info({ "api-version": API_VERSION, config: describeConfig(config) }, "announce");
   for (const warning of warnings) log.warn({ subsystem: "config" }, warning);
   const asInit = process.pid === 1;

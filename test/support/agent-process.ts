@@ -25,7 +25,10 @@ export interface AgentProcess {
   rssKiB(): number;
   /** Resolves with how the process ended, once it has. */
   wait(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends `signal` (default SIGTERM) unless it has already ended, waits for the end, removes its directory. */
+  /**
+   * Sends `signal` (default SIGTERM) unless it has already ended, waits for the end, removes its directory.
+   * Rejects if the agent logged an unhandled rejection or an uncaught exception: each is a bug it survived.
+   */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -176,6 +179,8 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
       if (!exited) child.kill(signal);
       const result = await exit;
       rmSync(dir, { recursive: true, force: true });
+      const bugs = logs.filter((l) => l.msg === "unhandled rejection" || l.msg === "uncaught exception");
+      if (bugs.length > 0) throw new Error(`berth-agent survived bugs: ${JSON.stringify(bugs)}`);
       return result;
     },
   };
