@@ -1,3 +1,4 @@
+import type { Message } from "@bufbuild/protobuf";
 import { AgentError, Code, codeName } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Interceptor } from "./router.js";
@@ -7,21 +8,23 @@ const SERVER_FAULTS = new Set<Code>([Code.INTERNAL, Code.UNKNOWN, Code.DATA_LOSS
 /**
  * One log line per call: at debug level with its duration when it succeeds; when it fails, at error level
  * with the cause for faults of berth's own, at info level for the caller's mistakes.
+ *
+ * Only the method's path outlives the start of the call here: a call that blocks for hours (WaitProcess,
+ * ReadStdout) must not keep its request alive through its log line.
  */
 export function loggingInterceptor(log: Logger): Interceptor {
   const rpcLog = log.child({ subsystem: "rpc" });
-  return (next) => async (call) => {
-    const start = performance.now();
+  async function logged(method: string, start: number, reply: Promise<Message>): Promise<Message> {
     try {
-      const reply = await next(call);
+      const result = await reply;
       if (rpcLog.isLevelEnabled("debug")) {
-        rpcLog.debug({ method: call.context.path, duration_ms: performance.now() - start }, "rpc ok");
+        rpcLog.debug({ method, duration_ms: performance.now() - start }, "rpc ok");
       }
-      return reply;
+      return result;
     } catch (error) {
       const e = AgentError.from(error);
       const fields = {
-        method: call.context.path,
+        method,
         duration_ms: performance.now() - start,
         code: codeName(e.code),
         error: e.message,
@@ -30,5 +33,15 @@ export function loggingInterceptor(log: Logger): Interceptor {
       else rpcLog.info(fields, "rpc failed");
       throw e;
     }
+  }
+  return (next) => (call) => {
+    const start = performance.now();
+    let reply: Promise<Message>;
+    try {
+      reply = next(call);
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    return logged(call.context.path, start, reply);
   };
 }
