@@ -1,5 +1,6 @@
 import {
   create,
+  type DescMessage,
   type DescMethod,
   fromBinary,
   type Message,
@@ -9,6 +10,7 @@ import {
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { AgentError, Code } from "../errors.js";
+import { type ScanLimits, scanMessage, type WireCounts } from "../protocol/protobuf-scan.js";
 import type { RawCallContext, RawService } from "../protocol/raw-service.js";
 
 /** What a handler knows of the call besides its request. */
@@ -62,41 +64,125 @@ export type CallNext = (call: RpcCall) => Promise<Message>;
 /** Code that wraps every call once (logging, timing, policy), instead of in each handler. */
 export type Interceptor = (next: CallNext) => CallNext;
 
+/** A count of bytes shared with the protocol servers (src/sys/byte-budget.ts), as the router charges it. */
+export interface RequestBudget {
+  readonly limit: number;
+  readonly used: number;
+  readonly available: number;
+  charge(bytes: number): () => void;
+}
+
+/** What a request may cost to decode, checked on its wire bytes before any of it is decoded. */
+export interface DecodeLimits extends ScanLimits {
+  /** Charged with each request's estimated decoded size while its call runs; a request past it is refused. */
+  readonly budget?: RequestBudget | undefined;
+}
+
 /**
- * Builds the byte-level service both protocols serve: decode the request, run the interceptors around the
- * handler, encode the reply. An undecodable request is INVALID_ARGUMENT; a method without a handler is
- * UNIMPLEMENTED, naming it.
+ * A CreateContainer with a Docker-sized seccomp profile, a hundred env vars and thirty mounts has about a
+ * thousand fields, and Kata's schema nests 7 levels at most (a map entry included): far below both.
+ */
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxFields: 100_000, maxDepth: 32 };
+
+/** Heap a decoded field and a decoded message take, about (protobuf-es on Node 20: 10–60 and ~200 bytes). */
+const FIELD_HEAP = 32;
+const MESSAGE_HEAP = 192;
+
+const nothing = () => {};
+
+/** Scans a request before it is decoded and charges its decoded size; the returned function gives it back. */
+function admit(schema: DescMessage, payload: Uint8Array, path: string, limits: DecodeLimits): () => void {
+  let counts: WireCounts;
+  try {
+    counts = scanMessage(schema, payload, limits);
+  } catch (error) {
+    const e = AgentError.from(error);
+    throw new AgentError(e.code, `cannot decode ${schema.typeName} for ${path}: ${e.message}`, { cause: e });
+  }
+  const { budget } = limits;
+  if (!budget) return nothing;
+  const bytes = counts.fields * FIELD_HEAP + counts.messages * MESSAGE_HEAP;
+  if (bytes > budget.available) {
+    throw new AgentError(
+      Code.RESOURCE_EXHAUSTED,
+      `${path}: requests in flight hold ${budget.used} bytes; decoding this ${schema.typeName} ` +
+        `(${counts.fields} fields) needs about ${bytes} more, past the limit of ${budget.limit} bytes`,
+    );
+  }
+  return budget.charge(bytes);
+}
+
+/** Unknown fields are dropped as they are read: padding cannot ride along with a call that blocks for hours. */
+function decode(schema: DescMessage, payload: Uint8Array, path: string): Message {
+  try {
+    return fromBinary(schema, payload, { readUnknownFields: false });
+  } catch (error) {
+    throw new AgentError(
+      Code.INVALID_ARGUMENT,
+      `cannot decode ${schema.typeName} for ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Awaits the reply, seeing neither the request nor its bytes: they stay collectable while a call blocks. */
+async function encoded(
+  schema: DescMessage,
+  reply: Promise<Message>,
+  release: () => void,
+): Promise<Uint8Array> {
+  try {
+    return toBinary(schema, await reply);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Builds the byte-level service both protocols serve: check the request's wire bytes against `limits`,
+ * decode it, run the interceptors around the handler, encode the reply. An undecodable request is
+ * INVALID_ARGUMENT; a method without a handler is UNIMPLEMENTED, naming it.
  */
 export function routeService<S extends GenServiceMethods>(
   service: GenService<S>,
   implementation: ServiceImpl<S>,
   interceptors: readonly Interceptor[] = [],
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): RawService {
   const handlers = implementation as Record<string, MethodImpl<MethodShape> | undefined>;
-  const invoke: CallNext = async ({ method, request, context }) => {
+  const invoke: CallNext = ({ method, request, context }) => {
     const handler = handlers[method.localName];
     if (!handler) {
-      throw new AgentError(Code.UNIMPLEMENTED, `${context.path} is not implemented by berth yet`);
+      return Promise.reject(
+        new AgentError(Code.UNIMPLEMENTED, `${context.path} is not implemented by berth yet`),
+      );
     }
-    return create(method.output, await handler(request, context));
+    const { output } = method;
+    try {
+      return Promise.resolve(handler(request, context)).then((init) => create(output, init));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
   const chain = interceptors.reduceRight<CallNext>((next, interceptor) => interceptor(next), invoke);
   const methods: RawService["methods"] = Object.fromEntries(
     service.methods.map((method) => {
       const path = `/${service.typeName}/${method.name}`;
-      const handle = async (payload: Uint8Array, raw: RawCallContext) => {
-        let request: Message;
+      const handle = (payload: Uint8Array, raw: RawCallContext) => {
+        let release = nothing;
+        let reply: Promise<Message>;
         try {
-          request = fromBinary(method.input, payload);
+          release = admit(method.input, payload, path, limits);
+          reply = chain({
+            method,
+            request: decode(method.input, payload, path),
+            context: new CallContext(raw, path),
+          });
         } catch (error) {
-          throw new AgentError(
-            Code.INVALID_ARGUMENT,
-            `cannot decode ${method.input.typeName} for ${path}: ${(error as Error).message}`,
-            { cause: error },
-          );
+          release();
+          return Promise.reject(error);
         }
-        const reply = await chain({ method, request, context: new CallContext(raw, path) });
-        return toBinary(method.output, reply);
+        return encoded(method.output, reply, release);
       };
       return [method.name, handle];
     }),
