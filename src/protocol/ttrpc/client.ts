@@ -49,7 +49,7 @@ export class TtrpcClient {
   constructor(socket: Duplex, options: { maxPayload?: number } = {}) {
     this.#socket = socket;
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    this.#outbox = new Outbox((data) => socket.write(data));
+    this.#outbox = new Outbox((data, written) => socket.write(data, written));
     const decoder = createFrameDecoder(this.#maxPayload);
     socket.on("data", (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) this.#onFrame(frame);

@@ -20,6 +20,7 @@ export {
   type Response,
 } from "./messages.js";
 export {
+  type ByteBudgetLike,
   type CallContext,
   type LogFn,
   type Metadata,

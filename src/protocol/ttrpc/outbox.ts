@@ -1,23 +1,83 @@
 /**
+ * A count of bytes shared by every connection, and by whatever else the program lets hold bytes for its
+ * peers, with a limit: what a TtrpcServer needs of one. `charge` counts bytes (possibly past the limit:
+ * they are in hand) and returns the function that gives them back; calling it again does nothing.
+ */
+export interface ByteBudgetLike {
+  readonly limit: number;
+  readonly used: number;
+  readonly available: number;
+  charge(bytes: number): () => void;
+}
+
+export interface OutboxOptions {
+  /** Charged with every frame from the moment it is queued until the socket has taken it. */
+  budget?: ByteBudgetLike | undefined;
+  /** Called each time a write has been taken by the socket (or given up, once the outbox is closed). */
+  onWritten?: () => void;
+}
+
+/**
  * Frames queued during one tick leave in a single write: under load many replies (or requests) finish
- * together, and one syscall for all of them is much cheaper than one each.
+ * together, and one syscall for all of them is much cheaper than one each. Every frame counts in
+ * `unflushed` until its write's callback has run, that is until the socket has handed it to the kernel.
  */
 export class Outbox {
   #frames: Buffer[] = [];
-  readonly #write: (data: Buffer) => void;
+  #charges: (() => void)[] = [];
+  #queued = 0;
+  #unflushed = 0;
+  readonly #writes = new Set<() => void>();
+  readonly #write: (data: Buffer, written: () => void) => void;
+  readonly #budget: ByteBudgetLike | undefined;
+  readonly #onWritten: (() => void) | undefined;
 
-  constructor(write: (data: Buffer) => void) {
+  constructor(write: (data: Buffer, written: () => void) => void, options: OutboxOptions = {}) {
     this.#write = write;
+    this.#budget = options.budget;
+    this.#onWritten = options.onWritten;
+  }
+
+  /** Bytes queued or being written. */
+  get unflushed(): number {
+    return this.#unflushed;
   }
 
   push(frame: Buffer): void {
+    this.#queued += frame.length;
+    this.#unflushed += frame.length;
+    if (this.#budget) this.#charges.push(this.#budget.charge(frame.length));
     if (this.#frames.push(frame) === 1) process.nextTick(() => this.flush());
   }
 
   flush(): void {
     const frames = this.#frames;
     if (frames.length === 0) return;
+    const bytes = this.#queued;
+    const charges = this.#charges;
     this.#frames = [];
-    this.#write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
+    this.#charges = [];
+    this.#queued = 0;
+    let done = false;
+    const written = () => {
+      if (done) return;
+      done = true;
+      this.#writes.delete(written);
+      for (const release of charges) release();
+      this.#unflushed -= bytes;
+      this.#onWritten?.();
+    };
+    this.#writes.add(written);
+    this.#write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames), written);
+  }
+
+  /** Gives back everything still counted, queued or being written: the connection is gone, and its bytes with it. */
+  close(): void {
+    for (const release of this.#charges) release();
+    this.#frames = [];
+    this.#charges = [];
+    this.#unflushed -= this.#queued;
+    this.#queued = 0;
+    for (const written of [...this.#writes]) written();
   }
 }
