@@ -49,6 +49,8 @@ const SAMPLES: Record<Exclude<OptionName, "configFile">, [string, unknown]> = {
   logLevel: ["debug", "debug"],
   hotplugTimeoutMs: ["7", 7000],
   containerPipeSize: ["1048576", 1048576],
+  rpcRequestBudget: ["67108864", 67108864],
+  rpcReplyBudget: ["16777216", 16777216],
   unifiedCgroupHierarchy: ["true", true],
   cgroupNoV1: ["all", "all"],
   protocol: ["ttrpc", "ttrpc"],
@@ -112,6 +114,8 @@ describe("parseCommandLine()", () => {
       protocol: undefined,
       hotplugTimeoutMs: 3000,
       containerPipeSize: 1048576,
+      rpcRequestBudget: 33554432,
+      rpcReplyBudget: 33554432,
       shutdownAction: "poweroff",
       unifiedCgroupHierarchy: false,
       cgroupNoV1: "",
@@ -273,6 +277,10 @@ describe("parseCommandLine()", () => {
     [
       { cmdline: "agent.container_pipe_size=4294967296" },
       /expected bytes \(0 to 2147483647\), got "4294967296"/,
+    ],
+    [
+      { argv: ["--rpc-request-budget", "1048576"] },
+      /^--rpc-request-budget: expected bytes \(8388608 to 2147483647\), got "1048576"/,
     ],
     [{ cmdline: "agent.log" }, /^agent\.log: expected a log level \(.*\), got no value$/],
     [{ cmdline: "agent.server_addr=tcp://x:1" }, /^agent\.server_addr: invalid listen address "tcp:\/\/x:1"/],

@@ -33,6 +33,10 @@ export interface AgentConfig {
   hotplugTimeoutMs: number;
   /** Capacity of containers' stdout/stderr pipes in bytes (F_SETPIPE_SZ); 0 keeps the kernel's default. */
   containerPipeSize: number;
+  /** Bytes all calls in flight may hold of their requests (the shared request budget). */
+  rpcRequestBudget: number;
+  /** Bytes of replies that may wait for their peers to read them (the shared reply budget). */
+  rpcReplyBudget: number;
   /** What berth as PID 1 does once it is done. */
   shutdownAction: ShutdownAction;
   /** As PID 1, mount cgroup v2 only; Kata does so too when `cgroupNoV1` is `all`. */

@@ -46,6 +46,8 @@ const shutdownAction = oneOf(["poweroff", "reboot", "exit"]);
 const restApi = oneOf(["all", "attestation", "resource"]);
 const guestProcs = oneOf(["none", "attestation-agent", "confidential-data-hub", "api-server-rest"]);
 const vsockPort = integer("a vsock port, 0 for none", 0, 0xffff_ffff);
+/** At least two of the largest frames, so that any one request fits. */
+const rpcBudget = integer("bytes", 8 << 20, INT32_MAX);
 
 /** Options berth acts on. */
 export const BERTH_OPTIONS = {
@@ -77,6 +79,26 @@ export const BERTH_OPTIONS = {
       arg: "BYTES",
       help: "capacity of containers' stdout and stderr pipes (0: the kernel's 64 KiB)",
       defaultText: "1048576",
+    },
+  }),
+  // Bytes every connection's calls share (src/agent-server.ts). 32 MiB of requests: eight of the largest
+  // frame (4 MiB) at once, or some 8000 calls blocked (4 KiB each; Kata's shim keeps about three a process).
+  // 32 MiB of replies: thirty-two full ReadStdout replies the host has not read yet. Together about 3% of
+  // Kata's default 2 GiB guest; smaller guests may want less.
+  rpcRequestBudget: kata("rpc_request_budget", rpcBudget, 32 << 20, {
+    flag: {
+      name: "rpc-request-budget",
+      arg: "BYTES",
+      help: "request bytes all calls in flight may hold; a call past it is RESOURCE_EXHAUSTED",
+      defaultText: "33554432",
+    },
+  }),
+  rpcReplyBudget: kata("rpc_reply_budget", rpcBudget, 32 << 20, {
+    flag: {
+      name: "rpc-reply-budget",
+      arg: "BYTES",
+      help: "reply bytes that may wait for the host to read them; then output waits in its pipe",
+      defaultText: "33554432",
     },
   }),
   /** When PID 1 mounts cgroups: only cgroup v2 (also with `cgroup_no_v1=all`). */
