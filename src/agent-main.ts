@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type AgentServer, startAgentServer } from "./agent-server.js";
+import { type AgentServer, createRpcBudgets, startAgentServer } from "./agent-server.js";
 import { type AgentConfig, describeConfig, parseCommandLine, USAGE } from "./config/agent-config.js";
 import { faultsFromEnv } from "./config/faults.js";
 import { AgentError } from "./errors.js";
@@ -123,6 +123,10 @@ async function runAgent(argv: readonly string[]): Promise<number> {
   try {
     if (asInit) await initGuest(config.unifiedCgroupHierarchy || config.cgroupNoV1 === "all", log);
     const runc = runcFor(config);
+    const budgets = createRpcBudgets({
+      requestBytes: config.rpcRequestBudget,
+      replyBytes: config.rpcReplyBudget,
+    });
     const sandboxes = await sandboxService(config, runc, log, () => {
       if (asInit) finish("DestroySandbox");
     });
@@ -132,6 +136,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       log,
       sandboxes,
       guest: guestService(config, runc, log, asInit),
+      budgets,
     });
   } catch (error) {
     log.fatal({ err: error }, "cannot start");

@@ -14,10 +14,26 @@ import { registerTtrpcServices } from "./protocol/ttrpc-adapter.js";
 import { agentService } from "./rpc/agent-service.js";
 import { healthService } from "./rpc/health-service.js";
 import { loggingInterceptor } from "./rpc/logging-interceptor.js";
-import { routeService } from "./rpc/router.js";
+import { DEFAULT_DECODE_LIMITS, routeService } from "./rpc/router.js";
 import type { SandboxService } from "./sandbox/sandbox-service.js";
+import { ByteBudget } from "./sys/byte-budget.js";
 import type { ListenAddress } from "./transport/address.js";
 import { listen } from "./transport/listener.js";
+
+/**
+ * The two counts of bytes every connection, ttrpc and gRPC alike, shares: what calls in flight hold of
+ * their requests (payloads, decoded messages, each call's state), and replies not yet taken by a socket.
+ * Whatever else lets bytes wait for a peer takes them from `replies` first: a ReadStdout reader takes
+ * before it reads from the pipe, so output stays there while the host does not read.
+ */
+export interface RpcBudgets {
+  readonly requests: ByteBudget;
+  readonly replies: ByteBudget;
+}
+
+export function createRpcBudgets(limits: { requestBytes: number; replyBytes: number }): RpcBudgets {
+  return { requests: new ByteBudget(limits.requestBytes), replies: new ByteBudget(limits.replyBytes) };
+}
 
 export interface AgentServerOptions {
   address: ListenAddress;
@@ -26,6 +42,7 @@ export interface AgentServerOptions {
   log: Logger;
   sandboxes: SandboxService;
   guest: GuestService;
+  budgets: RpcBudgets;
 }
 
 export interface AgentServer {
@@ -38,7 +55,7 @@ export interface AgentServer {
  * The gRPC server (Kata 1.x) starts on its first connection: hosts that speak only ttrpc (Kata 2.x and
  * later) never load HTTP/2 and grpc-js.
  */
-function lazyGrpc(services: readonly RawService[], log: Logger) {
+function lazyGrpc(services: readonly RawService[], budgets: RpcBudgets, log: Logger) {
   let server: Promise<GrpcServer> | undefined;
   return {
     serve(socket: Socket) {
@@ -46,6 +63,8 @@ function lazyGrpc(services: readonly RawService[], log: Logger) {
         m.createGrpcServer(services, {
           statusFromError,
           cancelled: new TtrpcError(Code.CANCELLED, "the gRPC call was cancelled or its deadline passed"),
+          requestBudget: budgets.requests,
+          replyBudget: budgets.replies,
         }),
       );
       server.then(
@@ -69,24 +88,28 @@ function lazyGrpc(services: readonly RawService[], log: Logger) {
 
 /** Serves grpc.Health and grpc.AgentService over ttrpc and gRPC on one address. */
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
-  const { log } = options;
+  const { log, budgets } = options;
   const interceptors = [loggingInterceptor(log)];
+  const limits = { ...DEFAULT_DECODE_LIMITS, budget: budgets.requests };
   const services = [
-    routeService(Health, healthService(), interceptors),
-    routeService(AgentService, agentService(options.sandboxes, options.guest), interceptors),
+    routeService(Health, healthService(), interceptors, limits),
+    routeService(AgentService, agentService(options.sandboxes, options.guest), interceptors, limits),
   ];
   const protocolLog = log.child({ subsystem: "ttrpc" });
   const ttrpc = new TtrpcServer({
     statusFromError,
     log: (level, msg, fields) => protocolLog[level](fields, msg),
+    requestBudget: budgets.requests,
+    replyBudget: budgets.replies,
   });
   registerTtrpcServices(ttrpc, services);
-  const grpc = lazyGrpc(services, log);
+  const grpc = lazyGrpc(services, budgets, log);
+  const transportLog = log.child({ subsystem: "transport" });
   const dispatch = createProtocolDispatcher(
     { ttrpc: (socket) => ttrpc.serveConnection(socket), grpc: (socket) => grpc.serve(socket) },
-    options.protocol,
+    { only: options.protocol, log: (msg, fields) => transportLog.debug(fields, msg) },
   );
-  const listener = await listen(options.address, dispatch);
+  const listener = await listen(options.address, dispatch, { log });
   return {
     address: options.address,
     async close(graceMs = 0) {

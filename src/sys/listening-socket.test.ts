@@ -10,8 +10,14 @@ import { connectStream, listenUnixFd, serverFromListeningFd } from "./listening-
 
 const execFileAsync = promisify(execFile);
 
-function echoServer(fd: number): Promise<Server> {
-  return serverFromListeningFd(fd, (socket: Socket) => socket.on("data", (d) => socket.end(`echo:${d}`)));
+const unexpected = (error: Error) => assert.fail(`the server reported ${error.message}`);
+
+function echoServer(fd: number, onError: (error: Error) => void = unexpected): Promise<Server> {
+  return serverFromListeningFd(
+    fd,
+    (socket: Socket) => socket.on("data", (d) => socket.end(`echo:${d}`)),
+    onError,
+  );
 }
 
 function roundTrip(path: string, text: string): Promise<string> {
@@ -61,13 +67,27 @@ describe("serverFromListeningFd()", () => {
     }
   });
 
+  it("review #12: hands an accept error to onError and keeps listening", async () => {
+    const path = join(dir, "emfile.sock");
+    const reported: NodeJS.ErrnoException[] = [];
+    const server = await echoServer(listenUnixFd(path), (error) => reported.push(error));
+    try {
+      const emfile = Object.assign(new Error("accept EMFILE"), { code: "EMFILE", syscall: "accept" });
+      server.emit("error", emfile);
+      assert.deepEqual(reported, [emfile]);
+      assert.equal(await roundTrip(path, "still here"), "echo:still here");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("refuses an address in use with EADDRINUSE naming bind", () => {
     const path = join(dir, "busy.sock");
     const fd = listenUnixFd(path);
     try {
       assert.throws(() => listenUnixFd(path), { code: "EADDRINUSE", syscall: "bind" });
     } finally {
-      void serverFromListeningFd(fd, () => {}).then((s) => s.close());
+      void serverFromListeningFd(fd, () => {}, unexpected).then((s) => s.close());
     }
   });
 
@@ -76,7 +96,7 @@ describe("serverFromListeningFd()", () => {
   });
 
   it("refuses a descriptor that is not a listening socket", async () => {
-    await assert.rejects(() => serverFromListeningFd(99_999, () => {}), {
+    await assert.rejects(() => serverFromListeningFd(99_999, () => {}, unexpected), {
       code: "EBADF",
       message: "cannot wrap socket fd 99999: EBADF",
     });

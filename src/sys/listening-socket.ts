@@ -22,11 +22,13 @@ function tcpWrap(): TcpWrapBinding {
 
 /**
  * Turns a listening stream socket fd of any family into a net.Server that emits ordinary net.Sockets.
- * The server owns the fd from then on.
+ * The server owns the fd from then on. Once it listens, `onError` hears every error it reports (an
+ * accept that failed: EMFILE, ENFILE, ENOMEM, ENOBUFS); the server keeps listening.
  */
 export async function serverFromListeningFd(
   fd: number,
   onConnection: (socket: Socket) => void,
+  onError: (error: NodeJS.ErrnoException) => void,
 ): Promise<Server> {
   const { TCP, constants } = tcpWrap();
   const handle = new TCP(constants.SERVER);
@@ -48,6 +50,7 @@ export async function serverFromListeningFd(
     server.once("error", reject);
     server.listen(handle, () => {
       server.off("error", reject);
+      server.on("error", onError);
       resolve(server);
     });
   });

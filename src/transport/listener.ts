@@ -1,8 +1,22 @@
 import { lstat, unlink } from "node:fs/promises";
 import { connect, type Server, type Socket } from "node:net";
 import { AgentError, Code } from "../errors.js";
+import type { Logger } from "../log.js";
 import { listenUnixFd, listenVsockFd, serverFromListeningFd } from "../sys/listening-socket.js";
 import { formatListenAddress, type ListenAddress } from "./address.js";
+
+/**
+ * Kata's hosts open one connection to the agent (the shim's; Kata 1.x one per container process), plus a
+ * few for tools (kata-runtime exec, metrics): 128 leaves room for all of them and bounds the descriptors
+ * and buffers strangers could take.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 128;
+
+export interface ListenOptions {
+  log: Logger;
+  /** Connections open at once; one more is closed as soon as it is accepted, until others close. */
+  maxConnections?: number;
+}
 
 export interface Listener {
   readonly address: ListenAddress;
@@ -48,18 +62,60 @@ function listeningFd(address: ListenAddress): number {
   }
 }
 
+/** A log line a flood would repeat, at most once a second: the first at once, later ones with a count of those left out. */
+function throttled(write: (fields: Record<string, unknown>, message: string) => void, intervalMs = 1000) {
+  let last = Number.NEGATIVE_INFINITY;
+  let leftOut = 0;
+  return (fields: Record<string, unknown>, message: string) => {
+    const now = performance.now();
+    if (now - last < intervalMs) {
+      leftOut++;
+      return;
+    }
+    write(leftOut > 0 ? { ...fields, left_out: leftOut } : fields, message);
+    last = now;
+    leftOut = 0;
+  };
+}
+
 /**
  * Listens on a unix or vsock address. Every family takes the same path: a native bind and listen, then
  * the fd wrapped as a net.Server, so the unix sockets the tests use exercise the vsock code path too.
+ * Nothing a peer or the kernel does to a socket can throw out of here: every accepted socket has an
+ * 'error' listener from the start, and a failed accept is logged while the server keeps listening.
  */
 export async function listen(
   address: ListenAddress,
   onConnection: (socket: Socket) => void,
+  options: ListenOptions,
 ): Promise<Listener> {
+  const log = options.log.child({ subsystem: "transport" });
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const refused = throttled((fields, message) => log.warn(fields, message));
+  const acceptFailed = throttled((fields, message) => log.warn(fields, message));
+  let open = 0;
+  const admit = (socket: Socket) => {
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      // Once a protocol server has the socket, it has its own listener and says more.
+      if (socket.listenerCount("error") === 1) log.debug({ error: error.message }, "connection error");
+    });
+    if (open >= maxConnections) {
+      refused({ open, limit: maxConnections }, "refused a connection: too many are open");
+      socket.destroy();
+      return;
+    }
+    open++;
+    socket.once("close", () => {
+      open--;
+    });
+    onConnection(socket);
+  };
+  const onError = (error: NodeJS.ErrnoException) =>
+    acceptFailed({ error: error.message, code: error.code }, "cannot accept a connection; still listening");
   if (address.kind === "unix") await clearStaleSocket(address.path);
   let server: Server;
   try {
-    server = await serverFromListeningFd(listeningFd(address), onConnection);
+    server = await serverFromListeningFd(listeningFd(address), admit, onError);
   } catch (error) {
     const reason = AgentError.from(error);
     throw new AgentError(reason.code, `cannot listen on ${formatListenAddress(address)}: ${reason.message}`, {

@@ -17,7 +17,13 @@ async function freePort(): Promise<number> {
 
 async function portIsTaken(port: number): Promise<boolean> {
   try {
-    const server = await serverFromListeningFd(listenVsockFd(VMADDR_CID_ANY, port), () => {});
+    const server = await serverFromListeningFd(
+      listenVsockFd(VMADDR_CID_ANY, port),
+      () => {},
+      (error) => {
+        throw error;
+      },
+    );
     await new Promise((resolve) => server.close(resolve));
     return false;
   } catch (error) {
@@ -33,7 +39,13 @@ describe("vsock listening (AF_VSOCK, for real)", () => {
 
   it("binds and listens on any CID, holds the port, and releases it on close", async () => {
     const port = await freePort();
-    const server = await serverFromListeningFd(listenVsockFd(VMADDR_CID_ANY, port), () => {});
+    const server = await serverFromListeningFd(
+      listenVsockFd(VMADDR_CID_ANY, port),
+      () => {},
+      (error) => {
+        throw error;
+      },
+    );
     assert.ok(server.listening);
     assert.throws(() => listenVsockFd(VMADDR_CID_ANY, port), { code: "EADDRINUSE", syscall: "bind" });
     await new Promise((resolve) => server.close(resolve));

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createLogger } from "../log.js";
+import { listen } from "./listener.js";
+
+function debugLog() {
+  const lines: { level: string; msg: string; [key: string]: unknown }[] = [];
+  const log = createLogger({
+    level: "debug",
+    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+  });
+  return { log, lines };
+}
+
+async function opened(path: string): Promise<Socket> {
+  const socket = connect(path);
+  socket.on("error", () => {});
+  await once(socket, "connect");
+  return socket;
+}
+
+describe("listen()", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "berth-listen-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("review #12: an ECONNRESET on a socket before its first byte is logged, not thrown", async () => {
+    const { log, lines } = debugLog();
+    const path = join(dir, "reset.sock");
+    const reset = Object.assign(new Error("read ECONNRESET"), {
+      code: "ECONNRESET",
+      errno: -104,
+      syscall: "read",
+    });
+    const listener = await listen({ kind: "unix", path }, (socket) => socket.destroy(reset), { log });
+    try {
+      const client = await opened(path);
+      await once(client, "close");
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(lines.some((l) => l.msg === "connection error" && l.error === "read ECONNRESET"));
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it("review #12: closes connections beyond the cap at once, with a log line, and serves again once others close", async () => {
+    const { log, lines } = debugLog();
+    const path = join(dir, "cap.sock");
+    const served: Socket[] = [];
+    const listener = await listen({ kind: "unix", path }, (socket) => served.push(socket), {
+      log,
+      maxConnections: 3,
+    });
+    try {
+      const clients = await Promise.all([opened(path), opened(path), opened(path)]);
+      const extra = await opened(path);
+      await once(extra, "close");
+      assert.equal(served.length, 3);
+      const refused = lines.filter((l) => l.msg === "refused a connection: too many are open");
+      assert.deepEqual(
+        refused.map((l) => [l.level, l.open, l.limit]),
+        [["warn", 3, 3]],
+      );
+      clients[0]?.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const again = await opened(path);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(served.length, 4);
+      for (const s of [...clients, again]) s.destroy();
+    } finally {
+      for (const s of served) s.destroy();
+      await listener.close();
+    }
+  });
+});
