@@ -5,9 +5,9 @@ import type { ContainerStats } from "../container/container-stats.js";
 import { type CreateContainerRequest, createContainer } from "../container/create-container.js";
 import { scanGuestHooks } from "../container/guest-hooks.js";
 import { listProcesses } from "../container/list-processes.js";
-import type { LinuxResources, Process } from "../container/oci-spec.js";
 import { AgentError, Code } from "../errors.js";
 import { setupDns } from "../network/dns.js";
+import type { LinuxResources, Process } from "../oci/oci-spec.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import type { AgentDeps } from "./agent-deps.js";
@@ -162,8 +162,24 @@ export class SandboxService {
     }
   }
 
-  createContainer(req: CreateContainerRequest): Promise<Container> {
-    return createContainer(this.#deps, this.#current(), req);
+  /**
+   * Creates a container in the sandbox: its id is taken for the whole creation (a duplicate is
+   * ALREADY_EXISTS before anything is built), and the first container that asks for `sandbox_pidns` when
+   * the sandbox has no PID namespace of its own donates its namespace to the later ones.
+   */
+  async createContainer(req: CreateContainerRequest): Promise<Container> {
+    const sandbox = this.#current();
+    sandbox.reserve(req.containerId);
+    try {
+      const container = await createContainer(this.#deps, sandbox.placementFor(req), req);
+      if (req.sandboxPidns && !sandbox.pidNamespace) {
+        sandbox.pidNamespace = `/proc/${container.init.pid}/ns/pid`;
+      }
+      sandbox.containers.set(container.id, container);
+      return container;
+    } finally {
+      sandbox.creating.delete(req.containerId);
+    }
   }
 
   async startContainer(id: string): Promise<void> {

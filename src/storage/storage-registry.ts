@@ -1,3 +1,4 @@
+import { checkContainerId } from "../bundle/container-id.js";
 import type { AgentPaths } from "../config/agent-paths.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -5,7 +6,7 @@ import { CleanupStack } from "../sys/cleanup-stack.js";
 import { KeyedLock } from "./keyed-lock.js";
 import { lookupStorageDriver } from "./lookup-storage-driver.js";
 import type { StorageDriver } from "./storage-driver.js";
-import { checkContainerId, checkedMountPoint, checkedPath, checkText } from "./storage-paths.js";
+import { checkedMountPoint, checkedPath, checkText } from "./storage-paths.js";
 import { StorageRefs } from "./storage-refs.js";
 import type { StorageSpec } from "./storage-spec.js";
 

@@ -61,10 +61,7 @@ export async function listen(
   try {
     server = await serverFromListeningFd(listeningFd(address), onConnection);
   } catch (error) {
-    const reason = AgentError.from(error);
-    throw new AgentError(reason.code, `cannot listen on ${formatListenAddress(address)}: ${reason.message}`, {
-      cause: error,
-    });
+    throw AgentError.wrap(error, `cannot listen on ${formatListenAddress(address)}`);
   }
   return {
     address,
