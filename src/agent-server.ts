@@ -47,6 +47,8 @@ export interface AgentServerOptions {
 
 export interface AgentServer {
   readonly address: ListenAddress;
+  /** Stops accepting connections; those open are served on. */
+  stopAccepting(): Promise<void>;
   /** Stops listening, gives calls in flight up to `graceMs` to finish, then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
@@ -109,9 +111,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     { ttrpc: (socket) => ttrpc.serveConnection(socket), grpc: (socket) => grpc.serve(socket) },
     { only: options.protocol, log: (msg, fields) => transportLog.debug(fields, msg) },
   );
-  const listener = await listen(options.address, dispatch, { log });
+  const listener = await listen(options.address, dispatch, {
+    log: (level, msg, fields) => transportLog[level](fields, msg),
+  });
   return {
     address: options.address,
+    stopAccepting: () => listener.close(),
     async close(graceMs = 0) {
       await listener.close();
       const grpcServer = await grpc.close(graceMs);

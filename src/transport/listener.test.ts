@@ -5,15 +5,13 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createLogger } from "../log.js";
-import { listen } from "./listener.js";
+import { type ListenOptions, listen } from "./listener.js";
 
 function debugLog() {
   const lines: { level: string; msg: string; [key: string]: unknown }[] = [];
-  const log = createLogger({
-    level: "debug",
-    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
-  });
+  const log: ListenOptions["log"] = (level, msg, fields) => {
+    lines.push({ level, msg, ...fields });
+  };
   return { log, lines };
 }
 

@@ -1,7 +1,6 @@
 import { lstat, unlink } from "node:fs/promises";
 import { connect, type Server, type Socket } from "node:net";
 import { AgentError, Code } from "../errors.js";
-import type { Logger } from "../log.js";
 import { listenUnixFd, listenVsockFd, serverFromListeningFd } from "../sys/listening-socket.js";
 import { formatListenAddress, type ListenAddress } from "./address.js";
 
@@ -13,14 +12,14 @@ import { formatListenAddress, type ListenAddress } from "./address.js";
 export const DEFAULT_MAX_CONNECTIONS = 128;
 
 export interface ListenOptions {
-  log: Logger;
+  log: (level: "debug" | "warn", message: string, fields: Record<string, unknown>) => void;
   /** Connections open at once; one more is closed as soon as it is accepted, until others close. */
   maxConnections?: number;
 }
 
 export interface Listener {
   readonly address: ListenAddress;
-  /** Stops accepting; connections already accepted are left to their protocol servers. */
+  /** Stops accepting; connections already accepted are left to their protocol servers. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -89,15 +88,15 @@ export async function listen(
   onConnection: (socket: Socket) => void,
   options: ListenOptions,
 ): Promise<Listener> {
-  const log = options.log.child({ subsystem: "transport" });
+  const { log } = options;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  const refused = throttled((fields, message) => log.warn(fields, message));
-  const acceptFailed = throttled((fields, message) => log.warn(fields, message));
+  const refused = throttled((fields, message) => log("warn", message, fields));
+  const acceptFailed = throttled((fields, message) => log("warn", message, fields));
   let open = 0;
   const admit = (socket: Socket) => {
     socket.on("error", (error: NodeJS.ErrnoException) => {
       // Once a protocol server has the socket, it has its own listener and says more.
-      if (socket.listenerCount("error") === 1) log.debug({ error: error.message }, "connection error");
+      if (socket.listenerCount("error") === 1) log("debug", "connection error", { error: error.message });
     });
     if (open >= maxConnections) {
       refused({ open, limit: maxConnections }, "refused a connection: too many are open");
@@ -117,14 +116,14 @@ export async function listen(
   try {
     server = await serverFromListeningFd(listeningFd(address), admit, onError);
   } catch (error) {
-    const reason = AgentError.from(error);
-    throw new AgentError(reason.code, `cannot listen on ${formatListenAddress(address)}: ${reason.message}`, {
-      cause: error,
-    });
+    throw AgentError.wrap(error, `cannot listen on ${formatListenAddress(address)}`);
   }
+  let closed = false;
   return {
     address,
     async close() {
+      if (closed) return;
+      closed = true;
       // Stops accepting at once; close()'s callback would wait until every open connection has ended,
       // which is the protocol servers' business (and an idle host connection never ends on its own).
       server.close();
