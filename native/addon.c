@@ -15,6 +15,7 @@
  *   setWindowSize(fd, rows, columns)               ioctl(TIOCSWINSZ)
  *   setPipeSize(fd, bytes) -> bytes                fcntl(F_SETPIPE_SZ): a pipe's capacity (the kernel rounds up)
  *   readableBytes(fd) -> n                         ioctl(FIONREAD): bytes waiting in a pipe or pty
+ *   setNonBlocking(fd)                             fcntl(F_SETFL): O_NONBLOCK on the fd's file description
  * system.c
  *   setChildSubreaper()                            prctl(PR_SET_CHILD_SUBREAPER, 1)
  *   reapChildren(excluded) -> {reaped, blocked}    reap exited children, except pids in `excluded`
@@ -32,11 +33,14 @@
  *   renameat(dirFd, from, to)                      renameat(2) within one directory, as a Promise
  *   unlinkat(dirFd, name, flags)                   unlinkat(2), as a Promise
  *   fchownat(dirFd, name, uid, gid, flags)         fchownat(2), as a Promise
- *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them
+ *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them;
+ *                                                  POLL_READABLE, POLL_WRITABLE as libuv's
  * poll.c
  *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
- *   pollReadable(fd, onReadable) -> stop           a libuv poll on a dup of fd, on Node's own loop (no thread):
- *                                                  onReadable(error?) runs while fd is readable; stop() ends it
+ *   pollFd(fd, events, onReady) -> poll            a libuv poll on a dup of fd, on Node's own loop (no thread):
+ *                                                  onReady(error?) runs while fd is ready for `events`
+ *                                                  (POLL_READABLE | POLL_WRITABLE); poll.setEvents(events)
+ *                                                  changes them (0 pauses), poll.stop() ends it
  *
  * The helpers these share (errors, arguments, the thread-pool work item) are in common.c, declared in common.h.
  *
@@ -47,6 +51,8 @@
 #include "common.h"
 
 static napi_value init(napi_env env, napi_value exports) {
+  napi_value constants = fs_constants(env);
+  add_poll_constants(env, constants);
   napi_property_descriptor props[] = {
       {"vsockListen", NULL, vsock_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unixListen", NULL, unix_listen, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -60,8 +66,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setWindowSize", NULL, set_window_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setNonBlocking", NULL, set_non_blocking, NULL, NULL, NULL, napi_enumerable, NULL},
       {"eventfd", NULL, make_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"pollReadable", NULL, poll_readable, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollFd", NULL, poll_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -74,7 +81,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"renameat", NULL, rename_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unlinkat", NULL, unlink_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fchownat", NULL, fchown_at, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"constants", NULL, NULL, NULL, NULL, fs_constants(env), napi_enumerable, NULL},
+      {"constants", NULL, NULL, NULL, NULL, constants, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -3,7 +3,7 @@ import { open, writeFile } from "node:fs/promises";
 import type { CgroupDir } from "../cgroup/cgroup-dirs.js";
 import { parseFlatKeyed } from "../cgroup/stat-files.js";
 import type { Logger } from "../log.js";
-import { native } from "./native.js";
+import { type FdPoll, native } from "./native.js";
 
 /** A watch on one memory cgroup; `close` first reports an OOM the kernel has signalled but was not read yet. */
 export interface OomWatch {
@@ -38,11 +38,11 @@ async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Prom
     throw error;
   }
   const counter = Buffer.alloc(8);
-  let stop: (() => void) | undefined;
+  let poll: FdPoll | undefined;
   const end = () => {
-    if (!stop) return;
-    stop();
-    stop = undefined;
+    if (!poll) return;
+    poll.stop();
+    poll = undefined;
     closeSync(eventfd);
   };
   // Synchronous, so close() never overlaps a check in flight.
@@ -63,7 +63,7 @@ async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Prom
     onOom();
   };
   try {
-    stop = native().pollReadable(eventfd, (error) => {
+    poll = native().pollFd(eventfd, native().constants.POLL_READABLE, (error) => {
       if (!error) return check();
       log.warn({ dir, err: error }, "polling the OOM eventfd failed: the OOM watch ends");
       end();
@@ -74,7 +74,7 @@ async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Prom
   }
   return {
     close() {
-      if (stop) check();
+      if (poll) check();
       end();
     },
   };
