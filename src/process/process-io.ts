@@ -20,15 +20,17 @@ export class ProcessIo {
     if (fds.pty !== undefined) {
       this.terminal = true;
       this.#pty = fds.pty;
+      // runc sends a blocking master: the stdin writer (on a dup, the same description) must never block.
+      native().setNonBlocking(fds.pty);
+      this.stdin = new InputWriter(native().dup(fds.pty));
       const reader = new OutputReader(fds.pty, true);
       this.stdout = reader;
       this.stderr = reader;
-      this.stdin = new InputWriter(native().dup(fds.pty), true);
     } else {
       this.terminal = false;
       this.stdout = fds.stdout === undefined ? undefined : new OutputReader(fds.stdout, false);
       this.stderr = fds.stderr === undefined ? undefined : new OutputReader(fds.stderr, false);
-      this.stdin = fds.stdin === undefined ? undefined : new InputWriter(fds.stdin, false);
+      this.stdin = fds.stdin === undefined ? undefined : new InputWriter(fds.stdin);
     }
   }
 

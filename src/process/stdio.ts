@@ -9,7 +9,8 @@ const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => r
 
 /**
  * A process's stdio as berth holds it: for a plain process, the host-facing ends of three pipes (pipes, not
- * sockets: workloads open /dev/stdout); for a terminal process, the pty master runc sends back.
+ * sockets: workloads open /dev/stdout; berth's stdin end non-blocking, the process's ends blocking, as
+ * programs expect); for a terminal process, the pty master runc sends back.
  */
 export class ProcessStdio {
   stdin: number | undefined;
@@ -39,6 +40,7 @@ export class ProcessStdio {
         native().setPipeSize(outRead, outputPipeSize);
         native().setPipeSize(errRead, outputPipeSize);
       }
+      native().setNonBlocking(inWrite);
       io.stdin = inWrite;
       io.stdout = outRead;
       io.stderr = errRead;
