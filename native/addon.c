@@ -1,14 +1,17 @@
 /*
  * berth's native surface: the few Linux calls Node.js cannot make. Every function is a thin wrapper over
- * one or a few syscalls; policy stays in TypeScript (src/sys/). Calls that can block (mount, waiting for
- * runc's console fd) run on libuv's thread pool and return Promises; the rest are synchronous.
+ * one or a few syscalls; policy stays in TypeScript (src/sys/). Calls that can block for a moment (mount,
+ * connect, the *at calls) run on libuv's thread pool and return Promises; the rest are synchronous. Nothing that
+ * waits for a peer runs on the pool: such waits poll on Node's own loop (pollFd), then make a non-blocking call.
  *
  * sockets.c
  *   vsockListen(cid, port, backlog) -> fd          AF_VSOCK stream socket, bound and listening
  *   unixListen(address, backlog) -> fd             AF_UNIX stream socket; a leading NUL byte makes it abstract
  *   vsockConnect(cid, port) -> fd                  AF_VSOCK stream socket connected to cid:port, as a Promise
  *   unixConnect(address) -> fd                     AF_UNIX stream socket connected (abstract: leading NUL), as a Promise
- *   receiveFd(listenFd, timeoutMs) -> fd           accept one connection, receive one fd (SCM_RIGHTS)
+ *   acceptConnection(listenFd) -> fd | null        accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); null when none is waiting
+ *   receiveFd(socketFd) -> fd | null               recvmsg of exactly one fd (SCM_RIGHTS), made O_NONBLOCK; null
+ *                                                  when nothing has arrived; EBADMSG for anything else
  * fds.c
  *   pipe() -> [readFd, writeFd]                    pipe2(O_CLOEXEC): a real pipe, not a socketpair
  *   dup(fd) -> fd                                  fcntl(F_DUPFD_CLOEXEC): a pty master for reading and writing
@@ -73,6 +76,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount", NULL, do_umount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"acceptConnection", NULL, accept_connection, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receiveFd", NULL, receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTimeOfDay", NULL, set_time_of_day, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openat2", NULL, open_at2, NULL, NULL, NULL, napi_enumerable, NULL},

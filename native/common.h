@@ -48,7 +48,6 @@ struct work {
   unsigned long flags;
   int fd;
   bool owns_fd;
-  int timeout_ms;
   int64_t args[3];
 };
 
@@ -65,6 +64,7 @@ napi_value vsock_listen(napi_env env, napi_callback_info info);
 napi_value unix_listen(napi_env env, napi_callback_info info);
 napi_value vsock_connect(napi_env env, napi_callback_info info);
 napi_value unix_connect(napi_env env, napi_callback_info info);
+napi_value accept_connection(napi_env env, napi_callback_info info);
 napi_value receive_fd(napi_env env, napi_callback_info info);
 
 /* fds.c */

@@ -131,8 +131,7 @@ export async function createContainer(
     step("stdio");
     const io = await launchWithStdio(
       spec.process?.terminal === true,
-      deps.paths.runDir,
-      deps.containerPipeSize,
+      { socketDir: deps.paths.runDir, outputPipeSize: deps.containerPipeSize },
       async (stdio) => {
         await deps.runc.create(
           id,

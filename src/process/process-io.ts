@@ -20,8 +20,6 @@ export class ProcessIo {
     if (fds.pty !== undefined) {
       this.terminal = true;
       this.#pty = fds.pty;
-      // runc sends a blocking master: the stdin writer (on a dup, the same description) must never block.
-      native().setNonBlocking(fds.pty);
       this.stdin = new InputWriter(native().dup(fds.pty));
       const reader = new OutputReader(fds.pty, true);
       this.stdout = reader;

@@ -35,6 +35,26 @@ function fdFlags(fd: number): number {
   return Number.parseInt(flags ?? "", 8);
 }
 
+/** Sends `fds` (or `count` fds of /dev/null) with one byte over connected socket `socketFd`, from python. */
+function sendFds(socketFd: number, fds: number[], count = 0) {
+  const script = `import os, socket, sys
+s = socket.socket(fileno=3)
+fds = [int(a) for a in sys.argv[1:]] or [os.open("/dev/null", os.O_RDONLY) for _ in range(${count})]
+socket.send_fds(s, [b"x"], fds)`;
+  const stdio = ["ignore", "inherit", "inherit", socketFd, ...fds] as const;
+  return spawn("python3", ["-c", script, ...fds.map((_, i) => String(4 + i))], { stdio: [...stdio] });
+}
+
+/** `f`'s first non-null answer, asked every few milliseconds for at most 5 s. */
+async function until<T>(f: () => T | null): Promise<T> {
+  for (let i = 0; i < 1000; i++) {
+    const value = f();
+    if (value !== null) return value;
+    await sleep(5);
+  }
+  throw new Error("still nothing after 5 s");
+}
+
 /** Runs `body` (an ES module using `native`) in a fresh node, started by `wrapper` if given; returns how it ended. */
 function runWithNative(body: string, wrapper: string[] = []) {
   const url = new URL("./native.js", import.meta.url).href;
@@ -63,37 +83,50 @@ describe("native addon", () => {
     }
   });
 
-  it("receiveFd() times out with ETIMEDOUT when nobody connects", async () => {
+  it("acceptConnection() and receiveFd() never wait: null until a connection, then its fd, arrive", async () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-recv-"));
-    const fd = native().unixListen(Buffer.from(join(dir, "console.sock")), 1);
+    const path = join(dir, "console.sock");
+    const listenFd = native().unixListen(Buffer.from(path), 1);
+    let conn: number | null = null;
+    let received: number | null = null;
+    const [sendEnd, keep] = native().pipe();
     try {
-      await assert.rejects(native().receiveFd(fd, 50), { code: "ETIMEDOUT", syscall: "poll" });
+      assert.equal(native().acceptConnection(listenFd), null, "nobody has connected");
+      const peer = await native().unixConnect(Buffer.from(path));
+      conn = native().acceptConnection(listenFd);
+      assert.ok(conn !== null && conn >= 0);
+      assert.ok(fdFlags(conn) & constants.O_NONBLOCK, "the connection is non-blocking");
+      assert.equal(native().receiveFd(conn), null, "nothing sent yet");
+      const sender = sendFds(peer, [sendEnd]);
+      received = await until(() => native().receiveFd(conn ?? -1));
+      await once(sender, "exit");
+      closeSync(peer);
+      assert.ok(fdFlags(received) & constants.O_NONBLOCK, "the received fd is non-blocking");
+      assert.ok(fdFlags(received) & O_CLOEXEC, "and close-on-exec");
+      assert.equal(fstatSync(received).ino, fstatSync(sendEnd).ino, "the same pipe");
+      assert.throws(() => native().receiveFd(conn ?? -1), { code: "EBADMSG" }, "end of stream");
     } finally {
-      closeSync(fd);
+      for (const fd of [listenFd, conn, received, sendEnd, keep]) if (fd !== null) closeSync(fd);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it("receiveFd() refuses a message with more than one fd and closes every fd it received", async () => {
+  it("receiveFd() refuses a message with more than one fd, or none, and closes every fd it received", async () => {
     const openFds = () => readdirSync("/proc/self/fd").length;
     const dir = mkdtempSync(join(tmpdir(), "berth-recv-"));
     const path = join(dir, "console.sock");
     const listenFd = native().unixListen(Buffer.from(path), 1);
     try {
       // 2 fds fit the control buffer (the addon must close them); 3 do not (MSG_CTRUNC: the kernel drops the rest).
-      for (const count of [2, 3]) {
+      for (const count of [0, 2, 3]) {
         const before = openFds();
-        const received = native().receiveFd(listenFd, 5000);
-        const sender = spawn("python3", [
-          "-c",
-          `import os, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${count})])`,
-          path,
-        ]);
-        await assert.rejects(received, { code: "EBADMSG" }, `${count} fds`);
+        const peer = await native().unixConnect(Buffer.from(path));
+        const conn = native().acceptConnection(listenFd) ?? -1;
+        const sender = sendFds(peer, [], count);
         await once(sender, "exit");
+        closeSync(peer);
+        assert.throws(() => native().receiveFd(conn), { code: "EBADMSG" }, `${count} fds`);
+        closeSync(conn);
         assert.equal(openFds(), before, `no fd of the ${count} left open`);
       }
     } finally {

@@ -18,7 +18,14 @@ export interface NativeAddon {
     data: string | null,
   ): Promise<0>;
   umount(target: string, flags: number): Promise<0>;
-  receiveFd(listenFd: number, timeoutMs: number): Promise<number>;
+  /** A pending connection of a listening socket (non-blocking, close-on-exec), or null when none waits. */
+  acceptConnection(listenFd: number): number | null;
+  /**
+   * The one fd a connected unix socket sends (SCM_RIGHTS), made close-on-exec and O_NONBLOCK, or null when
+   * nothing has arrived yet; never waits. End of stream or any other message is EBADMSG (fds it carried
+   * are closed).
+   */
+  receiveFd(socketFd: number): number | null;
   dup(fd: number): number;
   setHostname(name: string): void;
   interfaceUp(name: string): void;
