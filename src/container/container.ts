@@ -166,7 +166,11 @@ export class Container {
       await writeFile(processFile, specToJson(spec), { mode: 0o600 });
       const io = await launchWithStdio(
         spec.terminal === true,
-        { socketDir: this.#deps.paths.runDir, outputPipeSize: this.#deps.containerPipeSize },
+        {
+          socketDir: this.#deps.paths.runDir,
+          outputPipeSize: this.#deps.containerPipeSize,
+          replyBudget: this.#deps.replyBudget,
+        },
         (stdio) =>
           this.#deps.runc.exec(
             this.id,

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import type { RunOptions } from "../sys/exec.js";
 import { ConsoleSocket } from "./console-socket.js";
-import { ProcessIo } from "./process-io.js";
+import { ProcessIo, type ProcessIoOptions } from "./process-io.js";
 import { closeFd, ProcessStdio } from "./stdio.js";
 
 /**
@@ -12,7 +12,8 @@ import { closeFd, ProcessStdio } from "./stdio.js";
 const CONSOLE_AFTER_RUNC_MS = 5000;
 let consoleSeq = 0;
 
-export interface LaunchOptions {
+/** Where and how to make the stdio; the ProcessIoOptions (reply budget, stdin limit) go to the ProcessIo. */
+export interface LaunchOptions extends ProcessIoOptions {
   /** Where console sockets are made (the run dir: only root can reach it). */
   socketDir: string;
   /** Capacity of stdout and stderr pipes (agent.container_pipe_size; 0 keeps the kernel's). */
@@ -28,10 +29,16 @@ type Start = (stdio: { fds: RunOptions["stdio"]; consoleSocket: string | undefin
  * again. Returns the host's side of the stdio.
  */
 export function launchWithStdio(terminal: boolean, options: LaunchOptions, start: Start): Promise<ProcessIo> {
-  return terminal ? launchWithPty(options.socketDir, start) : launchWithPipes(options.outputPipeSize, start);
+  return terminal
+    ? launchWithPty(options.socketDir, options, start)
+    : launchWithPipes(options.outputPipeSize, options, start);
 }
 
-async function launchWithPipes(outputPipeSize: number, start: Start): Promise<ProcessIo> {
+async function launchWithPipes(
+  outputPipeSize: number,
+  io: ProcessIoOptions,
+  start: Start,
+): Promise<ProcessIo> {
   const stdio = ProcessStdio.pipes(outputPipeSize);
   try {
     try {
@@ -39,7 +46,7 @@ async function launchWithPipes(outputPipeSize: number, start: Start): Promise<Pr
     } finally {
       await stdio.closeChildEnds();
     }
-    return stdio.open();
+    return stdio.open(io);
   } catch (error) {
     await stdio.close();
     throw error;
@@ -51,7 +58,7 @@ async function launchWithPipes(outputPipeSize: number, start: Start): Promise<Pr
  * wait has no clock of its own while runc runs (runc's own timeout bounds it, however long hooks take):
  * runc failing ends it at once, and runc succeeding gives the master CONSOLE_AFTER_RUNC_MS to arrive.
  */
-async function launchWithPty(socketDir: string, start: Start): Promise<ProcessIo> {
+async function launchWithPty(socketDir: string, io: ProcessIoOptions, start: Start): Promise<ProcessIo> {
   const socket = new ConsoleSocket(`${socketDir}/.console-${process.pid}-${++consoleSeq}.sock`);
   const wait = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -85,7 +92,7 @@ async function launchWithPty(socketDir: string, start: Start): Promise<ProcessIo
     });
   }
   try {
-    return new ProcessIo({ pty: received.value });
+    return new ProcessIo({ pty: received.value }, io);
   } catch (error) {
     await closeFd(received.value);
     throw AgentError.from(error);

@@ -1,14 +1,13 @@
 import { close } from "node:fs";
 import { AgentError } from "../errors.js";
 import { native } from "../sys/native.js";
-import { ProcessIo } from "./process-io.js";
+import { ProcessIo, type ProcessIoOptions } from "./process-io.js";
 
 export const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
 
 /**
  * A plain process's stdio as berth holds it: the host-facing ends of three pipes (pipes, not sockets:
- * workloads open /dev/stdout; berth's stdin end non-blocking), and the process's ends, left blocking, as
- * programs expect.
+ * workloads open /dev/stdout), non-blocking, and the process's ends, left blocking, as programs expect.
  */
 export class ProcessStdio {
   stdin: number | undefined;
@@ -37,7 +36,7 @@ export class ProcessStdio {
         native().setPipeSize(outRead, outputPipeSize);
         native().setPipeSize(errRead, outputPipeSize);
       }
-      native().setNonBlocking(inWrite);
+      for (const fd of [inWrite, outRead, errRead]) native().setNonBlocking(fd);
       io.stdin = inWrite;
       io.stdout = outRead;
       io.stderr = errRead;
@@ -62,8 +61,8 @@ export class ProcessStdio {
   }
 
   /** Hands the host's ends to a ProcessIo, which owns them from then on. */
-  open(): ProcessIo {
-    const io = new ProcessIo({ stdin: this.stdin, stdout: this.stdout, stderr: this.stderr });
+  open(options: ProcessIoOptions): ProcessIo {
+    const io = new ProcessIo({ stdin: this.stdin, stdout: this.stdout, stderr: this.stderr }, options);
     this.stdin = this.stdout = this.stderr = undefined;
     return io;
   }
