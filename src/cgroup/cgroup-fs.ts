@@ -25,8 +25,7 @@ export async function findCgroupDirs(pid: number, proc = "/proc"): Promise<Cgrou
     readFile(`${proc}/${pid}/cgroup`, "utf8"),
     readFile(`${proc}/self/mountinfo`, "utf8"),
   ]).catch((error: unknown) => {
-    const e = AgentError.from(error);
-    throw new AgentError(e.code, `cannot find the cgroups of process ${pid}: ${e.message}`, { cause: error });
+    throw AgentError.wrap(error, `cannot find the cgroups of process ${pid}`);
   });
   const dirs = cgroupDirsOf(cgroups, parseMountinfo(mountinfo));
   if (!dirs) {
@@ -60,10 +59,7 @@ export async function writeCgroupFiles(
 ): Promise<void> {
   for (const { file, line } of writes) {
     await writeFile(`${dir}/${file}`, line).catch((error: unknown) => {
-      const e = AgentError.from(error);
-      throw new AgentError(e.code, `cannot write ${JSON.stringify(line)} to ${dir}/${file}: ${e.message}`, {
-        cause: error,
-      });
+      throw AgentError.wrap(error, `cannot write ${JSON.stringify(line)} to ${dir}/${file}`);
     });
   }
 }
@@ -97,9 +93,6 @@ async function readStatFiles(dir: string, wanted: (name: string) => boolean): Pr
     const texts = await Promise.all(names.map((name) => readKernelFile(`${dir}/${name}`)));
     return new Map(names.map((name, i) => [name, texts[i] ?? ""]));
   } catch (error) {
-    const e = AgentError.from(error);
-    throw new AgentError(e.code, `cannot read the cgroup statistics in ${dir}: ${e.message}`, {
-      cause: error,
-    });
+    throw AgentError.wrap(error, `cannot read the cgroup statistics in ${dir}`);
   }
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import type { LogLevel } from "../log.js";
-import type { WireProtocol } from "../protocol/dispatch.js";
 import type { ListenAddress } from "../transport/address.js";
 import type { AgentPaths } from "./agent-paths.js";
 import {
@@ -28,7 +27,7 @@ export interface AgentConfig {
   serverAddr: ListenAddress;
   logLevel: LogLevel;
   /** Serve only this protocol; by default each connection is served in the protocol it speaks. */
-  protocol: WireProtocol | undefined;
+  protocol: "ttrpc" | "grpc" | undefined;
   /** How long to wait for a hot-plugged device to appear. */
   hotplugTimeoutMs: number;
   /** Capacity of containers' stdout/stderr pipes in bytes (F_SETPIPE_SZ); 0 keeps the kernel's default. */

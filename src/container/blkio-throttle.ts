@@ -1,5 +1,5 @@
 import { AgentError, Code } from "../errors.js";
-import type { Int64, LinuxBlockIO } from "./oci-spec.js";
+import type { Int64, LinuxBlockIO } from "../oci/oci-spec.js";
 
 /** One block-IO rate limit: bytes or operations per second, read or write, on device "MAJ:MIN"; 0 lifts it. */
 export interface Throttle {

@@ -1,23 +1,23 @@
 import { rm, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
+import type { BundlePaths } from "../bundle/bundle-paths.js";
 import type { CgroupDir, CgroupDirs } from "../cgroup/cgroup-dirs.js";
 import { enabledControllerDir, writeCgroupFiles } from "../cgroup/cgroup-fs.js";
+import { type OomWatch, watchOom } from "../cgroup/oom-watch.js";
 import { AgentError, Code } from "../errors.js";
+import type { LinuxResources, Process } from "../oci/oci-spec.js";
+import { specToJson } from "../oci/spec-json.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
-import type { AgentDeps } from "../sandbox/agent-deps.js";
-import type { OomEvents } from "../sandbox/oom-events.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { onlineCpus } from "../sys/cpus.js";
-import { type OomWatch, watchOom } from "../sys/oom-watch.js";
 import { statusCode } from "../sys/reaper.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
 import { type Throttle, throttleKey, throttlesOf, throttleWrite } from "./blkio-throttle.js";
+import type { ContainerDeps } from "./container-deps.js";
 import { type ContainerState, checkMove } from "./container-state.js";
 import { type ContainerStats, readContainerStats } from "./container-stats.js";
-import type { LinuxResources, Process } from "./oci-spec.js";
 import { restrictUpdateCpus } from "./spec-edits.js";
-import { specToJson } from "./spec-json.js";
 
 const { SIGKILL } = constants.signals;
 let execSeq = 0;
@@ -28,7 +28,7 @@ let execSeq = 0;
  */
 export class Container {
   readonly id: string;
-  readonly bundle: string;
+  readonly bundle: BundlePaths;
   readonly init: ContainerProcess;
   /** Where runc put the container, found once it was created; runc delete (RemoveContainer) removes it. */
   readonly cgroup: CgroupDirs;
@@ -37,8 +37,8 @@ export class Container {
   /** Exec ids being started: taken, though not yet processes. */
   readonly #starting = new Set<string>();
   readonly #undo: CleanupStack;
-  readonly #deps: AgentDeps;
-  readonly #oomEvents: OomEvents | undefined;
+  readonly #deps: ContainerDeps;
+  readonly #onOom: (() => void) | undefined;
   #oomWatch: OomWatch | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #removal: Promise<void> | undefined;
@@ -47,13 +47,13 @@ export class Container {
 
   constructor(d: {
     id: string;
-    bundle: string;
+    bundle: BundlePaths;
     init: ContainerProcess;
     cgroup: CgroupDirs;
     undo: CleanupStack;
-    deps: AgentDeps;
-    /** Where its OOM kills go; none for the sandbox's own container, which Kata does not watch either. */
-    oomEvents: OomEvents | undefined;
+    deps: ContainerDeps;
+    /** Told of each OOM kill in it; none for the sandbox's own container, which Kata does not watch either. */
+    onOom: (() => void) | undefined;
   }) {
     this.id = d.id;
     this.bundle = d.bundle;
@@ -61,7 +61,7 @@ export class Container {
     this.cgroup = d.cgroup;
     this.#undo = d.undo;
     this.#deps = d.deps;
-    this.#oomEvents = d.oomEvents;
+    this.#onOom = d.onOom;
     void d.init.exited.then((exit) => {
       this.#state = "stopped";
       d.deps.log.info(
@@ -119,12 +119,12 @@ export class Container {
    * program's first moments is seen too.
    */
   async #watchOom(): Promise<void> {
-    const events = this.#oomEvents;
-    if (!events || this.#oomWatch) return;
+    const onOom = this.#onOom;
+    if (!onOom || this.#oomWatch) return;
     const { log } = this.#deps;
     const report = () => {
       log.warn({ container: this.id }, "OOM in the container's memory cgroup");
-      events.push(this.id);
+      onOom();
     };
     try {
       const memory = await enabledControllerDir(this.cgroup, "memory");
@@ -134,9 +134,7 @@ export class Container {
       }
       this.#oomWatch = await watchOom(memory, report, log);
     } catch (error) {
-      const e = AgentError.from(error);
-      const message = `container ${this.id}: cannot watch its memory cgroup for OOM: ${e.message}`;
-      throw new AgentError(e.code, message, { cause: error });
+      throw AgentError.wrap(error, `container ${this.id}: cannot watch its memory cgroup for OOM`);
     }
   }
 
@@ -160,8 +158,7 @@ export class Container {
     }
     this.#starting.add(execId);
     const n = ++execSeq;
-    const processFile = `${this.bundle}/exec-${n}.json`;
-    const pidFile = `${this.bundle}/exec-${n}.pid`;
+    const { process: processFile, pid: pidFile } = this.bundle.exec(n);
     try {
       await writeFile(processFile, specToJson(spec), { mode: 0o600 });
       const io = await launchWithStdio(

@@ -1,12 +1,14 @@
 import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
+import { bundlePaths } from "../bundle/bundle-paths.js";
 import { findCgroupDirs } from "../cgroup/cgroup-fs.js";
 import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "../device/devices.js";
 import { AgentError, Code } from "../errors.js";
+import { denyDevice } from "../oci/device-rules.js";
+import type { Spec } from "../oci/oci-spec.js";
+import { specToJson } from "../oci/spec-json.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
-import type { AgentDeps } from "../sandbox/agent-deps.js";
-import type { Sandbox } from "../sandbox/sandbox.js";
 import { blockDriver } from "../storage/block-driver.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
 import { removeDirIfEmpty } from "../storage/storage-steps.js";
@@ -15,18 +17,17 @@ import { onlineCpus } from "../sys/cpus.js";
 import { bindMount, UnmountFlag, unmount } from "../sys/mount.js";
 import { writeSysctls } from "../sys/sysctl.js";
 import { Container } from "./container.js";
-import { checkContainerId } from "./container-id.js";
-import type { Spec } from "./oci-spec.js";
+import type { ContainerDeps } from "./container-deps.js";
+import type { GuestHooks } from "./guest-hooks.js";
 import {
-  denyDevice,
   hasPidNamespace,
   joinSandboxNamespaces,
   mergeGuestHooks,
   restrictCpus,
+  type SandboxNamespaces,
   setRootfs,
   takeNetSysctls,
 } from "./spec-edits.js";
-import { specToJson } from "./spec-json.js";
 
 export interface CreateContainerRequest {
   containerId: string;
@@ -39,12 +40,21 @@ export interface CreateContainerRequest {
   sandboxPidns: boolean;
 }
 
+/** What a container takes from its sandbox, chosen by the sandbox. */
+export interface SandboxPlacement {
+  /** Namespace files the container joins: the sandbox's UTS and IPC, and its PID namespace when shared. */
+  readonly namespaces: SandboxNamespaces;
+  readonly guestHooks: GuestHooks;
+  /** Told of each OOM kill in the container; none for the sandbox's own container. */
+  readonly onOom: (() => void) | undefined;
+}
+
 /** A rescan (about a millisecond) is only worth it when the container asks for a hotplugged device. */
 function needsPciRescan(req: CreateContainerRequest): boolean {
   return req.devices.length > 0 || req.storages.some((s) => blockDriver.names.includes(s.driver));
 }
 
-async function rescanPci(deps: AgentDeps) {
+async function rescanPci(deps: ContainerDeps) {
   try {
     await writeFile(`${deps.sysfs}/bus/pci/rescan`, "1");
   } catch (error) {
@@ -58,12 +68,12 @@ async function rescanPci(deps: AgentDeps) {
  * stdio → runc create. A failure at any step undoes every step before it and returns the original error.
  */
 export async function createContainer(
-  deps: AgentDeps,
-  sandbox: Sandbox,
+  deps: ContainerDeps,
+  placement: SandboxPlacement,
   req: CreateContainerRequest,
 ): Promise<Container> {
-  checkContainerId(req.containerId);
-  const id = req.containerId;
+  const bundle = bundlePaths(deps.paths, req.containerId);
+  const id = bundle.id;
   const spec = req.spec;
   if (!spec) throw new AgentError(Code.INVALID_ARGUMENT, `container ${id}: the request has no OCI spec`);
   if (!spec.root?.path || !isAbsolute(spec.root.path)) {
@@ -78,7 +88,6 @@ export async function createContainer(
       `container ${id}: the spec carries a PID namespace; the runtime must strip it (the agent chooses it)`,
     );
   }
-  sandbox.reserve(id);
   const undo = new CleanupStack();
   const step = (name: string) => deps.faults.check(`create-container:${name}`);
   try {
@@ -96,19 +105,13 @@ export async function createContainer(
     step("cpuset");
     await writeSysctls(takeNetSysctls(spec));
     step("sysctls");
-    const sharedPid = sandbox.pidNamespace && (req.sandboxPidns || sandbox.hasPauseNamespace);
-    joinSandboxNamespaces(spec, {
-      ipc: sandbox.namespaces.ipc,
-      uts: sandbox.namespaces.uts,
-      ...(sharedPid ? { pid: sandbox.pidNamespace } : {}),
-    });
-    mergeGuestHooks(spec, sandbox.guestHooks);
+    joinSandboxNamespaces(spec, placement.namespaces);
+    mergeGuestHooks(spec, placement.guestHooks);
 
-    const bundle = `${deps.paths.runDir}/${id}`;
-    const rootfs = `${bundle}/rootfs`;
+    const { rootfs } = bundle;
     // A storage (an rw overlay's upper and work dirs) may have made the bundle directory already.
-    await mkdir(bundle, { recursive: true, mode: 0o700 });
-    undo.push(`remove ${bundle}`, () => removeDirIfEmpty(bundle, deps.log));
+    await mkdir(bundle.dir, { recursive: true, mode: 0o700 });
+    undo.push(`remove ${bundle.dir}`, () => removeDirIfEmpty(bundle.dir, deps.log));
     if (resolve(spec.root.path) !== rootfs) {
       await mkdir(rootfs).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== "EEXIST") throw error;
@@ -122,11 +125,11 @@ export async function createContainer(
     }
     step("rootfs");
     setRootfs(spec, rootfs);
-    await writeFile(`${bundle}/config.json`, specToJson(spec), { mode: 0o600 });
-    undo.push(`remove ${bundle}/config.json`, () => rm(`${bundle}/config.json`, { force: true }));
+    await writeFile(bundle.config, specToJson(spec), { mode: 0o600 });
+    undo.push(`remove ${bundle.config}`, () => rm(bundle.config, { force: true }));
     step("bundle");
 
-    const pidFile = `${bundle}/init.pid`;
+    const pidFile = bundle.initPid;
     undo.push(`remove ${pidFile}`, () => rm(pidFile, { force: true }));
     step("stdio");
     const io = await launchWithStdio(
@@ -135,7 +138,7 @@ export async function createContainer(
       async (stdio) => {
         await deps.runc.create(
           id,
-          { bundle, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
+          { bundle: bundle.dir, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
           stdio.fds,
         );
         undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
@@ -153,24 +156,11 @@ export async function createContainer(
     const cgroup = await findCgroupDirs(pid);
     step("runc-create");
 
-    const container = new Container({
-      id,
-      bundle,
-      init,
-      cgroup,
-      undo: undo.transfer(),
-      deps,
-      oomEvents: id === sandbox.id ? undefined : sandbox.oomEvents,
-    });
-    if (req.sandboxPidns && !sandbox.pidNamespace) sandbox.pidNamespace = `/proc/${pid}/ns/pid`;
-    sandbox.containers.set(id, container);
-    return container;
+    return new Container({ id, bundle, init, cgroup, undo: undo.transfer(), deps, onOom: placement.onOom });
   } catch (error) {
     await undo.unwind().catch((cleanup: unknown) => {
       deps.log.error({ container: id, err: cleanup }, "rollback of a failed CreateContainer was incomplete");
     });
     throw error;
-  } finally {
-    sandbox.creating.delete(id);
   }
 }

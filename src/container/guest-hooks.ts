@@ -1,7 +1,7 @@
 import { lstat, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Logger } from "../log.js";
-import type { Hook } from "./oci-spec.js";
+import type { Hook } from "../oci/oci-spec.js";
 
 /** The hook types a guest hook directory may hold, one subdirectory each. */
 export type GuestHookType = "prestart" | "poststart" | "poststop";

@@ -1,6 +1,6 @@
 import { AgentError, Code } from "../errors.js";
+import type { Hook, Linux, LinuxNamespace, LinuxResources, Spec } from "../oci/oci-spec.js";
 import type { GuestHooks } from "./guest-hooks.js";
-import type { Hook, Linux, LinuxDeviceCgroup, LinuxNamespace, LinuxResources, Spec } from "./oci-spec.js";
 
 /*
  * The agent's edits to a container's OCI spec before it is written to the bundle. Each edit changes,
@@ -153,32 +153,6 @@ function copyHook(hook: Hook): Hook {
     ...(hook.env ? { env: [...hook.env] } : {}),
     ...(hook.timeout === undefined ? {} : { timeout: hook.timeout }),
   };
-}
-
-/** A device-cgroup rule without its allow/deny decision. */
-export type DeviceRule = Omit<LinuxDeviceCgroup, "allow">;
-
-/** Appends a rule allowing a device; rules apply in order, so it overrides earlier ones. */
-export function allowDevice(spec: Spec, rule: DeviceRule): void {
-  appendDeviceRule(spec, true, rule);
-}
-
-/** Appends a rule denying a device; rules apply in order, so it overrides earlier ones. */
-export function denyDevice(spec: Spec, rule: DeviceRule): void {
-  appendDeviceRule(spec, false, rule);
-}
-
-function appendDeviceRule(spec: Spec, allow: boolean, rule: DeviceRule) {
-  const linux = linuxOf(spec);
-  linux.resources ??= {};
-  linux.resources.devices ??= [];
-  linux.resources.devices.push({
-    allow,
-    ...(rule.type === undefined ? {} : { type: rule.type }),
-    ...(rule.major === undefined ? {} : { major: rule.major }),
-    ...(rule.minor === undefined ? {} : { minor: rule.minor }),
-    ...(rule.access === undefined ? {} : { access: rule.access }),
-  });
 }
 
 function linuxOf(spec: Spec): Linux {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { specToJson } from "../container/spec-json.js";
+import { specToJson } from "../oci/spec-json.js";
 import { SpecSchema } from "../protocol/gen/oci_pb.js";
 import { ociSpecFromProto } from "../rpc/convert/spec-from-proto.js";
 import { CtlError } from "./ctl-error.js";

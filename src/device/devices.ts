@@ -1,6 +1,6 @@
-import type { Int64, LinuxDevice, LinuxDeviceCgroup, Spec } from "../container/oci-spec.js";
-import { allowDevice } from "../container/spec-edits.js";
 import { AgentError, Code } from "../errors.js";
+import { allowDevice } from "../oci/device-rules.js";
+import type { Int64, LinuxDevice, LinuxDeviceCgroup, Spec } from "../oci/oci-spec.js";
 import { DEVICE_HANDLERS } from "./device-handlers.js";
 import type { DeviceHandler, DeviceSpec, GuestDevice } from "./device-spec.js";
 import { deviceName } from "./guest-dev-path.js";

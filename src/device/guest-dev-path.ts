@@ -39,11 +39,11 @@ export async function guestDeviceAt(path: string, what: string): Promise<GuestDe
   try {
     stats = await stat(path, { bigint: true });
   } catch (error) {
-    const e = AgentError.from(error);
-    const hint = e.code === Code.NOT_FOUND ? " (berth does not wait for hotplugged devices yet)" : "";
-    throw new AgentError(e.code, `${what}: cannot find ${path} in the guest${hint}: ${e.message}`, {
-      cause: error,
-    });
+    const hint =
+      AgentError.from(error).code === Code.NOT_FOUND
+        ? " (berth does not wait for hotplugged devices yet)"
+        : "";
+    throw AgentError.wrap(error, `${what}: cannot find ${path} in the guest${hint}`);
   }
   const type = stats.isBlockDevice() ? "b" : stats.isCharacterDevice() ? "c" : undefined;
   if (!type) {

@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import type { LinuxDeviceCgroup } from "../container/oci-spec.js";
+import type { LinuxDeviceCgroup } from "../oci/oci-spec.js";
 import { deviceNumber } from "./device-number.js";
 
 /**

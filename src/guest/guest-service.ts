@@ -55,8 +55,7 @@ function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentErro
   if (hasErrno(error, "EISDIR")) {
     return new AgentError(Code.FAILED_PRECONDITION, `${where}: a directory is in the way`, { cause: error });
   }
-  const e = AgentError.from(error);
-  return new AgentError(e.code, `${where}: ${e.message}`, { cause: error });
+  return AgentError.wrap(error, where);
 }
 
 /** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile. */

@@ -24,10 +24,7 @@ export async function memoryBlockSize(sysfs: string): Promise<bigint> {
     return blockSizeFromSysfs(await readFile(file, "utf8"));
   } catch (error) {
     if (hasErrno(error, "ENOENT")) return 0n;
-    const e = AgentError.from(error);
-    throw new AgentError(e.code, `cannot read the memory block size from ${file}: ${e.message}`, {
-      cause: error,
-    });
+    throw AgentError.wrap(error, `cannot read the memory block size from ${file}`);
   }
 }
 
@@ -39,7 +36,6 @@ export async function memoryHotplugProbe(sysfs: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (hasErrno(error, "ENOENT")) return false;
-    const e = AgentError.from(error);
-    throw new AgentError(e.code, `cannot look for ${file}: ${e.message}`, { cause: error });
+    throw AgentError.wrap(error, `cannot look for ${file}`);
   }
 }

@@ -106,6 +106,17 @@ export class Runc {
     await this.#run(id, "delete", (g) => runcArgs.delete(g, id, opts.force ?? false));
   }
 
+  /**
+   * Removes whatever runc holds for `id`, running or not: `runc delete --force`, and the state directory
+   * of a container runc no longer knows. `bundle` is where its spec may still be.
+   */
+  async deleteLeftovers(id: string, _opts: { bundle?: string } = {}): Promise<void> {
+    await this.delete(id, { force: true }).catch((error: unknown) => {
+      if (AgentError.from(error).code !== Code.NOT_FOUND) throw error;
+    });
+    await rm(`${this.#root}/${id}`, { recursive: true, force: true });
+  }
+
   async state(id: string): Promise<RuncState> {
     const stdout = await this.#run(id, "state", (g) => runcArgs.state(g, id));
     return JSON.parse(stdout) as RuncState;

@@ -1,14 +1,15 @@
 import { access, mkdir, rm } from "node:fs/promises";
-import { sandboxDir } from "../config/agent-paths.js";
+import { pauseRecord, sandboxDir } from "../config/agent-paths.js";
 import type { Container } from "../container/container.js";
 import type { ContainerStats } from "../container/container-stats.js";
 import { type CreateContainerRequest, createContainer } from "../container/create-container.js";
 import { scanGuestHooks } from "../container/guest-hooks.js";
 import { listProcesses } from "../container/list-processes.js";
-import type { LinuxResources, Process } from "../container/oci-spec.js";
 import { AgentError, Code } from "../errors.js";
 import { setupDns } from "../network/dns.js";
+import type { LinuxResources, Process } from "../oci/oci-spec.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
+import { removeDirIfEmpty } from "../storage/storage-steps.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import type { AgentDeps } from "./agent-deps.js";
 import { type KernelModuleSpec, loadKernelModules } from "./kernel-modules.js";
@@ -44,6 +45,8 @@ export class SandboxService {
   readonly #deps: AgentDeps;
   #sandbox: Sandbox | undefined;
   #busy: SandboxChange | undefined;
+  #creation: Promise<void> | undefined;
+  #stopping = false;
 
   constructor(deps: AgentDeps) {
     this.#deps = deps;
@@ -64,7 +67,16 @@ export class SandboxService {
    * would do more harm than leaving it. While a DestroySandbox runs it is FAILED_PRECONDITION: the old
    * sandbox's containers, mounts and namespaces are still being taken down.
    */
-  async createSandbox(req: CreateSandboxRequest): Promise<void> {
+  createSandbox(req: CreateSandboxRequest): Promise<void> {
+    if (this.#stopping) {
+      return Promise.reject(new AgentError(Code.UNAVAILABLE, "the agent is shutting down"));
+    }
+    const creation = this.#createSandbox(req);
+    this.#creation = creation;
+    return creation;
+  }
+
+  async #createSandbox(req: CreateSandboxRequest): Promise<void> {
     if (this.#busy?.doing === "destroying") {
       throw new AgentError(
         Code.FAILED_PRECONDITION,
@@ -82,14 +94,16 @@ export class SandboxService {
     const step = (name: string) => faults.check(`create-sandbox:${name}`);
     const undo = new CleanupStack();
     try {
-      await mkdir(sandboxDir(paths), { recursive: true, mode: 0o755 });
+      if (await mkdir(sandboxDir(paths), { recursive: true, mode: 0o755 })) {
+        undo.push(`remove ${sandboxDir(paths)}`, () => removeDirIfEmpty(sandboxDir(paths), log));
+      }
       await loadKernelModules(req.kernelModules);
       step("kernel-modules");
       const guestHooks = req.guestHookPath ? await scanGuestHooks(req.guestHookPath, log) : EMPTY_HOOKS;
       const namespaces = await createSharedNamespaces(paths.sandboxNsDir, req.hostname, undo);
       step("namespaces");
       const pidNamespace = req.sandboxPidns
-        ? await createSandboxPidNamespace(this.#deps.reaper, undo)
+        ? await createSandboxPidNamespace(this.#deps.reaper, undo, pauseRecord(paths))
         : undefined;
       step("pid-namespace");
       const mountPoints = await this.#deps.storages.add(req.storages);
@@ -141,6 +155,17 @@ export class SandboxService {
     return done;
   }
 
+  /**
+   * The agent is stopping (SIGTERM): no sandbox is created from now on, and the one there is (once a
+   * CreateSandbox in flight has finished) is destroyed as DestroySandbox does, so nothing of it is left
+   * running or mounted.
+   */
+  async shutdown(): Promise<void> {
+    this.#stopping = true;
+    await this.#creation?.catch(() => {});
+    if (this.#sandbox || this.#busy?.doing === "destroying") await this.destroySandbox();
+  }
+
   async #destroy(sandbox: Sandbox): Promise<void> {
     const failures: unknown[] = [];
     const results = await Promise.allSettled(
@@ -162,8 +187,24 @@ export class SandboxService {
     }
   }
 
-  createContainer(req: CreateContainerRequest): Promise<Container> {
-    return createContainer(this.#deps, this.#current(), req);
+  /**
+   * Creates a container in the sandbox: its id is taken for the whole creation (a duplicate is
+   * ALREADY_EXISTS before anything is built), and the first container that asks for `sandbox_pidns` when
+   * the sandbox has no PID namespace of its own donates its namespace to the later ones.
+   */
+  async createContainer(req: CreateContainerRequest): Promise<Container> {
+    const sandbox = this.#current();
+    sandbox.reserve(req.containerId);
+    try {
+      const container = await createContainer(this.#deps, sandbox.placementFor(req), req);
+      if (req.sandboxPidns && !sandbox.pidNamespace) {
+        sandbox.pidNamespace = `/proc/${container.init.pid}/ns/pid`;
+      }
+      sandbox.containers.set(container.id, container);
+      return container;
+    } finally {
+      sandbox.creating.delete(req.containerId);
+    }
   }
 
   async startContainer(id: string): Promise<void> {

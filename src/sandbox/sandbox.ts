@@ -1,4 +1,5 @@
 import type { Container } from "../container/container.js";
+import type { SandboxPlacement } from "../container/create-container.js";
 import type { GuestHooks } from "../container/guest-hooks.js";
 import { AgentError, Code } from "../errors.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
@@ -45,6 +46,20 @@ export class Sandbox {
     const c = this.containers.get(id);
     if (!c) throw new AgentError(Code.NOT_FOUND, `container ${JSON.stringify(id)} not found`);
     return c;
+  }
+
+  /**
+   * Where a new container goes: the sandbox's UTS and IPC namespaces, its PID namespace when the container
+   * shares it (it asked to, or the sandbox has berth-pause's, which every container joins), its guest
+   * hooks, and its OOM events (except the sandbox's own container's, which Kata does not watch either).
+   */
+  placementFor(req: { containerId: string; sandboxPidns: boolean }): SandboxPlacement {
+    const sharedPid = this.pidNamespace && (req.sandboxPidns || this.hasPauseNamespace);
+    return {
+      namespaces: { ...this.namespaces, ...(sharedPid ? { pid: this.pidNamespace } : {}) },
+      guestHooks: this.guestHooks,
+      onOom: req.containerId === this.id ? undefined : () => this.oomEvents.push(req.containerId),
+    };
   }
 
   /** Claims `id` for a container being created; ALREADY_EXISTS if it is taken. */

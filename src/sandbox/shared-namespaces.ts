@@ -1,9 +1,11 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { AgentError, Code } from "../errors.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { runCommand } from "../sys/exec.js";
 import { UnmountFlag, unmount } from "../sys/mount.js";
 import { pauseBinary } from "../sys/native.js";
+import { type ProcessIdentity, readProcess } from "../sys/process-identity.js";
 import type { Reaper } from "../sys/reaper.js";
 
 export interface SharedNamespaces {
@@ -64,9 +66,14 @@ async function unmountIfMounted(file: string) {
 /**
  * Starts berth-pause, the init of a new PID namespace that every container of the sandbox joins, and
  * returns that namespace's path. The pause init is reparented to berth (a subreaper); the undo ends it
- * and waits for the reaper to see it go.
+ * and waits for the reaper to see it go. Its pid and start time are kept in `record` while it lives, so
+ * that an agent started after this one died can end it (see reclaim.ts).
  */
-export async function createSandboxPidNamespace(reaper: Reaper, undo: CleanupStack): Promise<string> {
+export async function createSandboxPidNamespace(
+  reaper: Reaper,
+  undo: CleanupStack,
+  record: string,
+): Promise<string> {
   const { stdout } = await runCommand([pauseBinary()], { timeoutMs: 10_000 });
   const pid = Number.parseInt(stdout.trim(), 10);
   if (!Number.isSafeInteger(pid) || pid <= 1) {
@@ -80,6 +87,14 @@ export async function createSandboxPidNamespace(reaper: Reaper, undo: CleanupSta
       // already gone: the reaper has its exit
     }
     await exited;
+    await rm(record, { force: true });
   });
+  const running = await readProcess(pid);
+  if (running) await writeRecord(record, { pid, startTime: running.startTime });
   return `/proc/${pid}/ns/pid`;
+}
+
+async function writeRecord(file: string, identity: ProcessIdentity): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, JSON.stringify(identity), { mode: 0o600 });
 }

@@ -1,4 +1,5 @@
 import { mkdir, rm } from "node:fs/promises";
+import { bundlePaths } from "../bundle/bundle-paths.js";
 import { AgentError, Code } from "../errors.js";
 import type { StorageContext, StorageDriver } from "./storage-driver.js";
 import { hasOption, kernelOptions, optionValue } from "./storage-options.js";
@@ -8,12 +9,6 @@ import { errnoOf, makeDir, mountStorage } from "./storage-steps.js";
 /** Asks for a writable overlay whose upper and work directories the agent makes, per container. */
 export const OVERLAY_RW_OPTION = "io.katacontainers.fs-opt.overlay-rw";
 
-/** Where a container's writable overlay layer goes (Kata: `/run/kata-containers/<cid>/{upper,work}`). */
-export const overlayLayerDirs = (runDir: string, containerId: string) => {
-  const dir = `${runDir}/${containerId}`;
-  return { dir, upper: `${dir}/upper`, work: `${dir}/work` };
-};
-
 async function makeWritableLayer(ctx: StorageContext): Promise<string[]> {
   if (ctx.containerId === undefined) {
     throw new AgentError(
@@ -21,7 +16,7 @@ async function makeWritableLayer(ctx: StorageContext): Promise<string[]> {
       `overlayfs storage on ${ctx.mountPoint}: ${OVERLAY_RW_OPTION} needs a container, not a sandbox storage`,
     );
   }
-  const { dir, upper, work } = overlayLayerDirs(ctx.paths.runDir, ctx.containerId);
+  const { dir, upper, work } = bundlePaths(ctx.paths, ctx.containerId);
   await makeDir(ctx.undo, ctx.log, dir);
   for (const layerDir of [upper, work]) {
     await mkdir(layerDir, { mode: 0o755 }).catch((error: unknown) => {

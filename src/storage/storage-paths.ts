@@ -27,12 +27,3 @@ export function checkedMountPoint(value: string): string {
   if (path === "/") throw invalid("mount point", value, "is the root directory");
   return path;
 }
-
-const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/** Throws INVALID_ARGUMENT unless `id` is safe as one path segment (Kata's container id alphabet). */
-export function checkContainerId(id: string): void {
-  if (!CONTAINER_ID.test(id)) {
-    throw invalid("container id", id, "is not a valid id (letters, digits, '.', '_', '-'; no '/')");
-  }
-}

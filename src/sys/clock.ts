@@ -9,9 +9,6 @@ export function setRealtimeClock(sec: number, usec: number): void {
   try {
     native().setTimeOfDay(sec, usec);
   } catch (error) {
-    const e = AgentError.from(error);
-    throw new AgentError(e.code, `cannot set the guest clock to ${sec} s ${usec} µs: ${e.message}`, {
-      cause: error,
-    });
+    throw AgentError.wrap(error, `cannot set the guest clock to ${sec} s ${usec} µs`);
   }
 }

@@ -7,7 +7,6 @@ export async function onlineCpus(sysfs = "/sys"): Promise<string> {
   try {
     return (await readFile(file, "utf8")).trim();
   } catch (error) {
-    const e = AgentError.from(error);
-    throw new AgentError(e.code, `cannot read the online CPUs from ${file}: ${e.message}`, { cause: error });
+    throw AgentError.wrap(error, `cannot read the online CPUs from ${file}`);
   }
 }

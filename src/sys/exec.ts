@@ -117,12 +117,7 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
 
     child.once("error", (error: NodeJS.ErrnoException) => {
       finish();
-      const code =
-        error.code === "ENOENT"
-          ? Code.NOT_FOUND
-          : error.code === "EACCES"
-            ? Code.PERMISSION_DENIED
-            : Code.INTERNAL;
+      const { code } = AgentError.from(error);
       reject(fail(code, `cannot run: ${error.message}`, { exitCode: null, signal: null, stderr: "" }, error));
     });
     child.once("close", (exitCode, signal) => {

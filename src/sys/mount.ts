@@ -7,11 +7,6 @@ import { native } from "./native.js";
 /** umount2(2) flags. */
 export const UnmountFlag = { FORCE: 1, DETACH: 2 } as const;
 
-function failed(action: string, error: unknown): AgentError {
-  const reason = AgentError.from(error);
-  return new AgentError(reason.code, `${action}: ${reason.message}`, { cause: error });
-}
-
 /** Mounts `source` on `target` with mount(8)-style options (flags, propagation and filesystem data). */
 export async function mount(source: string, target: string, fsType: string, options: readonly string[] = []) {
   const { flags, propagation, data } = parseMountOptions(options);
@@ -20,7 +15,7 @@ export async function mount(source: string, target: string, fsType: string, opti
     await native().mount(source, target, fsType || null, flags, data || null);
     for (const p of propagation) await native().mount(null, target, null, p, null);
   } catch (error) {
-    throw failed(`cannot ${what}`, error);
+    throw AgentError.wrap(error, `cannot ${what}`);
   }
 }
 
@@ -37,7 +32,7 @@ export async function bindMount(
       await native().mount(null, target, null, flags | MountFlag.REMOUNT | MountFlag.RDONLY, null);
     }
   } catch (error) {
-    throw failed(`cannot bind-mount ${JSON.stringify(source)} on ${JSON.stringify(target)}`, error);
+    throw AgentError.wrap(error, `cannot bind-mount ${JSON.stringify(source)} on ${JSON.stringify(target)}`);
   }
 }
 
@@ -46,7 +41,7 @@ export async function unmount(target: string, flags = 0) {
   try {
     await native().umount(target, flags);
   } catch (error) {
-    throw failed(`cannot unmount ${JSON.stringify(target)}`, error);
+    throw AgentError.wrap(error, `cannot unmount ${JSON.stringify(target)}`);
   }
 }
 

@@ -1,7 +1,6 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
-import { codeFromErrno } from "./errno.js";
 
 /** Longer keys are not sysctls; longer values do not fit the one page a /proc/sys write accepts. */
 const MAX_KEY_LENGTH = 256;
@@ -68,10 +67,6 @@ async function writeOne(key: string, value: string, file: string) {
     if (errno === "ENOENT") {
       throw new AgentError(Code.NOT_FOUND, `sysctl ${key} does not exist (no ${file})`, { cause: error });
     }
-    throw new AgentError(
-      codeFromErrno(errno),
-      `cannot set sysctl ${key} to ${JSON.stringify(value)}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw AgentError.wrap(error, `cannot set sysctl ${key} to ${JSON.stringify(value)}`);
   }
 }

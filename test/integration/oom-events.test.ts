@@ -12,9 +12,9 @@ import {
 import { constants } from "node:os";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { watchOom } from "../../src/cgroup/oom-watch.js";
 import { createLogger } from "../../src/log.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
-import { watchOom } from "../../src/sys/oom-watch.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { Fixture, failsWith } from "../support/container-fixture.js";
 import { fdCount, signal, sleep, stillPending, T, waitFor } from "../support/process-helpers.js";

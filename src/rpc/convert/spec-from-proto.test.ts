@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import type * as oci from "../../container/oci-spec.js";
-import { specToJson } from "../../container/spec-json.js";
+import type * as oci from "../../oci/oci-spec.js";
+import { specToJson } from "../../oci/spec-json.js";
 import { LinuxResourcesSchema, ProcessSchema, SpecSchema } from "../../protocol/gen/oci_pb.js";
 import { ociSpecFromProto, processFromProto, resourcesFromProto } from "./spec-from-proto.js";
 

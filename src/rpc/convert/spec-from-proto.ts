@@ -1,4 +1,4 @@
-import type * as oci from "../../container/oci-spec.js";
+import type * as oci from "../../oci/oci-spec.js";
 import type * as pb from "../../protocol/gen/oci_pb.js";
 
 /*

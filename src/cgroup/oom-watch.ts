@@ -1,9 +1,9 @@
 import { closeSync, existsSync, type FSWatcher, readFileSync, readSync, watch } from "node:fs";
 import { open, writeFile } from "node:fs/promises";
-import type { CgroupDir } from "../cgroup/cgroup-dirs.js";
-import { parseFlatKeyed } from "../cgroup/stat-files.js";
 import type { Logger } from "../log.js";
-import { type FdPoll, native } from "./native.js";
+import { type FdPoll, native } from "../sys/native.js";
+import type { CgroupDir } from "./cgroup-dirs.js";
+import { parseFlatKeyed } from "./stat-files.js";
 
 /** A watch on one memory cgroup; `close` first reports an OOM the kernel has signalled but was not read yet. */
 export interface OomWatch {
