@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { failsWith, sandboxFixture } from "../support/container-fixture.js";
+import type { SpecOptions } from "../support/container-spec.js";
 import { sleep, T } from "../support/process-helpers.js";
 
 const TEST = { timeout: 90_000 };
@@ -18,9 +19,6 @@ async function assertServing(f: ReturnType<typeof sandboxFixture>) {
 /** Errors the agent survived only because it logs them instead of dying. */
 const survivedBugs = (f: ReturnType<typeof sandboxFixture>) =>
   f.agent.logs.filter((l) => l.msg === "unhandled rejection" || l.msg === "uncaught exception");
-
-/** `spec` with some fields replaced (e.g. Hooks, which containerSpec does not set). */
-const withSpec = <S extends object>(spec: S, fields: object) => ({ ...spec, ...fields }) as S;
 
 /** Pids of processes whose argv[0] is `name`. */
 function processesNamed(name: string): number[] {
@@ -39,8 +37,8 @@ function processesNamed(name: string): number[] {
 describe("terminal processes and runc's console socket", () => {
   const f = sandboxFixture("console");
 
-  const failingTerminalCreate = async (id: string, more: object, reason: RegExp) => {
-    const spec = withSpec(f.spec(["sh"], { terminal: true }), more);
+  const failingTerminalCreate = async (id: string, more: Partial<SpecOptions>, reason: RegExp) => {
+    const spec = f.spec(["sh"], { terminal: true, ...more });
     await assert.rejects(
       f.rpc.call("createContainer", { containerId: id, execId: id, OCI: spec }, T),
       failsWith(Code.INTERNAL, reason),
@@ -55,11 +53,7 @@ describe("terminal processes and runc's console socket", () => {
     "review #1: a terminal CreateContainer whose prestart hook fails fails with runc's reason; the agent serves on",
     TEST,
     () =>
-      failingTerminalCreate(
-        "console-hook",
-        { Hooks: { Prestart: [{ Path: "/bin/false", Args: ["false"] }] } },
-        /hook/i,
-      ),
+      failingTerminalCreate("console-hook", { prestart: [{ path: "/bin/false", args: ["false"] }] }, /hook/i),
   );
 
   it(
@@ -69,8 +63,7 @@ describe("terminal processes and runc's console socket", () => {
       failingTerminalCreate(
         "console-mount",
         {
-          Mounts: [
-            ...(f.spec(["sh"]).Mounts ?? []),
+          mounts: [
             {
               destination: "/data",
               source: "/nonexistent/berth-dir",
@@ -89,8 +82,9 @@ describe("terminal processes and runc's console socket", () => {
     async () => {
       const hook = `berth-hook-${process.pid}`;
       const ids = ["slow-1", "slow-2", "slow-3", "slow-4"];
-      const spec = withSpec(f.spec(["sleep", "1000"], { terminal: true }), {
-        Hooks: { Prestart: [{ Path: "/bin/sleep", Args: [hook, "6"] }] },
+      const spec = f.spec(["sleep", "1000"], {
+        terminal: true,
+        prestart: [{ path: "/bin/sleep", args: [hook, "6"] }],
       });
       const shared = join(f.agent.dir, "run/shared/containers");
       mkdirSync(shared, { recursive: true });
