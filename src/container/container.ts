@@ -163,8 +163,11 @@ export class Container {
       await writeFile(processFile, specToJson(spec), { mode: 0o600 });
       const io = await launchWithStdio(
         spec.terminal === true,
-        this.#deps.paths.runDir,
-        this.#deps.containerPipeSize,
+        {
+          socketDir: this.#deps.paths.runDir,
+          outputPipeSize: this.#deps.containerPipeSize,
+          replyBudget: this.#deps.replyBudget,
+        },
         (stdio) =>
           this.#deps.runc.exec(
             this.id,
