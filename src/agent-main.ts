@@ -11,6 +11,7 @@ import { Runc } from "./runtime/runc.js";
 import { reclaimLeftovers } from "./sandbox/reclaim.js";
 import { SandboxService } from "./sandbox/sandbox-service.js";
 import { StorageRegistry } from "./storage/storage-registry.js";
+import type { ByteBudget } from "./sys/byte-budget.js";
 import { rootIsInitramfs } from "./sys/mount.js";
 import { PersistedSet } from "./sys/persisted-set.js";
 import { Reaper } from "./sys/reaper.js";
@@ -45,6 +46,7 @@ async function sandboxService(
   config: AgentConfig,
   runc: Runc,
   log: Logger,
+  replyBudget: ByteBudget,
   onSandboxDestroyed: () => void,
 ): Promise<SandboxService> {
   const reaper = new Reaper({
@@ -67,6 +69,7 @@ async function sandboxService(
     noPivot: await rootIsInitramfs(),
     sysfs: "/sys",
     containerPipeSize: config.containerPipeSize,
+    replyBudget,
     onSandboxDestroyed,
   });
 }
@@ -183,7 +186,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       requestBytes: config.rpcRequestBudget,
       replyBytes: config.rpcReplyBudget,
     });
-    sandboxes = await sandboxService(config, runc, log, () => {
+    sandboxes = await sandboxService(config, runc, log, budgets.replies, () => {
       if (asInit) finish("DestroySandbox");
     });
     server = await startAgentServer({
