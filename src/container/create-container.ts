@@ -12,10 +12,11 @@ import { launchWithStdio, readPidFile } from "../process/launch.js";
 import { blockDriver } from "../storage/block-driver.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
 import { removeDirIfEmpty } from "../storage/storage-steps.js";
+import { abortReason, throwIfAborted } from "../sys/abort.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { bindMount, UnmountFlag, unmount } from "../sys/mount.js";
-import { writeSysctls } from "../sys/sysctl.js";
+import { writeSysctlsWithUndo } from "../sys/sysctl.js";
 import { Container } from "./container.js";
 import type { ContainerDeps } from "./container-deps.js";
 import type { GuestHooks } from "./guest-hooks.js";
@@ -63,14 +64,18 @@ async function rescanPci(deps: ContainerDeps) {
 }
 
 /**
- * CreateContainer, in the Go agent's order: checks → PCI rescan (when devices are asked for) → devices → storages (rollback armed from
- * here) → spec edits (guest root device, cpuset, network sysctls, namespaces, guest hooks) → bundle →
- * stdio → runc create. A failure at any step undoes every step before it and returns the original error.
+ * CreateContainer, in the Go agent's order: checks → PCI rescan (when devices are asked for) → devices →
+ * storages (rollback armed from here) → spec edits (guest root device, cpuset, network sysctls with the
+ * old values kept for the undo, namespaces, guest hooks) → bundle → stdio → runc create (its undo armed
+ * before it runs: a runc killed half way leaves state only that undo removes). A failure at any step
+ * undoes every step before it and returns the original error. `signal` ends it at the next step, or
+ * kills runc create; everything is undone and the call fails with the signal's reason.
  */
 export async function createContainer(
   deps: ContainerDeps,
   placement: SandboxPlacement,
   req: CreateContainerRequest,
+  signal?: AbortSignal,
 ): Promise<Container> {
   const bundle = bundlePaths(deps.paths, req.containerId);
   const id = bundle.id;
@@ -89,8 +94,12 @@ export async function createContainer(
     );
   }
   const undo = new CleanupStack();
-  const step = (name: string) => deps.faults.check(`create-container:${name}`);
+  const step = (name: string) => {
+    deps.faults.check(`create-container:${name}`);
+    throwIfAborted(signal);
+  };
   try {
+    throwIfAborted(signal);
     if (needsPciRescan(req)) await rescanPci(deps);
     await applyDevices(spec, req.devices);
     step("devices");
@@ -103,7 +112,7 @@ export async function createContainer(
     if (rootRule) denyDevice(spec, rootRule);
     restrictCpus(spec, await onlineCpus(deps.sysfs));
     step("cpuset");
-    await writeSysctls(takeNetSysctls(spec));
+    await writeSysctlsWithUndo(takeNetSysctls(spec), undo);
     step("sysctls");
     joinSandboxNamespaces(spec, placement.namespaces);
     mergeGuestHooks(spec, placement.guestHooks);
@@ -131,19 +140,20 @@ export async function createContainer(
 
     const pidFile = bundle.initPid;
     undo.push(`remove ${pidFile}`, () => rm(pidFile, { force: true }));
+    undo.push(`delete what runc holds or left of ${id}`, () =>
+      deps.runc.deleteLeftovers(id, { bundle: bundle.dir }),
+    );
     step("stdio");
     const io = await launchWithStdio(
       spec.process?.terminal === true,
       deps.paths.runDir,
       deps.containerPipeSize,
-      async (stdio) => {
-        await deps.runc.create(
+      (stdio) =>
+        deps.runc.create(
           id,
           { bundle: bundle.dir, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
-          stdio.fds,
-        );
-        undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
-      },
+          { stdio: stdio.fds, signal },
+        ),
     );
     const pid = await readPidFile(pidFile);
     const init = new ContainerProcess({
@@ -162,6 +172,6 @@ export async function createContainer(
     await undo.unwind().catch((cleanup: unknown) => {
       deps.log.error({ container: id, err: cleanup }, "rollback of a failed CreateContainer was incomplete");
     });
-    throw error;
+    throw signal?.aborted ? abortReason(signal) : error;
   }
 }
