@@ -1,20 +1,26 @@
 import { readFileSync } from "node:fs";
 import { type AgentServer, startAgentServer } from "./agent-server.js";
 import { type AgentConfig, describeConfig, parseCommandLine, USAGE } from "./config/agent-config.js";
+import { runcLogDir, storageRecord } from "./config/agent-paths.js";
 import { faultsFromEnv } from "./config/faults.js";
 import { AgentError } from "./errors.js";
 import { GuestService } from "./guest/guest-service.js";
 import { initGuest, shutdownGuest } from "./init/pid1.js";
 import { createLogger, type Logger } from "./log.js";
 import { Runc } from "./runtime/runc.js";
+import { reclaimLeftovers } from "./sandbox/reclaim.js";
 import { SandboxService } from "./sandbox/sandbox-service.js";
 import { StorageRegistry } from "./storage/storage-registry.js";
 import { rootIsInitramfs } from "./sys/mount.js";
+import { PersistedSet } from "./sys/persisted-set.js";
 import { Reaper } from "./sys/reaper.js";
 import { formatListenAddress } from "./transport/address.js";
 import { AGENT_VERSION, API_VERSION } from "./version.js";
 
-const SHUTDOWN_GRACE_MS = 5000;
+/** The longest a stop takes: the sample unit's TimeoutStopSec is 10 s, after which systemd SIGKILLs. */
+const SHUTDOWN_BOUND_MS = 8000;
+/** What calls still in flight once the sandbox is gone get to send their replies. */
+const REPLY_GRACE_MS = 1000;
 
 /** An AgentError's message says what failed; anything else is a bug, so it keeps its stack. */
 function describe(error: unknown): string {
@@ -32,8 +38,7 @@ function kernelCmdline(): string {
 
 function runcFor(config: AgentConfig): Runc {
   const { paths } = config;
-  // Entries of the run dir that start with "." can never be container ids.
-  return new Runc({ binary: config.runc, root: paths.runcRoot, logDir: `${paths.runDir}/.runc-logs` });
+  return new Runc({ binary: config.runc, root: paths.runcRoot, logDir: runcLogDir(paths) });
 }
 
 async function sandboxService(
@@ -52,7 +57,11 @@ async function sandboxService(
     paths,
     runc,
     reaper,
-    storages: new StorageRegistry({ paths, log: log.child({ subsystem: "storage" }) }),
+    storages: new StorageRegistry({
+      paths,
+      log: log.child({ subsystem: "storage" }),
+      record: new PersistedSet(storageRecord(paths)),
+    }),
     log: log.child({ subsystem: "sandbox" }),
     faults: faultsFromEnv(process.env),
     noPivot: await rootIsInitramfs(),
@@ -102,6 +111,51 @@ function survive(log: Logger): void {
   process.on("uncaughtException", (error) => log.error({ err: error }, "uncaught exception"));
 }
 
+/** Resolves once what the logger holds has been written out. */
+function flushed(log: Logger): Promise<void> {
+  return new Promise((resolve) => log.flush(() => resolve()));
+}
+
+/**
+ * A stop (SIGTERM, SIGINT, or the end of the sandbox as PID 1): no new connection; the sandbox destroyed as
+ * DestroySandbox does (containers killed, runc state, mounts and namespaces undone), which also answers the
+ * calls waiting on it (WaitProcess, ReadStdout, GetOOMEvent); the connections closed after a moment for
+ * their last replies. All of it within SHUTDOWN_BOUND_MS: past it the agent exits anyway, and a restart
+ * reclaims what is left. A second signal meanwhile exits at once.
+ */
+async function shutDown(server: AgentServer, sandboxes: SandboxService, log: Logger): Promise<number> {
+  const hurry = () => {
+    log.warn("second signal while shutting down: exiting now");
+    log.flush();
+    process.exit(1);
+  };
+  process.once("SIGTERM", hurry);
+  process.once("SIGINT", hurry);
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<number>((resolve) => {
+    timer = setTimeout(() => {
+      log.error(
+        { bound_ms: SHUTDOWN_BOUND_MS },
+        "shutdown did not finish in time: exiting, a restart reclaims what is left",
+      );
+      resolve(1);
+    }, SHUTDOWN_BOUND_MS);
+  });
+  const orderly = (async () => {
+    await server.stopAccepting();
+    await sandboxes.shutdown().catch((error: unknown) => {
+      log.error({ err: error }, "the sandbox was not destroyed cleanly");
+    });
+    await server.close(REPLY_GRACE_MS);
+    return 0;
+  })();
+  try {
+    return await Promise.race([orderly, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** berth-agent itself: the exit code once it has finished. */
 async function runAgent(argv: readonly string[]): Promise<number> {
   const resolved = configuration(argv);
@@ -120,10 +174,12 @@ async function runAgent(argv: readonly string[]): Promise<number> {
   process.once("SIGTERM", () => finish("SIGTERM"));
   process.once("SIGINT", () => finish("SIGINT"));
   let server: AgentServer;
+  let sandboxes: SandboxService;
   try {
     if (asInit) await initGuest(config.unifiedCgroupHierarchy || config.cgroupNoV1 === "all", log);
     const runc = runcFor(config);
-    const sandboxes = await sandboxService(config, runc, log, () => {
+    await reclaimLeftovers({ paths: config.paths, runc, log });
+    sandboxes = await sandboxService(config, runc, log, () => {
       if (asInit) finish("DestroySandbox");
     });
     server = await startAgentServer({
@@ -135,28 +191,29 @@ async function runAgent(argv: readonly string[]): Promise<number> {
     });
   } catch (error) {
     log.fatal({ err: error }, "cannot start");
-    log.flush();
+    await flushed(log);
     process.stderr.write(`berth-agent: ${describe(error)}\n`);
     return 1;
   }
   log.info({ server_addr: formatListenAddress(server.address) }, "listening");
   const reason = await stop;
   log.info({ reason }, "shutting down");
-  await server.close(SHUTDOWN_GRACE_MS);
-  log.flush();
+  const code = await shutDown(server, sandboxes, log);
+  await flushed(log);
   if (asInit) shutdownGuest(config.shutdownAction, log);
-  return 0;
+  return code;
 }
 
-/** Runs the agent and sets the process's exit code from it. */
+/**
+ * Runs the agent and exits with its code: what still holds the event loop then (a process nobody waited
+ * for, a connection) must not keep a stopped agent alive.
+ */
 export function agentProcess(argv: readonly string[]): void {
   runAgent(argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`berth-agent: ${describe(error)}\n`);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }

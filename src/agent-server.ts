@@ -30,6 +30,8 @@ export interface AgentServerOptions {
 
 export interface AgentServer {
   readonly address: ListenAddress;
+  /** Stops accepting connections; those open are served on. */
+  stopAccepting(): Promise<void>;
   /** Stops listening, gives calls in flight up to `graceMs` to finish, then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const listener = await listen(options.address, dispatch);
   return {
     address: options.address,
+    stopAccepting: () => listener.close(),
     async close(graceMs = 0) {
       await listener.close();
       const grpcServer = await grpc.close(graceMs);

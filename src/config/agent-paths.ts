@@ -23,5 +23,20 @@ export const DEFAULT_PATHS: AgentPaths = {
 /** Where the host's shared filesystem appears (Kata: `kataShared`, mounted by a sandbox storage). */
 export const sharedContainersDir = (paths: AgentPaths) => `${paths.runDir}/shared/containers`;
 
+/** Where each runc call writes its JSON log (no container id starts with "."). */
+export const runcLogDir = (paths: AgentPaths) => `${paths.runDir}/.runc-logs`;
+
 /** Sandbox-wide files: resolv.conf, the shm storage. */
 export const sandboxDir = (paths: AgentPaths) => `${paths.runDir}/sandbox`;
+
+/**
+ * What the agent keeps for the next one, should it die (`<run dir>/.berth`; no container id starts with
+ * "."): the storages it mounted and the pid of berth-pause, so a restart can reclaim them.
+ */
+export const agentStateDir = (paths: AgentPaths) => `${paths.runDir}/.berth`;
+
+/** berth-pause's pid and start time, while it holds the sandbox's PID namespace. */
+export const pauseRecord = (paths: AgentPaths) => `${agentStateDir(paths)}/pause.json`;
+
+/** The mount points of the storages being set up or set up (StorageRegistry). */
+export const storageRecord = (paths: AgentPaths) => `${agentStateDir(paths)}/storages.json`;

@@ -1,5 +1,5 @@
 import { access, mkdir, rm } from "node:fs/promises";
-import { sandboxDir } from "../config/agent-paths.js";
+import { pauseRecord, sandboxDir } from "../config/agent-paths.js";
 import type { Container } from "../container/container.js";
 import type { ContainerStats } from "../container/container-stats.js";
 import type { CreateContainerRequest } from "../container/create-container.js";
@@ -48,6 +48,8 @@ export class SandboxService {
   readonly #deps: AgentDeps;
   #sandbox: Sandbox | undefined;
   #busy: SandboxChange | undefined;
+  #creation: Promise<void> | undefined;
+  #stopping = false;
 
   constructor(deps: AgentDeps) {
     this.#deps = deps;
@@ -68,7 +70,16 @@ export class SandboxService {
    * would do more harm than leaving it. While a DestroySandbox runs it is FAILED_PRECONDITION: the old
    * sandbox's containers, mounts and namespaces are still being taken down.
    */
-  async createSandbox(req: CreateSandboxRequest): Promise<void> {
+  createSandbox(req: CreateSandboxRequest): Promise<void> {
+    if (this.#stopping) {
+      return Promise.reject(new AgentError(Code.UNAVAILABLE, "the agent is shutting down"));
+    }
+    const creation = this.#createSandbox(req);
+    this.#creation = creation;
+    return creation;
+  }
+
+  async #createSandbox(req: CreateSandboxRequest): Promise<void> {
     if (this.#busy?.doing === "destroying") {
       throw new AgentError(
         Code.FAILED_PRECONDITION,
@@ -86,9 +97,8 @@ export class SandboxService {
     const step = (name: string) => faults.check(`create-sandbox:${name}`);
     const undo = new CleanupStack();
     try {
-      const dir = sandboxDir(paths);
-      if ((await mkdir(dir, { recursive: true, mode: 0o755 })) !== undefined) {
-        undo.push(`remove ${dir}`, () => removeDirIfEmpty(dir, log));
+      if (await mkdir(sandboxDir(paths), { recursive: true, mode: 0o755 })) {
+        undo.push(`remove ${sandboxDir(paths)}`, () => removeDirIfEmpty(sandboxDir(paths), log));
       }
       await loadKernelModules(req.kernelModules);
       step("kernel-modules");
@@ -96,7 +106,7 @@ export class SandboxService {
       const namespaces = await createSharedNamespaces(paths.sandboxNsDir, req.hostname, undo);
       step("namespaces");
       const pidNamespace = req.sandboxPidns
-        ? await createSandboxPidNamespace(this.#deps.reaper, paths.sandboxNsDir, undo)
+        ? await createSandboxPidNamespace(this.#deps.reaper, paths.sandboxNsDir, undo, pauseRecord(paths))
         : undefined;
       step("pid-namespace");
       const mountPoints = await this.#deps.storages.add(req.storages);
@@ -147,6 +157,17 @@ export class SandboxService {
     });
     this.#busy = { doing: "destroying", id: sandbox.id, done };
     return done;
+  }
+
+  /**
+   * The agent is stopping (SIGTERM): no sandbox is created from now on, and the one there is (once a
+   * CreateSandbox in flight has finished) is destroyed as DestroySandbox does, so nothing of it is left
+   * running or mounted.
+   */
+  async shutdown(): Promise<void> {
+    this.#stopping = true;
+    await this.#creation?.catch(() => {});
+    if (this.#sandbox || this.#busy?.doing === "destroying") await this.destroySandbox();
   }
 
   async #destroy(sandbox: Sandbox): Promise<void> {

@@ -1,9 +1,11 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { AgentError, Code } from "../errors.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { runCommand } from "../sys/exec.js";
 import { bindMount, UnmountFlag, unmount } from "../sys/mount.js";
 import { pauseBinary } from "../sys/native.js";
+import { type ProcessIdentity, readProcess } from "../sys/process-identity.js";
 import type { Reaper } from "../sys/reaper.js";
 
 export interface SharedNamespaces {
@@ -89,12 +91,15 @@ async function unmountIfMounted(file: string) {
 /**
  * Starts berth-pause, the init of a new PID namespace that every container of the sandbox joins, and
  * pins that namespace on `<dir>/pid`. The pause init is reparented to berth (a subreaper), so its pid
- * is not reused before the reaper has seen it exit; the undo ends it and waits for that.
+ * is not reused before the reaper has seen it exit; the undo ends it and waits for that. Its pid and start
+ * time are kept in `record` while it lives, so that an agent started after this one died can end it (see
+ * reclaim.ts).
  */
 export async function createSandboxPidNamespace(
   reaper: Pick<Reaper, "wait">,
   dir: string,
   undo: CleanupStack,
+  record: string,
 ): Promise<SharedPidNamespace> {
   const { stdout } = await runCommand([pauseBinary()], { timeoutMs: 10_000 });
   const pid = Number.parseInt(stdout.trim(), 10);
@@ -109,8 +114,16 @@ export async function createSandboxPidNamespace(
       // already gone: the reaper has its exit
     }
     await exited;
+    await rm(record, { force: true });
   });
+  const running = await readProcess(pid);
+  if (running) await writeRecord(record, { pid, startTime: running.startTime });
   const path = `${dir}/pid`;
   await pinPidNamespace(pid, path, undo);
   return { path, owner: `berth-pause (pid ${pid})`, ended: exited };
+}
+
+async function writeRecord(file: string, identity: ProcessIdentity): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, JSON.stringify(identity), { mode: 0o600 });
 }

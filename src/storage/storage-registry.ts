@@ -3,6 +3,7 @@ import type { AgentPaths } from "../config/agent-paths.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
+import type { PersistedSet } from "../sys/persisted-set.js";
 import { KeyedLock } from "./keyed-lock.js";
 import { lookupStorageDriver } from "./lookup-storage-driver.js";
 import type { StorageDriver } from "./storage-driver.js";
@@ -15,6 +16,11 @@ export interface StorageRegistryDeps {
   log: Logger;
   /** sysfs root, for hugepage pools (default /sys). */
   sysfs?: string;
+  /**
+   * Where the mount points being set up are recorded, before anything is mounted, until they are undone:
+   * what a restarted agent unmounts when this one died. None: not recorded.
+   */
+  record?: PersistedSet | undefined;
 }
 
 interface Planned {
@@ -55,12 +61,14 @@ function combined(what: string, failures: readonly unknown[]): AgentError {
  * did. Work on one mount point is serialised; different mount points proceed concurrently.
  */
 export class StorageRegistry {
-  readonly #deps: Required<StorageRegistryDeps>;
+  readonly #deps: Required<Omit<StorageRegistryDeps, "record">>;
+  readonly #record: PersistedSet | undefined;
   readonly #refs = new StorageRefs<SetUp>();
   readonly #lock = new KeyedLock();
 
   constructor(deps: StorageRegistryDeps) {
     this.#deps = { sysfs: "/sys", ...deps };
+    this.#record = deps.record;
   }
 
   /**
@@ -105,10 +113,11 @@ export class StorageRegistry {
     const undo = new CleanupStack();
     const { paths, sysfs } = this.#deps;
     const log = this.#deps.log.child({ driver: storage.driver, mountPoint });
+    await this.#record?.add(mountPoint);
     try {
       await driver.setup({ storage, mountPoint, containerId, paths, sysfs, log, undo });
     } catch (error) {
-      await undo.unwind().catch((cleanup: unknown) => {
+      await this.#undo(undo, mountPoint).catch((cleanup: unknown) => {
         log.error({ err: cleanup }, "undoing a failed storage setup was incomplete");
       });
       throw error;
@@ -120,7 +129,7 @@ export class StorageRegistry {
   async #drop(mountPoint: string, evenShared: boolean): Promise<void> {
     const setUp = this.#refs.drop(mountPoint, evenShared);
     if (!setUp) return;
-    await setUp.undo.unwind();
+    await this.#undo(setUp.undo, mountPoint);
     this.#deps.log.info({ mountPoint, driver: setUp.driver }, "storage released");
   }
 
@@ -150,11 +159,17 @@ export class StorageRegistry {
       await this.#lock
         .run(key, async () => {
           const setUp = this.#refs.take(key);
-          await setUp?.undo.unwind();
+          if (setUp) await this.#undo(setUp.undo, key);
         })
         .catch((error: unknown) => failures.push(error));
     }
     if (failures.length > 0) throw combined("cannot release every storage", failures);
+  }
+
+  /** Undoes a storage; only once nothing of it is left is it struck from the record. */
+  async #undo(undo: CleanupStack, mountPoint: string): Promise<void> {
+    await undo.unwind();
+    await this.#record?.delete(mountPoint);
   }
 
   /** For tests and diagnostics. */

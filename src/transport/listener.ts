@@ -6,7 +6,7 @@ import { formatListenAddress, type ListenAddress } from "./address.js";
 
 export interface Listener {
   readonly address: ListenAddress;
-  /** Stops accepting; connections already accepted are left to their protocol servers. */
+  /** Stops accepting; connections already accepted are left to their protocol servers. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -63,9 +63,12 @@ export async function listen(
   } catch (error) {
     throw AgentError.wrap(error, `cannot listen on ${formatListenAddress(address)}`);
   }
+  let closed = false;
   return {
     address,
     async close() {
+      if (closed) return;
+      closed = true;
       // Stops accepting at once; close()'s callback would wait until every open connection has ended,
       // which is the protocol servers' business (and an idle host connection never ends on its own).
       server.close();

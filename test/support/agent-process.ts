@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,30 @@ export interface StartAgentOptions {
   netns?: boolean;
   /** Capabilities the agent must not have (setpriv drops them from its bounding set), e.g. ["sys_time"]. */
   withoutCapabilities?: string[];
+  /**
+   * The agent's directory (run dir, runc root, …), kept when it stops: a second agent given the same one
+   * finds what the first left. Default: a fresh temporary directory, removed by stop().
+   */
+  dir?: string;
+  /** A mount namespace (file, see persistentMountNamespace) to run in instead of a new one. */
+  mountNamespace?: string;
+}
+
+/**
+ * A mount namespace that outlives the agents run in it (a sleeping process holds it), so that a restarted
+ * agent sees the mounts the one before it left. `close` ends the holder, and the namespace with it.
+ */
+export async function persistentMountNamespace(): Promise<{ file: string; close(): void }> {
+  const holder = spawn("unshare", ["--mount", "--propagation", "private", "sleep", "infinity"], {
+    stdio: "ignore",
+  });
+  const file = `/proc/${holder.pid}/ns/mnt`;
+  const ours = readlinkSync("/proc/self/ns/mnt");
+  for (let tries = 0; readlinkSync(file) === ours; tries++) {
+    if (tries > 500) throw new Error("the namespace holder did not unshare its mount namespace");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { file, close: () => holder.kill("SIGKILL") };
 }
 
 async function waitForHealth(
@@ -79,7 +103,7 @@ async function waitForHealth(
  * its temporary directory, and waits until it is ready.
  */
 export async function startAgent(options: StartAgentOptions = {}): Promise<AgentProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "berth-agent-"));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "berth-agent-"));
   const socketPath = join(dir, "agent.sock");
   const args = options.args ?? [];
   const addrArgs = args.includes("--server-addr") ? [] : ["--server-addr", `unix://${socketPath}`];
@@ -91,22 +115,14 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
   ].flatMap(([flag, path]) => (args.includes(flag as string) ? [] : [flag as string, path as string]));
   writeFileSync(join(dir, "resolv.conf"), "nameserver 127.0.0.53\n");
   const dropped = (options.withoutCapabilities ?? []).map((c) => `-${c}`).join(",");
-  const setpriv = dropped ? ["--bounding-set", dropped, "--inh-caps", dropped, "unshare"] : [];
+  const setpriv = dropped ? ["setpriv", "--bounding-set", dropped, "--inh-caps", dropped] : [];
+  const namespaces = options.mountNamespace
+    ? ["nsenter", `--mount=${options.mountNamespace}`, ...(options.netns ? ["unshare", "--net"] : [])]
+    : ["unshare", "--mount", ...(options.netns ? ["--net"] : []), "--propagation", "private"];
+  const [launcher = "", ...launcherArgs] = [...setpriv, ...namespaces];
   const child: ChildProcess = spawn(
-    dropped ? "setpriv" : "unshare",
-    [
-      ...setpriv,
-      "--mount",
-      ...(options.netns ? ["--net"] : []),
-      "--propagation",
-      "private",
-      options.bin ?? AGENT_BIN,
-      "--log-level",
-      "debug",
-      ...addrArgs,
-      ...pathArgs,
-      ...args,
-    ],
+    launcher,
+    [...launcherArgs, options.bin ?? AGENT_BIN, "--log-level", "debug", ...addrArgs, ...pathArgs, ...args],
     { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env },
   );
   const logs: LogLine[] = [];
@@ -178,7 +194,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
     async stop(signal = "SIGTERM") {
       if (!exited) child.kill(signal);
       const result = await exit;
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
       const bugs = logs.filter((l) => l.msg === "unhandled rejection" || l.msg === "uncaught exception");
       if (bugs.length > 0) throw new Error(`berth-agent survived bugs: ${JSON.stringify(bugs)}`);
       return result;

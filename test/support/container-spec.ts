@@ -21,6 +21,8 @@ export interface SpecOptions {
   devices?: { path: string; type: string; major: bigint; minor: bigint }[];
   /** Extra namespaces (the agent adds ipc, uts and pid itself). */
   namespaces?: { type: string; path?: string }[];
+  /** OCI prestart hooks, run by runc create in the agent's namespaces (e.g. to make a create slow). */
+  prestart?: { path: string; args: string[] }[];
 }
 
 const CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
@@ -44,6 +46,7 @@ export function containerSpec(o: SpecOptions): MessageInitShape<typeof SpecSchem
       NoNewPrivileges: true,
     },
     Root: { Path: o.rootfs, Readonly: o.readonlyRoot ?? false },
+    ...(o.prestart ? { Hooks: { Prestart: o.prestart.map((h) => ({ Path: h.path, Args: h.args })) } } : {}),
     Mounts: [...standardMounts(), ...(o.mounts ?? [])],
     Linux: {
       Namespaces: [
