@@ -19,7 +19,8 @@ export interface Killable {
  * (runc freezes, signals and thaws, so a paused container dies too); when runc fails, hangs past
  * `runcKillMs`, or its kill does not end the init within `exitWaitMs`: SIGKILL to the init itself and to
  * every process in the container's cgroups, thawed. Gives up after one more `exitWaitMs`, so one stuck
- * container never holds a removal for good. Resolves with whether the init has exited.
+ * container never holds a removal for good. Once the init has gone (its execs may live on in a shared
+ * PID namespace), what is left in the cgroups is killed directly. Resolves with whether the init has exited.
  */
 export async function killContainer(
   c: Killable,
@@ -27,31 +28,38 @@ export async function killContainer(
   bounds: ContainerBounds,
 ): Promise<boolean> {
   const { runc, log } = deps;
-  const ranKill = await runc.kill(c.id, SIGKILL, { all: true, timeoutMs: bounds.runcKillMs }).then(
-    () => true,
-    (error: unknown) => {
-      log.warn(
-        { container: c.id, err: error },
-        "runc kill failed: killing the container's processes directly",
-      );
-      return false;
-    },
-  );
-  if (ranKill && (await settlesWithin(c.init.exited, bounds.exitWaitMs))) return true;
-  if (c.init.exit) return true;
-  if (ranKill) log.warn({ container: c.id }, "the init outlived runc kill: killing it directly");
-  await c.init.signal(SIGKILL).catch((error: unknown) => {
-    log.warn({ container: c.id, pid: c.init.pid, err: error }, "cannot SIGKILL the container's init");
-  });
-  for (const dir of new Set([...c.cgroup.v1.values(), ...(c.cgroup.v2 ? [c.cgroup.v2] : [])])) {
-    await killCgroupProcesses(dir);
+  if (!c.init.exit) {
+    const ranKill = await runc.kill(c.id, SIGKILL, { all: true, timeoutMs: bounds.runcKillMs }).then(
+      () => true,
+      (error: unknown) => {
+        log.warn(
+          { container: c.id, err: error },
+          "runc kill failed: killing the container's processes directly",
+        );
+        return false;
+      },
+    );
+    if (ranKill && (await settlesWithin(c.init.exited, bounds.exitWaitMs))) return true;
+    if (!c.init.exit) {
+      if (ranKill) log.warn({ container: c.id }, "the init outlived runc kill: killing it directly");
+      await c.init.signal(SIGKILL).catch((error: unknown) => {
+        log.warn({ container: c.id, pid: c.init.pid, err: error }, "cannot SIGKILL the container's init");
+      });
+    }
   }
+  await killCgroups(c.cgroup);
   if (await settlesWithin(c.init.exited, bounds.exitWaitMs)) return true;
   log.error(
     { container: c.id, pid: c.init.pid, waitedMs: bounds.runcKillMs + 2 * bounds.exitWaitMs },
     "the container's init did not exit after SIGKILL: going on without it",
   );
   return false;
+}
+
+async function killCgroups(cgroup: CgroupDirs): Promise<void> {
+  for (const dir of new Set([...cgroup.v1.values(), ...(cgroup.v2 ? [cgroup.v2] : [])])) {
+    await killCgroupProcesses(dir);
+  }
 }
 
 /** Kills a process berth will not hand out (SIGKILL), waits a bounded time for its exit, closes its stdio. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
@@ -67,7 +67,7 @@ describe("Container, on a scripted runtime", () => {
    */
   async function created(
     id: string,
-    o: { bounds?: Partial<ContainerBounds>; initExited?: Promise<ExitStatus> } = {},
+    o: { bounds?: Partial<ContainerBounds>; initExited?: Promise<ExitStatus>; cgroup?: string } = {},
   ): Promise<Container> {
     runtime = new FakeRuntime();
     const deps: ContainerDeps = {
@@ -160,6 +160,20 @@ describe("Container, on a scripted runtime", () => {
     await c.remove();
     assert.ok(performance.now() - t0 < BOUNDS.exitWaitMs + 150);
     assert.deepEqual(runtime.calls.slice(2), ["kill c4", "deleteLeftovers c4"]);
+  });
+
+  it("review #14: removing a container whose init has gone kills what is left in its cgroup, without runc", async () => {
+    const cgroup = join(dir, "fake-cgroup");
+    await mkdir(cgroup, { recursive: true });
+    const c = await running("c11", { cgroup });
+    runtime.script("kill", { hang: true });
+    const left = await c.exec("e1", spec(["sleep", "1000"]));
+    await writeFile(join(cgroup, "cgroup.procs"), `${left.pid}\n`);
+    process.kill(c.init.pid, "SIGKILL");
+    await c.init.exited;
+    await c.remove();
+    assert.equal((await left.exited).signal, 9);
+    assert.deepEqual(runtime.calls.slice(2), ["exec c11", "deleteLeftovers c11"]);
   });
 
   it("review #15: ExecProcess past the limit of processes not waited for is RESOURCE_EXHAUSTED; WaitProcess frees one", async () => {

@@ -351,7 +351,7 @@ export class Container {
    */
   remove(): Promise<void> {
     this.#removal ??= this.#serial(async () => {
-      if (this.#state !== "stopped") await killContainer(this, this.#deps, this.#bounds);
+      await killContainer(this, this.#deps, this.#bounds);
       await Promise.all(this.#starting.values());
       for (const proc of this.#execs.values()) proc.release();
       this.#execs.clear();

@@ -65,8 +65,8 @@ async function rescanPci(deps: ContainerDeps) {
 
 /**
  * CreateContainer, in the Go agent's order: checks → PCI rescan (when devices are asked for) → devices →
- * storages (rollback armed from here) → spec edits (guest root device, cpuset, network sysctls with the
- * old values kept for the undo, namespaces, guest hooks) → bundle → stdio → runc create (its undo armed
+ * storages (rollback armed from here) → spec edits (guest root device, cpuset, network sysctls, whose
+ * old values only a failed creation restores, namespaces, guest hooks) → bundle → stdio → runc create (its undo armed
  * before it runs: a runc killed half way leaves state only that undo removes). A failure at any step
  * undoes every step before it and returns the original error. `signal` ends it at the next step, or
  * kills runc create; everything is undone and the call fails with the signal's reason.
@@ -112,7 +112,10 @@ export async function createContainer(
     if (rootRule) denyDevice(spec, rootRule);
     restrictCpus(spec, await onlineCpus(deps.sysfs));
     step("cpuset");
-    await writeSysctlsWithUndo(takeNetSysctls(spec), undo);
+    // Guest-wide, as in Kata: a created container leaves them set, even once removed.
+    const sysctls = new CleanupStack();
+    undo.push("restore the net sysctls of a failed creation", () => sysctls.unwind());
+    await writeSysctlsWithUndo(takeNetSysctls(spec), sysctls);
     step("sysctls");
     joinSandboxNamespaces(spec, placement.namespaces);
     mergeGuestHooks(spec, placement.guestHooks);
@@ -167,6 +170,7 @@ export async function createContainer(
     const cgroup = await findCgroupDirs(pid);
     step("runc-create");
 
+    sysctls.transfer();
     return new Container({ id, bundle, init, cgroup, undo: undo.transfer(), deps, onOom: placement.onOom });
   } catch (error) {
     await undo.unwind().catch((cleanup: unknown) => {
