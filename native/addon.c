@@ -1,20 +1,24 @@
 /*
  * berth's native surface: the few Linux calls Node.js cannot make. Every function is a thin wrapper over
- * one or a few syscalls; policy stays in TypeScript (src/sys/). Calls that can block (mount, waiting for
- * runc's console fd) run on libuv's thread pool and return Promises; the rest are synchronous.
+ * one or a few syscalls; policy stays in TypeScript (src/sys/). Calls that can block for a moment (mount,
+ * connect, the *at calls) run on libuv's thread pool and return Promises; the rest are synchronous. Nothing that
+ * waits for a peer runs on the pool: such waits poll on Node's own loop (pollFd), then make a non-blocking call.
  *
  * sockets.c
  *   vsockListen(cid, port, backlog) -> fd          AF_VSOCK stream socket, bound and listening
  *   unixListen(address, backlog) -> fd             AF_UNIX stream socket; a leading NUL byte makes it abstract
  *   vsockConnect(cid, port) -> fd                  AF_VSOCK stream socket connected to cid:port, as a Promise
  *   unixConnect(address) -> fd                     AF_UNIX stream socket connected (abstract: leading NUL), as a Promise
- *   receiveFd(listenFd, timeoutMs) -> fd           accept one connection, receive one fd (SCM_RIGHTS)
+ *   acceptConnection(listenFd) -> fd | null        accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); null when none is waiting
+ *   receiveFd(socketFd) -> fd | null               recvmsg of exactly one fd (SCM_RIGHTS), made O_NONBLOCK; null
+ *                                                  when nothing has arrived; EBADMSG for anything else
  * fds.c
  *   pipe() -> [readFd, writeFd]                    pipe2(O_CLOEXEC): a real pipe, not a socketpair
  *   dup(fd) -> fd                                  fcntl(F_DUPFD_CLOEXEC): a pty master for reading and writing
  *   setWindowSize(fd, rows, columns)               ioctl(TIOCSWINSZ)
  *   setPipeSize(fd, bytes) -> bytes                fcntl(F_SETPIPE_SZ): a pipe's capacity (the kernel rounds up)
  *   readableBytes(fd) -> n                         ioctl(FIONREAD): bytes waiting in a pipe or pty
+ *   setNonBlocking(fd)                             fcntl(F_SETFL): O_NONBLOCK on the fd's file description
  * system.c
  *   setChildSubreaper()                            prctl(PR_SET_CHILD_SUBREAPER, 1)
  *   reapChildren(excluded) -> {reaped, blocked}    reap exited children, except pids in `excluded`
@@ -32,11 +36,14 @@
  *   renameat(dirFd, from, to)                      renameat(2) within one directory, as a Promise
  *   unlinkat(dirFd, name, flags)                   unlinkat(2), as a Promise
  *   fchownat(dirFd, name, uid, gid, flags)         fchownat(2), as a Promise
- *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them
+ *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them;
+ *                                                  POLL_READABLE, POLL_WRITABLE as libuv's
  * poll.c
  *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
- *   pollReadable(fd, onReadable) -> stop           a libuv poll on a dup of fd, on Node's own loop (no thread):
- *                                                  onReadable(error?) runs while fd is readable; stop() ends it
+ *   pollFd(fd, events, onReady) -> poll            a libuv poll on a dup of fd, on Node's own loop (no thread):
+ *                                                  onReady(error?) runs while fd is ready for `events`
+ *                                                  (POLL_READABLE | POLL_WRITABLE); poll.setEvents(events)
+ *                                                  changes them (0 pauses), poll.stop() ends it
  *
  * The helpers these share (errors, arguments, the thread-pool work item) are in common.c, declared in common.h.
  *
@@ -47,6 +54,8 @@
 #include "common.h"
 
 static napi_value init(napi_env env, napi_value exports) {
+  napi_value constants = fs_constants(env);
+  add_poll_constants(env, constants);
   napi_property_descriptor props[] = {
       {"vsockListen", NULL, vsock_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unixListen", NULL, unix_listen, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -60,12 +69,14 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setWindowSize", NULL, set_window_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setNonBlocking", NULL, set_non_blocking, NULL, NULL, NULL, napi_enumerable, NULL},
       {"eventfd", NULL, make_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"pollReadable", NULL, poll_readable, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollFd", NULL, poll_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount", NULL, do_umount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"acceptConnection", NULL, accept_connection, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receiveFd", NULL, receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTimeOfDay", NULL, set_time_of_day, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openat2", NULL, open_at2, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -74,7 +85,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"renameat", NULL, rename_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unlinkat", NULL, unlink_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fchownat", NULL, fchown_at, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"constants", NULL, NULL, NULL, NULL, fs_constants(env), napi_enumerable, NULL},
+      {"constants", NULL, NULL, NULL, NULL, constants, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -48,7 +48,6 @@ struct work {
   unsigned long flags;
   int fd;
   bool owns_fd;
-  int timeout_ms;
   int64_t args[3];
 };
 
@@ -65,6 +64,7 @@ napi_value vsock_listen(napi_env env, napi_callback_info info);
 napi_value unix_listen(napi_env env, napi_callback_info info);
 napi_value vsock_connect(napi_env env, napi_callback_info info);
 napi_value unix_connect(napi_env env, napi_callback_info info);
+napi_value accept_connection(napi_env env, napi_callback_info info);
 napi_value receive_fd(napi_env env, napi_callback_info info);
 
 /* fds.c */
@@ -73,6 +73,7 @@ napi_value dup_fd(napi_env env, napi_callback_info info);
 napi_value set_window_size(napi_env env, napi_callback_info info);
 napi_value set_pipe_size(napi_env env, napi_callback_info info);
 napi_value readable_bytes(napi_env env, napi_callback_info info);
+napi_value set_non_blocking(napi_env env, napi_callback_info info);
 
 /* system.c */
 napi_value set_child_subreaper(napi_env env, napi_callback_info info);
@@ -98,7 +99,9 @@ napi_value fs_constants(napi_env env);
 
 /* poll.c */
 napi_value make_eventfd(napi_env env, napi_callback_info info);
-napi_value poll_readable(napi_env env, napi_callback_info info);
+napi_value poll_fd(napi_env env, napi_callback_info info);
+/* Adds POLL_READABLE and POLL_WRITABLE (libuv's event bits, for pollFd) to the `constants` object. */
+void add_poll_constants(napi_env env, napi_value constants);
 
 #pragma GCC visibility pop
 

@@ -65,3 +65,11 @@ napi_value readable_bytes(napi_env env, napi_callback_info info) {
   if (ioctl(a[0], FIONREAD, &n) < 0) return throw_errno(env, errno, "ioctl");
   return int_value(env, n);
 }
+
+napi_value set_non_blocking(napi_env env, napi_callback_info info) {
+  int32_t a[1];
+  if (!int_args(env, info, 1, a, "setNonBlocking(fd: number)")) return NULL;
+  int flags = fcntl(a[0], F_GETFL);
+  if (flags < 0 || fcntl(a[0], F_SETFL, flags | O_NONBLOCK) < 0) return throw_errno(env, errno, "fcntl");
+  return NULL;
+}

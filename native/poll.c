@@ -19,8 +19,9 @@ napi_value make_eventfd(napi_env env, napi_callback_info info) {
  * One uv_poll_t on the loop Node runs, unref'd: a watch alone does not keep the process alive. It polls a
  * duplicate of the caller's fd, closed once the poll is stopped: libuv aborts when a watched fd is closed
  * before it registers it, and a watched fd closed and reused would be taken over (its next owner's events
- * delivered here, and unregistered by stop()). stop() (or the environment's teardown) stops it; the struct
- * is freed once the handle is closed and the stop function has been collected, whichever comes last.
+ * delivered here, and unregistered by stop()). The events polled for can change (setEvents; none pauses
+ * the poll, without closing anything); stop() (or the environment's teardown) ends it. The struct is freed
+ * once the handle is closed and the JS object has been collected, whichever comes last.
  * Teardown is an async cleanup hook that ends only in watch_closed: Node keeps running the loop until then,
  * so a worker thread's exit cannot unload the addon while libuv still holds a callback into it.
  */
@@ -32,18 +33,18 @@ typedef struct {
   napi_async_cleanup_hook_handle teardown;
   int fd;
   bool stopped, closed, finalized;
-} readable_watch_t;
+} fd_watch_t;
 
 /* The last use of w may be removing the hook: at teardown that releases the env, whose finalizers free w. */
 static void watch_closed(uv_handle_t *handle) {
-  readable_watch_t *w = handle->data;
+  fd_watch_t *w = handle->data;
   napi_async_cleanup_hook_handle teardown = w->teardown;
   w->closed = true;
   if (w->finalized) free(w);
   if (teardown) napi_remove_async_cleanup_hook(teardown);
 }
 
-static void watch_close(readable_watch_t *w) {
+static void watch_close(fd_watch_t *w) {
   w->stopped = true;
   uv_poll_stop(&w->poll);
   uv_close((uv_handle_t *)&w->poll, watch_closed);
@@ -53,20 +54,20 @@ static void watch_close(readable_watch_t *w) {
 /* At the environment's teardown its references go with it: only the handle is left to close. */
 static void watch_teardown(napi_async_cleanup_hook_handle handle, void *data) {
   (void)handle;
-  readable_watch_t *w = data;
+  fd_watch_t *w = data;
   if (!w->stopped) watch_close(w);
 }
 
-static void watch_stop(readable_watch_t *w) {
+static void watch_stop(fd_watch_t *w) {
   if (w->stopped) return;
   napi_delete_reference(w->env, w->callback);
   napi_async_destroy(w->env, w->context);
   watch_close(w);
 }
 
-static void watch_readable(uv_poll_t *handle, int status, int events) {
+static void watch_ready(uv_poll_t *handle, int status, int events) {
   (void)events;
-  readable_watch_t *w = handle->data;
+  fd_watch_t *w = handle->data;
   napi_env env = w->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -83,34 +84,73 @@ static void watch_readable(uv_poll_t *handle, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-static napi_value stop_poll(napi_env env, napi_callback_info info) {
-  void *data;
-  napi_get_cb_info(env, info, NULL, NULL, NULL, &data);
-  watch_stop(data);
+/* Polls for `events` (0 stops polling, which a later call may start again); libuv's error, if any. */
+static int watch_events(fd_watch_t *w, int32_t events) {
+  if (events == 0) return uv_poll_stop(&w->poll);
+  return uv_poll_start(&w->poll, events, watch_ready);
+}
+
+static bool poll_events_arg(napi_env env, napi_value value, int32_t *events) {
+  return napi_get_value_int32(env, value, events) == napi_ok && (*events & ~(UV_READABLE | UV_WRITABLE)) == 0;
+}
+
+/* The watch a method was called on (its `this`); NULL, with a TypeError thrown, for any other receiver. */
+static fd_watch_t *this_watch(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, const char *signature) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok || napi_unwrap(env, self, &data) != napi_ok ||
+      !data) {
+    throw_type(env, signature);
+    return NULL;
+  }
+  return data;
+}
+
+static napi_value poll_set_events(napi_env env, napi_callback_info info) {
+  static const char signature[] = "FdPoll.setEvents(events: POLL_READABLE | POLL_WRITABLE | 0)";
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t events;
+  fd_watch_t *w = this_watch(env, info, &argc, argv, signature);
+  if (!w) return NULL;
+  if (argc != 1 || !poll_events_arg(env, argv[0], &events)) return throw_type(env, signature);
+  if (w->stopped) return NULL;
+  int err = watch_events(w, events);
+  return err < 0 ? throw_errno(env, -err, "uv_poll_start") : NULL;
+}
+
+static napi_value poll_stop(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  fd_watch_t *w = this_watch(env, info, &argc, NULL, "FdPoll.stop()");
+  if (w) watch_stop(w);
   return NULL;
 }
 
-static void finalize_stop(napi_env env, void *data, void *hint) {
+static void finalize_watch(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  readable_watch_t *w = data;
+  fd_watch_t *w = data;
   w->finalized = true;
   if (w->closed) free(w);
 }
 
-napi_value poll_readable(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t fd;
+napi_value poll_fd(napi_env env, napi_callback_info info) {
+  static const char signature[] =
+      "pollFd(fd: number, events: POLL_READABLE | POLL_WRITABLE | 0, onReady: (error?: Error) => void)";
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd, events;
   napi_valuetype type = napi_undefined;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_typeof(env, argv[1], &type) != napi_ok ||
-      type != napi_function) {
-    return throw_type(env, "pollReadable(fd: number, onReadable: (error?: Error) => void)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || !poll_events_arg(env, argv[1], &events) ||
+      napi_typeof(env, argv[2], &type) != napi_ok || type != napi_function) {
+    return throw_type(env, signature);
   }
   uv_loop_t *loop;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EINVAL, "uv_poll_init");
-  readable_watch_t *w = calloc(1, sizeof *w);
+  napi_value object;
+  if (napi_create_object(env, &object) != napi_ok) return throw_errno(env, ENOMEM, "napi_create_object");
+  fd_watch_t *w = calloc(1, sizeof *w);
   if (!w) return throw_errno(env, ENOMEM, "malloc");
   w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (w->fd < 0) {
@@ -126,11 +166,11 @@ napi_value poll_readable(napi_env env, napi_callback_info info) {
   }
   w->poll.data = w;
   w->env = env;
-  napi_value name, stop;
-  napi_create_string_utf8(env, "berth.pollReadable", NAPI_AUTO_LENGTH, &name);
+  napi_value name;
+  napi_create_string_utf8(env, "berth.pollFd", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &w->context);
-  napi_create_reference(env, argv[1], 1, &w->callback);
-  err = uv_poll_start(&w->poll, UV_READABLE, watch_readable);
+  napi_create_reference(env, argv[2], 1, &w->callback);
+  err = watch_events(w, events);
   if (err < 0) {
     napi_delete_reference(env, w->callback);
     napi_async_destroy(env, w->context);
@@ -140,7 +180,20 @@ napi_value poll_readable(napi_env env, napi_callback_info info) {
   }
   uv_unref((uv_handle_t *)&w->poll);
   napi_add_async_cleanup_hook(env, watch_teardown, w, &w->teardown);
-  napi_create_function(env, "stop", NAPI_AUTO_LENGTH, stop_poll, w, &stop);
-  napi_add_finalizer(env, stop, w, finalize_stop, NULL, NULL);
-  return stop;
+  napi_property_descriptor methods[] = {
+      {"setEvents", NULL, poll_set_events, NULL, NULL, NULL, napi_default, NULL},
+      {"stop", NULL, poll_stop, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, object, 2, methods);
+  if (napi_wrap(env, object, w, finalize_watch, NULL, NULL) != napi_ok) {
+    watch_stop(w);
+    w->finalized = true;
+    return throw_errno(env, ENOMEM, "napi_wrap");
+  }
+  return object;
+}
+
+void add_poll_constants(napi_env env, napi_value constants) {
+  napi_set_named_property(env, constants, "POLL_READABLE", int_value(env, UV_READABLE));
+  napi_set_named_property(env, constants, "POLL_WRITABLE", int_value(env, UV_WRITABLE));
 }

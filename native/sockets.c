@@ -1,14 +1,13 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/vm_sockets.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -166,31 +165,6 @@ napi_value unix_connect(napi_env env, napi_callback_info info) {
   return queue_connect(env, AF_UNIX, &addr, offsetof(struct sockaddr_un, sun_path) + length, "berth.unixConnect");
 }
 
-static int remaining_ms(const struct timespec *deadline) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-  return ms < 0 ? 0 : (int)ms;
-}
-
-static bool wait_readable(work_t *w, int fd, const struct timespec *deadline) {
-  for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int n = poll(&p, 1, remaining_ms(deadline));
-    if (n > 0) return true;
-    if (n == 0) {
-      w->err = ETIMEDOUT;
-      w->syscall = "poll";
-      return false;
-    }
-    if (errno != EINTR) {
-      w->err = errno;
-      w->syscall = "poll";
-      return false;
-    }
-  }
-}
-
 /* Closes every fd an SCM_RIGHTS message put in this process: a rejected message must not leak them. */
 static void close_received(struct msghdr *msg) {
   for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
@@ -204,68 +178,70 @@ static void close_received(struct msghdr *msg) {
   }
 }
 
+static bool fd_arg(napi_env env, napi_callback_info info, int32_t *fd, const char *signature) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_value_int32(env, argv[0], fd) != napi_ok) {
+    throw_type(env, signature);
+    return false;
+  }
+  return true;
+}
+
+static napi_value null_value(napi_env env) {
+  napi_value out;
+  napi_get_null(env, &out);
+  return out;
+}
+
+/* One pending connection of a listening socket, non-blocking and close-on-exec; null when none is waiting. */
+napi_value accept_connection(napi_env env, napi_callback_info info) {
+  int32_t listen_fd;
+  if (!fd_arg(env, info, &listen_fd, "acceptConnection(listenFd: number)")) return NULL;
+  for (;;) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) return int_value(env, fd);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) return null_value(env);
+    return throw_errno(env, errno, "accept4");
+  }
+}
+
 /*
- * Accepts one connection on a listening unix socket and receives the one fd it sends (runc --console-socket).
- * A message with more fds is refused: those that fit the control buffer are closed here, and those that do
- * not (MSG_CTRUNC) the kernel never installs.
+ * The one fd (SCM_RIGHTS) a connected unix socket sends, as runc sends the pty master on --console-socket;
+ * null when nothing has arrived yet (the socket must be non-blocking, or this waits). The fd comes back
+ * close-on-exec and non-blocking (O_NONBLOCK on its file description: berth never reads or writes a
+ * blocking fd on its event loop). End of stream, or a message without exactly one fd, is EBADMSG: the
+ * fds of a message with more that fit the control buffer are closed here, and those that do not
+ * (MSG_CTRUNC) the kernel never installs.
  */
-static void run_receive_fd(work_t *w) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += w->timeout_ms / 1000;
-  deadline.tv_nsec += (long)(w->timeout_ms % 1000) * 1000000;
-  if (deadline.tv_nsec >= 1000000000) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000;
-  }
-  int conn = -1;
-  while (conn < 0) {
-    if (!wait_readable(w, w->fd, &deadline)) return;
-    conn = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
-    if (conn < 0 && errno != EAGAIN && errno != EINTR) {
-      w->err = errno;
-      w->syscall = "accept4";
-      return;
-    }
-  }
+napi_value receive_fd(napi_env env, napi_callback_info info) {
+  int32_t conn;
+  if (!fd_arg(env, info, &conn, "receiveFd(socketFd: number)")) return NULL;
   char byte[64];
   char control[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {.iov_base = byte, .iov_len = sizeof byte};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
   ssize_t n;
-  for (;;) {
-    if (!wait_readable(w, conn, &deadline)) break;
+  do {
     n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n < 0) {
-      w->err = errno;
-      w->syscall = "recvmsg";
-      break;
-    }
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
-        (msg.msg_flags & MSG_CTRUNC)) {
-      close_received(&msg);
-      w->err = EBADMSG;
-      w->syscall = "recvmsg";
-      break;
-    }
-    memcpy(&w->result, CMSG_DATA(c), sizeof(int));
-    break;
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return null_value(env);
+  if (n < 0) return throw_errno(env, errno, "recvmsg");
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
+      (msg.msg_flags & MSG_CTRUNC)) {
+    close_received(&msg);
+    return throw_errno(env, EBADMSG, "recvmsg");
   }
-  close(conn);
-}
-
-napi_value receive_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  work_t *w = calloc(1, sizeof *w);
-  if (!w || argc != 2 || napi_get_value_int32(env, argv[0], &w->fd) != napi_ok ||
-      napi_get_value_int32(env, argv[1], &w->timeout_ms) != napi_ok || w->timeout_ms < 0) {
-    free(w);
-    return throw_type(env, "receiveFd(listenFd: number, timeoutMs: number)");
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    int saved = errno;
+    close(fd);
+    return throw_errno(env, saved, "fcntl");
   }
-  w->run = run_receive_fd;
-  return queue_work(env, w, "berth.receiveFd");
+  return int_value(env, fd);
 }

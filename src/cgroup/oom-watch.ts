@@ -1,7 +1,7 @@
 import { closeSync, existsSync, type FSWatcher, readFileSync, readSync, watch } from "node:fs";
 import { open, writeFile } from "node:fs/promises";
 import type { Logger } from "../log.js";
-import { native } from "../sys/native.js";
+import { type FdPoll, native } from "../sys/native.js";
 import type { CgroupDir } from "./cgroup-dirs.js";
 import { parseFlatKeyed } from "./stat-files.js";
 
@@ -38,11 +38,11 @@ async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Prom
     throw error;
   }
   const counter = Buffer.alloc(8);
-  let stop: (() => void) | undefined;
+  let poll: FdPoll | undefined;
   const end = () => {
-    if (!stop) return;
-    stop();
-    stop = undefined;
+    if (!poll) return;
+    poll.stop();
+    poll = undefined;
     closeSync(eventfd);
   };
   // Synchronous, so close() never overlaps a check in flight.
@@ -63,7 +63,7 @@ async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Prom
     onOom();
   };
   try {
-    stop = native().pollReadable(eventfd, (error) => {
+    poll = native().pollFd(eventfd, native().constants.POLL_READABLE, (error) => {
       if (!error) return check();
       log.warn({ dir, err: error }, "polling the OOM eventfd failed: the OOM watch ends");
       end();
@@ -74,7 +74,7 @@ async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Prom
   }
   return {
     close() {
-      if (stop) check();
+      if (poll) check();
       end();
     },
   };

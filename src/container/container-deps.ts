@@ -3,6 +3,7 @@ import type { Faults } from "../config/faults.js";
 import type { Logger } from "../log.js";
 import type { OciRuntime } from "../runtime/oci-runtime.js";
 import type { StorageRegistry } from "../storage/storage-registry.js";
+import type { ByteBudget } from "../sys/byte-budget.js";
 import type { Reaper } from "../sys/reaper.js";
 
 /** The bounds a container keeps to; tests tighten them. */
@@ -39,6 +40,11 @@ export interface ContainerDeps {
   readonly noPivot: boolean;
   /** Capacity of each container process's stdout and stderr pipe (agent.container_pipe_size; 0 = kernel's). */
   readonly containerPipeSize: number;
+  /**
+   * Charged for process output from when it leaves the pipe until its ReadStdout/ReadStderr reply is
+   * handed on (the server's reply budget, shared); without one, each process has a small one of its own.
+   */
+  readonly replyBudget?: ByteBudget;
   /** sysfs, for online CPUs and the PCI rescan (default /sys). */
   readonly sysfs: string;
   /** DEFAULT_BOUNDS unless a test sets tighter ones. */

@@ -149,8 +149,7 @@ export async function createContainer(
     step("stdio");
     const io = await launchWithStdio(
       spec.process?.terminal === true,
-      deps.paths.runDir,
-      deps.containerPipeSize,
+      { socketDir: deps.paths.runDir, outputPipeSize: deps.containerPipeSize, replyBudget: deps.replyBudget },
       (stdio) =>
         deps.runc.create(
           id,

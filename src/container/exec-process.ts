@@ -26,8 +26,7 @@ export async function startExec(
     await writeFile(processFile, specToJson(spec), { mode: 0o600 });
     const io = await launchWithStdio(
       spec.terminal === true,
-      deps.paths.runDir,
-      deps.containerPipeSize,
+      { socketDir: deps.paths.runDir, outputPipeSize: deps.containerPipeSize, replyBudget: deps.replyBudget },
       (stdio) =>
         deps.runc.exec(
           bundle.id,

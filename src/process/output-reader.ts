@@ -1,134 +1,174 @@
-import { readSync } from "node:fs";
-import { Socket } from "node:net";
-import { ReadStream } from "node:tty";
-import { native } from "../sys/native.js";
+import { close, readSync } from "node:fs";
+import { AgentError } from "../errors.js";
+import type { ByteBudget } from "../sys/byte-budget.js";
+import { type FdPoll, native } from "../sys/native.js";
 
 /** How long reads keep draining after the process has exited before they report EOF (Kata: 500 ms). */
 export const DRAIN_AFTER_EXIT_MS = 500;
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * The host's side of a process's stdout, stderr or pty, read on demand: nothing is pulled from the kernel
- * until a read asks (output waits in the pipe, and a full pipe holds the writer back), and the stream holds
- * at most its high-water mark between reads. A read waits for data, then returns up to `max` bytes: what
- * the stream holds, topped up with whatever else the kernel holds right now (the fd is non-blocking), so
- * one call can carry a whole pipeful. Empty means EOF. Once the process has exited, a read that finds
- * nothing waits at most until the drain window closes and the kernel holds nothing more: a background
- * child that keeps the pipe open cannot hang the caller, and the last lines of a fast-exiting process are
- * never lost.
+ * until a read asks (output waits in the pipe, and a full pipe holds the writer back). A read waits until
+ * the fd is readable, takes a grant from the reply budget, then reads what the kernel holds, up to `max`
+ * and the grant, straight into the reply's buffer; the grant is given back once the reply has been handed
+ * on (the server then accounts for it until it is written). Empty means EOF: end of the pipe, or EIO on a
+ * pty master whose last slave closed. Once the process has exited, a read that finds nothing waits at
+ * most until the drain window closes: a background child that keeps the pipe open cannot hang the
+ * caller, and the last lines of a fast-exiting process are never lost. The fd is non-blocking, and is
+ * only ever read when a poll or FIONREAD says there is something to read.
  */
 export class OutputReader {
   readonly #fd: number;
-  readonly #stream: Socket;
-  #started = false;
-  #rest: Buffer | undefined;
+  readonly #budget: ByteBudget;
+  readonly #waiters = new Set<() => void>();
+  #poll: FdPoll | undefined;
+  #armed = false;
+  /** The poll said readable since the last read attempt (EOF, which FIONREAD does not show, shows to a read). */
+  #ready = false;
   #ended = false;
-  #exitedAt: number | undefined;
-  #wake: (() => void)[] = [];
+  #closed = false;
+  #exited = false;
+  #drainOver = false;
+  #drainTimer: NodeJS.Timeout | undefined;
 
-  constructor(fd: number, terminal: boolean) {
+  /** `fd` must be non-blocking; the reader owns it. */
+  constructor(fd: number, budget: ByteBudget) {
     this.#fd = fd;
-    this.#stream = terminal ? new ReadStream(fd) : new Socket({ fd, readable: true, writable: false });
-    this.#stream.pause();
-    // A pty master reads EIO once the last slave fd closes: that is its EOF.
-    const end = () => {
-      this.#ended = true;
-      this.#notify();
-    };
-    this.#stream.on("end", end).on("close", end).on("error", end);
+    this.#budget = budget;
+  }
+
+  /** Reads waiting for output (for tests: an aborted read must not stay counted). */
+  get waiting(): number {
+    return this.#waiters.size;
   }
 
   /** The process has exited: from now on, reads wait at most DRAIN_AFTER_EXIT_MS for more output. */
   processExited(): void {
-    this.#exitedAt ??= Date.now();
-    this.#notify();
+    if (this.#exited) return;
+    this.#exited = true;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainOver = true;
+      this.#wakeAll();
+    }, DRAIN_AFTER_EXIT_MS);
+    this.#wakeAll();
   }
 
   async read(max: number, signal?: AbortSignal): Promise<Buffer> {
-    if (!this.#started) {
-      this.#started = true;
-      this.#stream.on("readable", () => this.#notify());
-    }
     for (;;) {
       signal?.throwIfAborted();
-      const data = this.#take(max);
-      if (data.length > 0) return this.#topUp(data, max);
-      if (this.#ended) return Buffer.alloc(0);
-      if (this.#exitedAt !== undefined && this.#drained()) return Buffer.alloc(0);
-      await this.#waitForChange(signal);
+      if (this.#ended) return EMPTY;
+      const held = this.#kernelHolds();
+      if (held > 0 || this.#ready) {
+        const want = Math.max(1, Math.min(max, held));
+        const budget = this.#budget;
+        const grant = budget.available > 0 ? grantNow(budget, want) : await budget.take(want, signal);
+        const data = this.#ended ? EMPTY : this.#readUpTo(grant.bytes);
+        if (data === undefined || data.length === 0) {
+          grant.release();
+          if (data === undefined) continue;
+          return EMPTY;
+        }
+        setImmediate(grant.release);
+        return data;
+      }
+      if (this.#drainOver) return EMPTY;
+      await this.#readable(signal);
     }
   }
 
-  /** Up to `max` bytes of what was left over or the stream has taken from the kernel already. */
-  #take(max: number): Buffer {
-    const rest = this.#rest;
-    this.#rest = undefined;
-    const held = (this.#stream.read() as Buffer | null) ?? undefined;
-    const all = rest && held ? Buffer.concat([rest, held]) : (rest ?? held ?? Buffer.alloc(0));
-    if (all.length > max) this.#rest = all.subarray(max);
-    return all.subarray(0, max);
-  }
-
-  /**
-   * Adds what the kernel holds now, without waiting, up to `max` bytes in all: read straight into the
-   * reply's buffer, so a pipeful costs one allocation and no copy in user space.
-   */
-  #topUp(first: Buffer, max: number): Buffer {
-    if (first.length >= max || this.#rest || this.#ended) return first;
-    let available: number;
+  /** Bytes the kernel holds for us now (FIONREAD); a failure counts as EOF. */
+  #kernelHolds(): number {
     try {
-      available = Math.min(native().readableBytes(this.#fd), max - first.length);
+      return native().readableBytes(this.#fd);
     } catch {
-      return first;
-    }
-    if (available <= 0) return first;
-    const out = Buffer.allocUnsafe(first.length + available);
-    first.copy(out);
-    let got = 0;
-    try {
-      got = readSync(this.#fd, out, first.length, available, null);
-    } catch {
-      // EAGAIN: nothing after all; what we have is enough
-    }
-    return out.subarray(0, first.length + got);
-  }
-
-  /** Past the drain window, with nothing left here or in the kernel buffer. */
-  #drained(): boolean {
-    if (Date.now() < (this.#exitedAt ?? 0) + DRAIN_AFTER_EXIT_MS) return false;
-    if (this.#rest || this.#stream.readableLength > 0) return false;
-    try {
-      return native().readableBytes(this.#fd) === 0;
-    } catch {
-      return true;
+      this.#ended = true;
+      return 0;
     }
   }
 
-  #waitForChange(signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+  /** Up to `bytes`; undefined when there was nothing after all (EAGAIN); empty at EOF (0, or EIO on a pty). */
+  #readUpTo(bytes: number): Buffer | undefined {
+    // What the kernel holds after this read only a new poll can tell.
+    this.#ready = false;
+    const out = Buffer.allocUnsafe(bytes);
+    let got: number;
+    try {
+      got = readSync(this.#fd, out, 0, bytes, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return undefined;
+      got = 0;
+    }
+    if (got === 0) {
+      this.#ended = true;
+      return EMPTY;
+    }
+    return got === bytes ? out : out.subarray(0, got);
+  }
+
+  /** Resolves once the fd is readable, the reader ends, the drain window closes or `signal` aborts. */
+  #readable(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      try {
+        this.#arm();
+      } catch (error) {
+        reject(AgentError.from(error));
+        return;
+      }
       const done = () => {
-        clearTimeout(timer);
+        this.#waiters.delete(done);
         signal?.removeEventListener("abort", done);
+        if (this.#waiters.size === 0) this.#disarm();
         resolve();
       };
-      this.#wake.push(done);
+      this.#waiters.add(done);
       signal?.addEventListener("abort", done, { once: true });
-      if (this.#exitedAt !== undefined) {
-        timer = setTimeout(done, Math.max(10, this.#exitedAt + DRAIN_AFTER_EXIT_MS - Date.now()));
-      }
     });
   }
 
-  #notify() {
-    const wake = this.#wake;
-    this.#wake = [];
-    for (const w of wake) w();
+  #arm() {
+    if (this.#armed) return;
+    const { POLL_READABLE } = native().constants;
+    if (this.#poll) this.#poll.setEvents(POLL_READABLE);
+    else this.#poll = native().pollFd(this.#fd, POLL_READABLE, (error) => this.#onReadable(error));
+    this.#armed = true;
+  }
+
+  #disarm() {
+    if (!this.#armed) return;
+    this.#armed = false;
+    this.#poll?.setEvents(0);
+  }
+
+  /** Polling stops until a read waits again: with nobody waiting, a readable fd must not keep calling back. */
+  #onReadable(error: Error | undefined) {
+    this.#disarm();
+    if (error) this.#ended = true;
+    else this.#ready = true;
+    this.#wakeAll();
+  }
+
+  #wakeAll() {
+    for (const wake of this.#waiters) wake();
   }
 
   /** Ends pending reads with EOF and closes the fd. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#ended = true;
-    this.#stream.destroy();
-    this.#notify();
+    clearTimeout(this.#drainTimer);
+    this.#poll?.stop();
+    this.#poll = undefined;
+    this.#armed = false;
+    close(this.#fd, () => {});
+    this.#wakeAll();
   }
+}
+
+/** A grant of what the budget has now, without waiting. */
+function grantNow(budget: ByteBudget, want: number): { bytes: number; release: () => void } {
+  const bytes = Math.min(want, budget.available);
+  return { bytes, release: budget.charge(bytes) };
 }

@@ -1,9 +1,29 @@
 import { AgentError, Code } from "../errors.js";
+import { ByteBudget } from "../sys/byte-budget.js";
 import { native } from "../sys/native.js";
-import { InputWriter } from "./input-writer.js";
+import { InputWriter, STDIN_QUEUE_LIMIT } from "./input-writer.js";
 import { OutputReader } from "./output-reader.js";
 
-/** A started process's stdio as berth serves it: readers for stdout and stderr (or the pty), a stdin writer. */
+/**
+ * What output a process's reads may hold between the pipe and the server when no shared budget is given:
+ * a few of the largest replies (1 MiB).
+ */
+const OWN_REPLY_BUDGET = 4 << 20;
+
+export interface ProcessIoOptions {
+  /**
+   * Charged for output taken from the kernel until its reply is handed on; shared by every process so
+   * that replies nobody collects cannot pile up. Without one, the process gets a budget of its own.
+   */
+  replyBudget?: ByteBudget | undefined;
+  /** Bytes of stdin that may wait for the process beyond the write in progress (STDIN_QUEUE_LIMIT). */
+  stdinLimit?: number | undefined;
+}
+
+/**
+ * A started process's stdio as berth serves it: readers for stdout and stderr (or the pty), a stdin writer.
+ * Every fd is non-blocking (the caller made them so); the ProcessIo owns them.
+ */
 export class ProcessIo {
   readonly terminal: boolean;
   readonly stdout: OutputReader | undefined;
@@ -11,24 +31,29 @@ export class ProcessIo {
   readonly stdin: InputWriter | undefined;
   readonly #pty: number | undefined;
 
-  constructor(fds: {
-    stdin?: number | undefined;
-    stdout?: number | undefined;
-    stderr?: number | undefined;
-    pty?: number | undefined;
-  }) {
+  constructor(
+    fds: {
+      stdin?: number | undefined;
+      stdout?: number | undefined;
+      stderr?: number | undefined;
+      pty?: number | undefined;
+    },
+    options: ProcessIoOptions = {},
+  ) {
+    const budget = options.replyBudget ?? new ByteBudget(OWN_REPLY_BUDGET);
+    const stdinLimit = options.stdinLimit ?? STDIN_QUEUE_LIMIT;
     if (fds.pty !== undefined) {
       this.terminal = true;
       this.#pty = fds.pty;
-      const reader = new OutputReader(fds.pty, true);
+      this.stdin = new InputWriter(native().dup(fds.pty), stdinLimit);
+      const reader = new OutputReader(fds.pty, budget);
       this.stdout = reader;
       this.stderr = reader;
-      this.stdin = new InputWriter(native().dup(fds.pty), true);
     } else {
       this.terminal = false;
-      this.stdout = fds.stdout === undefined ? undefined : new OutputReader(fds.stdout, false);
-      this.stderr = fds.stderr === undefined ? undefined : new OutputReader(fds.stderr, false);
-      this.stdin = fds.stdin === undefined ? undefined : new InputWriter(fds.stdin, false);
+      this.stdout = fds.stdout === undefined ? undefined : new OutputReader(fds.stdout, budget);
+      this.stderr = fds.stderr === undefined ? undefined : new OutputReader(fds.stderr, budget);
+      this.stdin = fds.stdin === undefined ? undefined : new InputWriter(fds.stdin, stdinLimit);
     }
   }
 

@@ -1,21 +1,18 @@
 import { close } from "node:fs";
-import { rm } from "node:fs/promises";
-import { connect } from "node:net";
-import { AgentError, Code } from "../errors.js";
+import { AgentError } from "../errors.js";
 import { native } from "../sys/native.js";
-import { ProcessIo } from "./process-io.js";
+import { ProcessIo, type ProcessIoOptions } from "./process-io.js";
 
-const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
+export const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
 
 /**
- * A process's stdio as berth holds it: for a plain process, the host-facing ends of three pipes (pipes, not
- * sockets: workloads open /dev/stdout); for a terminal process, the pty master runc sends back.
+ * A plain process's stdio as berth holds it: the host-facing ends of three pipes (pipes, not sockets:
+ * workloads open /dev/stdout), non-blocking, and the process's ends, left blocking, as programs expect.
  */
 export class ProcessStdio {
   stdin: number | undefined;
   stdout: number | undefined;
   stderr: number | undefined;
-  pty: number | undefined;
   /** The process's ends, handed to runc, which passes them to the process; closed once it has them. */
   #child: { stdin: number; stdout: number; stderr: number } | undefined;
 
@@ -39,6 +36,7 @@ export class ProcessStdio {
         native().setPipeSize(outRead, outputPipeSize);
         native().setPipeSize(errRead, outputPipeSize);
       }
+      for (const fd of [inWrite, outRead, errRead]) native().setNonBlocking(fd);
       io.stdin = inWrite;
       io.stdout = outRead;
       io.stderr = errRead;
@@ -50,35 +48,7 @@ export class ProcessStdio {
     return io;
   }
 
-  /**
-   * Listens on `socketPath` for runc's `--console-socket` handshake; `received` settles when the pty
-   * master has arrived (or after `timeoutMs`).
-   */
-  static terminal(
-    socketPath: string,
-    timeoutMs: number,
-  ): { io: ProcessStdio; received: Promise<void>; cancel: () => void } {
-    const io = new ProcessStdio();
-    const listenFd = native().unixListen(Buffer.from(socketPath), 1);
-    const received = (async () => {
-      try {
-        io.pty = await native().receiveFd(listenFd, timeoutMs);
-      } catch (error) {
-        throw new AgentError(Code.INTERNAL, `no pty master from runc on ${socketPath}`, { cause: error });
-      } finally {
-        await Promise.all([closeFd(listenFd), rm(socketPath, { force: true })]);
-      }
-    })();
-    // A connection that sends nothing ends the wait at once (when runc failed before it connected).
-    const cancel = () => {
-      connect(socketPath)
-        .on("error", () => {})
-        .end();
-    };
-    return { io, received, cancel };
-  }
-
-  /** The fds to give runc as stdin, stdout and stderr (none for a terminal process). */
+  /** The fds to give runc as stdin, stdout and stderr. */
   get childFds(): { stdin: number; stdout: number; stderr: number } | undefined {
     return this.#child;
   }
@@ -91,16 +61,16 @@ export class ProcessStdio {
   }
 
   /** Hands the host's ends to a ProcessIo, which owns them from then on. */
-  open(): ProcessIo {
-    const io = new ProcessIo({ stdin: this.stdin, stdout: this.stdout, stderr: this.stderr, pty: this.pty });
-    this.stdin = this.stdout = this.stderr = this.pty = undefined;
+  open(options: ProcessIoOptions): ProcessIo {
+    const io = new ProcessIo({ stdin: this.stdin, stdout: this.stdout, stderr: this.stderr }, options);
+    this.stdin = this.stdout = this.stderr = undefined;
     return io;
   }
 
   async close(): Promise<void> {
     await this.closeChildEnds();
-    const fds = [this.stdin, this.stdout, this.stderr, this.pty].filter((fd) => fd !== undefined);
-    this.stdin = this.stdout = this.stderr = this.pty = undefined;
+    const fds = [this.stdin, this.stdout, this.stderr].filter((fd) => fd !== undefined);
+    this.stdin = this.stdout = this.stderr = undefined;
     await Promise.all(fds.map(closeFd));
   }
 }

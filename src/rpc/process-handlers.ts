@@ -24,9 +24,11 @@ export function processHandlers(sandboxes: SandboxService): ServiceImpl<typeof A
     readStderr: async (req, ctx) => ({
       data: await sandboxes.readStream(req.containerId, req.execId, "stderr", req.len, ctx.signal),
     }),
-    writeStdin: async (req) => ({ len: await sandboxes.writeStdin(req.containerId, req.execId, req.data) }),
-    closeStdin: async (req) => {
-      await sandboxes.closeStdin(req.containerId, req.execId);
+    writeStdin: async (req, ctx) => ({
+      len: await sandboxes.writeStdin(req.containerId, req.execId, req.data, ctx.signal),
+    }),
+    closeStdin: async (req, ctx) => {
+      await sandboxes.closeStdin(req.containerId, req.execId, ctx.signal);
       return {};
     },
     ttyWinResize: (req) => {

@@ -288,18 +288,27 @@ export class SandboxService {
     return reader.read(max > 0 ? Math.min(max, READ_MAX) : READ_DEFAULT, signal);
   }
 
-  /** Writes all of `data` to the process's stdin; empty data closes stdin, as runtime-rs expects. */
-  async writeStdin(containerId: string, execId: string, data: Uint8Array): Promise<number> {
+  /**
+   * Writes all of `data` to the process's stdin, resolving once the kernel has taken it (what `signal`
+   * aborts before that is dropped); empty data closes stdin, as runtime-rs expects.
+   */
+  async writeStdin(
+    containerId: string,
+    execId: string,
+    data: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const stdin = this.#stdin(containerId, execId);
     if (data.length === 0) {
-      await stdin.close();
+      await stdin.close(signal);
       return 0;
     }
-    return stdin.write(data);
+    return stdin.write(data, signal);
   }
 
-  async closeStdin(containerId: string, execId: string): Promise<void> {
-    await this.#stdin(containerId, execId).close();
+  /** Closes the process's stdin once the writes queued before are written. */
+  async closeStdin(containerId: string, execId: string, signal?: AbortSignal): Promise<void> {
+    await this.#stdin(containerId, execId).close(signal);
   }
 
   ttyWinResize(containerId: string, execId: string, rows: number, columns: number): void {

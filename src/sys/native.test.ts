@@ -20,12 +20,39 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { native } from "./native.js";
 
 const O_CLOEXEC = 0o2000000;
+const { POLL_READABLE: READABLE, POLL_WRITABLE: WRITABLE } = native().constants;
 
 /** Adds `n` to an eventfd's counter. */
 function signalEventfd(fd: number, n: bigint) {
   const buf = Buffer.alloc(8);
   buf.writeBigUInt64LE(n);
   writeSync(fd, buf);
+}
+
+/** The status flags (O_NONBLOCK, O_CLOEXEC, …) of one of this process's fds, from /proc. */
+function fdFlags(fd: number): number {
+  const flags = /flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1];
+  return Number.parseInt(flags ?? "", 8);
+}
+
+/** Sends `fds` (or `count` fds of /dev/null) with one byte over connected socket `socketFd`, from python. */
+function sendFds(socketFd: number, fds: number[], count = 0) {
+  const script = `import os, socket, sys
+s = socket.socket(fileno=3)
+fds = [int(a) for a in sys.argv[1:]] or [os.open("/dev/null", os.O_RDONLY) for _ in range(${count})]
+socket.send_fds(s, [b"x"], fds)`;
+  const stdio = ["ignore", "inherit", "inherit", socketFd, ...fds] as const;
+  return spawn("python3", ["-c", script, ...fds.map((_, i) => String(4 + i))], { stdio: [...stdio] });
+}
+
+/** `f`'s first non-null answer, asked every few milliseconds for at most 5 s. */
+async function until<T>(f: () => T | null): Promise<T> {
+  for (let i = 0; i < 1000; i++) {
+    const value = f();
+    if (value !== null) return value;
+    await sleep(5);
+  }
+  throw new Error("still nothing after 5 s");
 }
 
 /** Runs `body` (an ES module using `native`) in a fresh node, started by `wrapper` if given; returns how it ended. */
@@ -56,42 +83,70 @@ describe("native addon", () => {
     }
   });
 
-  it("receiveFd() times out with ETIMEDOUT when nobody connects", async () => {
+  it("acceptConnection() and receiveFd() never wait: null until a connection, then its fd, arrive", async () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-recv-"));
-    const fd = native().unixListen(Buffer.from(join(dir, "console.sock")), 1);
+    const path = join(dir, "console.sock");
+    const listenFd = native().unixListen(Buffer.from(path), 1);
+    let conn: number | null = null;
+    let received: number | null = null;
+    const [sendEnd, keep] = native().pipe();
     try {
-      await assert.rejects(native().receiveFd(fd, 50), { code: "ETIMEDOUT", syscall: "poll" });
+      assert.equal(native().acceptConnection(listenFd), null, "nobody has connected");
+      const peer = await native().unixConnect(Buffer.from(path));
+      conn = native().acceptConnection(listenFd);
+      assert.ok(conn !== null && conn >= 0);
+      assert.ok(fdFlags(conn) & constants.O_NONBLOCK, "the connection is non-blocking");
+      assert.equal(native().receiveFd(conn), null, "nothing sent yet");
+      const sender = sendFds(peer, [sendEnd]);
+      received = await until(() => native().receiveFd(conn ?? -1));
+      await once(sender, "exit");
+      closeSync(peer);
+      assert.ok(fdFlags(received) & constants.O_NONBLOCK, "the received fd is non-blocking");
+      assert.ok(fdFlags(received) & O_CLOEXEC, "and close-on-exec");
+      assert.equal(fstatSync(received).ino, fstatSync(sendEnd).ino, "the same pipe");
+      assert.throws(() => native().receiveFd(conn ?? -1), { code: "EBADMSG" }, "end of stream");
     } finally {
-      closeSync(fd);
+      for (const fd of [listenFd, conn, received, sendEnd, keep]) if (fd !== null) closeSync(fd);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it("receiveFd() refuses a message with more than one fd and closes every fd it received", async () => {
+  it("receiveFd() refuses a message with more than one fd, or none, and closes every fd it received", async () => {
     const openFds = () => readdirSync("/proc/self/fd").length;
     const dir = mkdtempSync(join(tmpdir(), "berth-recv-"));
     const path = join(dir, "console.sock");
     const listenFd = native().unixListen(Buffer.from(path), 1);
     try {
       // 2 fds fit the control buffer (the addon must close them); 3 do not (MSG_CTRUNC: the kernel drops the rest).
-      for (const count of [2, 3]) {
+      for (const count of [0, 2, 3]) {
         const before = openFds();
-        const received = native().receiveFd(listenFd, 5000);
-        const sender = spawn("python3", [
-          "-c",
-          `import os, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${count})])`,
-          path,
-        ]);
-        await assert.rejects(received, { code: "EBADMSG" }, `${count} fds`);
+        const peer = await native().unixConnect(Buffer.from(path));
+        const conn = native().acceptConnection(listenFd) ?? -1;
+        const sender = sendFds(peer, [], count);
         await once(sender, "exit");
+        closeSync(peer);
+        assert.throws(() => native().receiveFd(conn), { code: "EBADMSG" }, `${count} fds`);
+        closeSync(conn);
         assert.equal(openFds(), before, `no fd of the ${count} left open`);
       }
     } finally {
       closeSync(listenFd);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("setNonBlocking() sets O_NONBLOCK on the description: a dup shares it, the pipe's other end does not", () => {
+    const [r, w] = native().pipe();
+    const copy = native().dup(w);
+    try {
+      assert.equal(fdFlags(w) & constants.O_NONBLOCK, 0);
+      native().setNonBlocking(w);
+      assert.ok(fdFlags(w) & constants.O_NONBLOCK);
+      assert.ok(fdFlags(copy) & constants.O_NONBLOCK);
+      assert.equal(fdFlags(r) & constants.O_NONBLOCK, 0, "the read end is its own description");
+      assert.throws(() => native().setNonBlocking(-1), { code: "EBADF", syscall: "fcntl" });
+    } finally {
+      for (const fd of [r, w, copy]) closeSync(fd);
     }
   });
 
@@ -214,11 +269,11 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
     }
   });
 
-  it("pollReadable() calls back on Node's loop each time the fd is readable, until stopped", async () => {
+  it("pollFd() calls back on Node's loop each time the fd is readable, until stopped", async () => {
     const fd = native().eventfd();
     const counts: bigint[] = [];
     const buf = Buffer.alloc(8);
-    const stop = native().pollReadable(fd, (error) => {
+    const poll = native().pollFd(fd, READABLE, (error) => {
       assert.equal(error, undefined);
       readSync(fd, buf);
       counts.push(buf.readBigUInt64LE());
@@ -234,50 +289,91 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
       signalEventfd(fd, 1n);
       await until(2);
       assert.deepEqual(counts, [3n, 2n], "signals before a read add up");
-      stop();
-      stop();
+      poll.setEvents(0);
       signalEventfd(fd, 1n);
       await sleep(50);
-      assert.deepEqual(counts, [3n, 2n], "no callback after stop()");
+      assert.deepEqual(counts, [3n, 2n], "no callback while paused");
+      poll.setEvents(READABLE);
+      await until(3);
+      assert.deepEqual(counts, [3n, 2n, 1n], "resumed");
+      poll.stop();
+      poll.stop();
+      poll.setEvents(READABLE);
+      signalEventfd(fd, 1n);
+      await sleep(50);
+      assert.deepEqual(counts, [3n, 2n, 1n], "no callback after stop(), even when asked for events");
     } finally {
-      stop();
+      poll.stop();
       closeSync(fd);
     }
   });
 
-  it("pollReadable() does not keep the process alive, and a throwing callback is an uncaught exception", () => {
-    const idle = runWithNative("native().pollReadable(native().eventfd(), () => {});");
+  it("pollFd() calls back while the fd is writable: a full pipe, once, and again once the reader makes room", async () => {
+    const [r, w] = native().pipe();
+    native().setNonBlocking(w);
+    let calls = 0;
+    const poll = native().pollFd(w, WRITABLE, () => {
+      calls++;
+      poll.setEvents(0);
+    });
+    try {
+      for (let i = 0; calls < 1 && i < 500; i++) await sleep(2);
+      assert.equal(calls, 1, "an empty pipe is writable");
+      const chunk = Buffer.alloc(1 << 16);
+      assert.throws(
+        () => {
+          for (;;) writeSync(w, chunk);
+        },
+        { code: "EAGAIN" },
+      );
+      poll.setEvents(WRITABLE);
+      await sleep(50);
+      assert.equal(calls, 1, "not while the pipe is full");
+      readSync(r, Buffer.alloc(1 << 16));
+      for (let i = 0; calls < 2 && i < 500; i++) await sleep(2);
+      assert.equal(calls, 2, "writable again once read");
+    } finally {
+      poll.stop();
+      closeSync(r);
+      closeSync(w);
+    }
+  });
+
+  it("pollFd() does not keep the process alive, and a throwing callback is an uncaught exception", () => {
+    const idle = runWithNative(
+      "native().pollFd(native().eventfd(), native().constants.POLL_READABLE, () => {});",
+    );
     assert.equal(idle.status, 0, idle.stderr);
     const throwing = runWithNative(`
       const fd = native().eventfd();
-      native().pollReadable(fd, () => { throw new Error("thrown in onReadable"); });
+      native().pollFd(fd, native().constants.POLL_READABLE, () => { throw new Error("thrown in onReady"); });
       const one = Buffer.alloc(8);
       one.writeBigUInt64LE(1n);
       (await import("node:fs")).writeSync(fd, one);
       setTimeout(() => {}, 5000);
     `);
     assert.equal(throwing.status, 1);
-    assert.match(throwing.stderr, /thrown in onReadable/);
+    assert.match(throwing.stderr, /thrown in onReady/);
   });
 
-  it("pollReadable() watches its own copy of the fd: closing the fd first neither aborts nor hits its next owner", async () => {
+  it("pollFd() watches its own copy of the fd: closing the fd first neither aborts nor hits its next owner", async () => {
     const closedAtOnce = runWithNative(`
       const { closeSync } = await import("node:fs");
       const fd = native().eventfd();
-      const stop = native().pollReadable(fd, () => {});
+      const poll = native().pollFd(fd, native().constants.POLL_READABLE, () => {});
       closeSync(fd);
-      setTimeout(() => { stop(); console.log("alive"); }, 50);`);
+      setTimeout(() => { poll.stop(); console.log("alive"); }, 50);`);
     assert.deepEqual([closedAtOnce.signal, closedAtOnce.stdout], [null, "alive\n"], closedAtOnce.stderr);
 
     const first = native().eventfd();
-    const stopFirst = native().pollReadable(first, () => {});
+    const pollFirst = native().pollFd(first, READABLE, () => {});
     await sleep(10);
     closeSync(first);
     const second = native().eventfd();
     assert.equal(second, first, "the number is reused");
     let calls = 0;
     const buf = Buffer.alloc(8);
-    const stopSecond = native().pollReadable(second, () => {
+    const pollSecond = native().pollFd(second, READABLE, () => {
       readSync(second, buf);
       calls++;
     });
@@ -287,23 +383,23 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
     try {
       signalEventfd(second, 1n);
       await until(1);
-      stopFirst();
+      pollFirst.stop();
       signalEventfd(second, 1n);
       await until(2);
       assert.equal(calls, 2, "stopping the first watch leaves the fd's new owner polled");
     } finally {
-      stopFirst();
-      stopSecond();
+      pollFirst.stop();
+      pollSecond.stop();
       closeSync(second);
     }
   });
 
-  it("pollReadable() left running when a worker thread ends is closed with it, not after the addon is gone", () => {
+  it("pollFd() left running when a worker thread ends is closed with it, not after the addon is gone", () => {
     const url = new URL("./native.js", import.meta.url).href;
     // Evaluated as a module: a worker inherits --input-type=module.
     const worker = `
       const { native } = await import(${JSON.stringify(url)});
-      native().pollReadable(native().eventfd(), () => {});
+      native().pollFd(native().eventfd(), native().constants.POLL_READABLE, () => {});
       (await import("node:worker_threads")).parentPort.postMessage("polling");`;
     const ended = runWithNative(`
       const { Worker } = await import("node:worker_threads");
@@ -327,9 +423,20 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
       /umount\(target: string, flags: number\)/,
     );
     assert.throws(
-      () => native().pollReadable(0, "not a function" as unknown as () => void),
-      /pollReadable\(fd: number, onReadable: \(error\?: Error\) => void\)/,
+      () => native().pollFd(0, READABLE, "not a function" as unknown as () => void),
+      /pollFd\(fd: number, events: POLL_READABLE \| POLL_WRITABLE \| 0, onReady: \(error\?: Error\) => void\)/,
     );
+    assert.throws(() => native().pollFd(0, 4, () => {}), TypeError, "an event libuv's poll does not take");
+    const fd = native().eventfd();
+    const poll = native().pollFd(fd, 0, () => {});
+    try {
+      assert.throws(() => poll.setEvents(8), /FdPoll.setEvents/);
+      const { stop } = poll;
+      assert.throws(() => stop(), /FdPoll.stop\(\)/, "a method detached from its poll");
+    } finally {
+      poll.stop();
+      closeSync(fd);
+    }
     const c = native().constants;
     const at: [string, () => unknown][] = [
       ["a NUL inside a path", () => native().openat2(c.AT_FDCWD, "/tmp\0/../etc", 0, 0, c.RESOLVE_BENEATH)],
@@ -400,10 +507,11 @@ socket.send_fds(s, [b"x"], [os.open("/dev/null", os.O_RDONLY) for _ in range(${c
     assert.deepEqual(JSON.parse(child.stdout), { code: "EPERM", syscall: "settimeofday" });
   });
 
-  it("exports the kernel's flag values", () => {
+  it("exports the kernel's flag values and libuv's poll events", () => {
     const c = native().constants;
     assert.equal(c.AT_FDCWD, -100);
     assert.equal(c.RESOLVE_BENEATH, 0x08);
     assert.ok(c.O_PATH > 0 && c.RESOLVE_NO_SYMLINKS > 0 && c.RESOLVE_NO_MAGICLINKS > 0);
+    assert.deepEqual([c.POLL_READABLE, c.POLL_WRITABLE], [1, 2]);
   });
 });

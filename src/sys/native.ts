@@ -18,7 +18,14 @@ export interface NativeAddon {
     data: string | null,
   ): Promise<0>;
   umount(target: string, flags: number): Promise<0>;
-  receiveFd(listenFd: number, timeoutMs: number): Promise<number>;
+  /** A pending connection of a listening socket (non-blocking, close-on-exec), or null when none waits. */
+  acceptConnection(listenFd: number): number | null;
+  /**
+   * The one fd a connected unix socket sends (SCM_RIGHTS), made close-on-exec and O_NONBLOCK, or null when
+   * nothing has arrived yet; never waits. End of stream or any other message is EBADMSG (fds it carried
+   * are closed).
+   */
+  receiveFd(socketFd: number): number | null;
   dup(fd: number): number;
   setHostname(name: string): void;
   interfaceUp(name: string): void;
@@ -28,6 +35,8 @@ export interface NativeAddon {
   unixConnect(address: Buffer): Promise<number>;
   setWindowSize(fd: number, rows: number, columns: number): void;
   readableBytes(fd: number): number;
+  /** O_NONBLOCK on the fd's file description (every fd sharing it, dups included). */
+  setNonBlocking(fd: number): void;
   setPipeSize(fd: number, bytes: number): number;
   /** settimeofday(2) with no timezone; the kernel checks the values (EINVAL) and CAP_SYS_TIME (EPERM). */
   setTimeOfDay(sec: number, usec: number): void;
@@ -43,15 +52,23 @@ export interface NativeAddon {
   /** eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). */
   eventfd(): number;
   /**
-   * Polls `fd` on Node's own event loop (no thread; it does not keep the process alive): `onReadable` runs
-   * each time the fd is readable and must read it, or it runs again. Returns `stop`, which ends the poll (it
-   * may be called more than once). The poll is on a duplicate of `fd`: `fd` stays the caller's, and closing
-   * it before `stop` is harmless.
+   * Polls `fd` on Node's own event loop (no thread; it does not keep the process alive): `onReady` runs each
+   * time the fd is ready for one of `events` (constants.POLL_READABLE, POLL_WRITABLE; 0 polls for nothing)
+   * and must act on it, or it runs again. The poll is on a duplicate of `fd`: `fd` stays the caller's, and
+   * closing it before `stop` is harmless.
    */
-  pollReadable(fd: number, onReadable: (error?: Error) => void): () => void;
+  pollFd(fd: number, events: number, onReady: (error?: Error) => void): FdPoll;
 }
 
-/** Flag values from the kernel headers the addon was built against (Node's fs.constants lacks these). */
+/** A poll made by pollFd; its methods must be called on it (not detached). */
+export interface FdPoll {
+  /** Polls for `events` from now on; 0 pauses the poll (no callbacks) until a later call. */
+  setEvents(events: number): void;
+  /** Ends the poll for good (it may be called more than once; setEvents then does nothing). */
+  stop(): void;
+}
+
+/** Flag values from the kernel and libuv headers the addon was built against (Node's fs.constants lacks these). */
 export interface NativeConstants {
   readonly O_PATH: number;
   readonly AT_FDCWD: number;
@@ -60,6 +77,9 @@ export interface NativeConstants {
   readonly RESOLVE_BENEATH: number;
   readonly RESOLVE_NO_SYMLINKS: number;
   readonly RESOLVE_NO_MAGICLINKS: number;
+  /** pollFd's events (libuv's UV_READABLE and UV_WRITABLE). */
+  readonly POLL_READABLE: number;
+  readonly POLL_WRITABLE: number;
 }
 
 /** node-gyp's output directory. */

@@ -91,8 +91,11 @@ export class Fixture {
 
   async stop() {
     this.rpc?.close();
-    await this.agent?.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      await this.agent?.stop();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }
 
