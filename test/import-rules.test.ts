@@ -23,7 +23,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   oci: ["errors"],
   bundle: ["errors", "config"],
   cgroup: ["errors", "log", "sys"],
-  runtime: ["errors", "log", "sys"],
+  runtime: ["errors", "log", "cgroup", "sys"],
   process: ["errors", "log", "sys"],
   network: ["errors", "log", "sys"],
   device: ["errors", "log", "oci", "sys"],

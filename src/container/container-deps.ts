@@ -1,16 +1,38 @@
 import type { AgentPaths } from "../config/agent-paths.js";
 import type { Faults } from "../config/faults.js";
 import type { Logger } from "../log.js";
-import type { Runc } from "../runtime/runc.js";
+import type { OciRuntime } from "../runtime/oci-runtime.js";
 import type { StorageRegistry } from "../storage/storage-registry.js";
 import type { ByteBudget } from "../sys/byte-budget.js";
 import type { Reaper } from "../sys/reaper.js";
 
+/** The bounds a container keeps to; tests tighten them. */
+export interface ContainerBounds {
+  /** How long `runc kill` may take before removal kills the processes itself. */
+  readonly runcKillMs: number;
+  /** How long removal waits for the init to exit after each way of killing it. */
+  readonly exitWaitMs: number;
+  /**
+   * How long an exited exec that nobody waited for keeps its stdio open (for the host's last reads);
+   * then its fds close, reads see EOF, and only its exit status stays, for WaitProcess.
+   */
+  readonly stdioLingerMs: number;
+  /** Processes ExecProcess started and WaitProcess has not released yet, per container. */
+  readonly unwaitedExecs: number;
+}
+
+export const DEFAULT_BOUNDS: ContainerBounds = {
+  runcKillMs: 5_000,
+  exitWaitMs: 5_000,
+  stdioLingerMs: 60_000,
+  unwaitedExecs: 1024,
+};
+
 /** What creating and running a container is given, so tests choose every part. */
 export interface ContainerDeps {
   readonly paths: AgentPaths;
-  readonly runc: Runc;
-  readonly reaper: Reaper;
+  readonly runc: OciRuntime;
+  readonly reaper: Pick<Reaper, "wait">;
   readonly storages: StorageRegistry;
   readonly log: Logger;
   readonly faults: Faults;
@@ -25,4 +47,6 @@ export interface ContainerDeps {
   readonly replyBudget?: ByteBudget;
   /** sysfs, for online CPUs and the PCI rescan (default /sys). */
   readonly sysfs: string;
+  /** DEFAULT_BOUNDS unless a test sets tighter ones. */
+  readonly bounds?: Partial<ContainerBounds>;
 }

@@ -1,4 +1,3 @@
-import { rm, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
 import type { BundlePaths } from "../bundle/bundle-paths.js";
 import type { CgroupDir, CgroupDirs } from "../cgroup/cgroup-dirs.js";
@@ -7,20 +6,21 @@ import { type OomWatch, watchOom } from "../cgroup/oom-watch.js";
 import { AgentError, Code } from "../errors.js";
 import type { LinuxResources, Process } from "../oci/oci-spec.js";
 import { specToJson } from "../oci/spec-json.js";
-import { ContainerProcess } from "../process/container-process.js";
-import { launchWithStdio, readPidFile } from "../process/launch.js";
+import type { ContainerProcess } from "../process/container-process.js";
+import { abortReason, throwIfAborted, untilAborted } from "../sys/abort.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { statusCode } from "../sys/reaper.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
 import { type Throttle, throttleKey, throttlesOf, throttleWrite } from "./blkio-throttle.js";
-import type { ContainerDeps } from "./container-deps.js";
+import { type ContainerBounds, type ContainerDeps, DEFAULT_BOUNDS } from "./container-deps.js";
+import { discardProcess, killContainer } from "./container-kill.js";
 import { type ContainerState, checkMove } from "./container-state.js";
 import { type ContainerStats, readContainerStats } from "./container-stats.js";
+import { startExec } from "./exec-process.js";
 import { restrictUpdateCpus } from "./spec-edits.js";
 
 const { SIGKILL } = constants.signals;
-let execSeq = 0;
 
 /**
  * A container with explicit states (created → running ⇄ paused → stopped) and its processes. State
@@ -34,10 +34,11 @@ export class Container {
   readonly cgroup: CgroupDirs;
   #state: ContainerState = "created";
   readonly #execs = new Map<string, ContainerProcess>();
-  /** Exec ids being started: taken, though not yet processes. */
-  readonly #starting = new Set<string>();
+  /** Exec ids being started (taken, though not yet processes), each with the end of its start. */
+  readonly #starting = new Map<string, Promise<void>>();
   readonly #undo: CleanupStack;
   readonly #deps: ContainerDeps;
+  readonly #bounds: ContainerBounds;
   readonly #onOom: (() => void) | undefined;
   #oomWatch: OomWatch | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -61,6 +62,7 @@ export class Container {
     this.cgroup = d.cgroup;
     this.#undo = d.undo;
     this.#deps = d.deps;
+    this.#bounds = { ...DEFAULT_BOUNDS, ...d.deps.bounds };
     this.#onOom = d.onOom;
     void d.init.exited.then((exit) => {
       this.#state = "stopped";
@@ -102,14 +104,32 @@ export class Container {
   /**
    * The OOM watch, then `runc start`, then a wait (usually none) until the program has replaced runc's
    * init: runc returns a moment before the exec, and a signal that came in between would reach runc's
-   * handlers instead.
+   * handlers instead. When `signal` ends the call once `runc start` has run (or was killed half way), the
+   * host has been told the start failed: the container is killed, so it is left stopped, not running
+   * unbeknown to the host, which removes it next.
    */
-  start(): Promise<void> {
+  start(signal?: AbortSignal): Promise<void> {
     return this.#serial(async () => {
+      throwIfAborted(signal);
       checkMove(this.id, this.#state, "running");
       await this.#watchOom();
-      await this.#deps.runc.start(this.id);
-      await waitWhileRuncInit(this.init.pid);
+      throwIfAborted(signal);
+      let failure: { error: unknown } | undefined;
+      try {
+        await this.#deps.runc.start(this.id, { signal });
+        await waitWhileRuncInit(this.init.pid);
+      } catch (error) {
+        failure = { error };
+      }
+      if (signal?.aborted) {
+        this.#deps.log.warn(
+          { container: this.id },
+          "StartContainer ended by its caller: killing the container",
+        );
+        await killContainer(this, this.#deps, this.#bounds);
+        throw abortReason(signal);
+      }
+      if (failure) throw failure.error;
       if (this.#state === "created") this.#state = "running";
     });
   }
@@ -140,9 +160,44 @@ export class Container {
 
   /**
    * Starts an extra process (`runc exec`). The exec id must not name a live process; a command that
-   * cannot start fails the call with runc's reason.
+   * cannot start fails the call with runc's reason. A process whose start returns after removal began,
+   * or after `signal` ended the call, is killed and released, and the call fails: nothing of it is left.
    */
-  async exec(execId: string, spec: Process): Promise<ContainerProcess> {
+  async exec(execId: string, spec: Process, signal?: AbortSignal): Promise<ContainerProcess> {
+    this.#checkExec(execId);
+    let started!: () => void;
+    this.#starting.set(execId, new Promise<void>((resolve) => (started = resolve)));
+    try {
+      const proc = await startExec(this.#deps, this.bundle, execId, spec);
+      const refused =
+        this.#removal !== undefined
+          ? new AgentError(
+              Code.FAILED_PRECONDITION,
+              `container ${this.id} is being removed: exec ${JSON.stringify(execId)} was killed`,
+            )
+          : signal?.aborted
+            ? abortReason(signal)
+            : undefined;
+      if (refused) {
+        await discardProcess(proc, this.#bounds);
+        throw refused;
+      }
+      this.#execs.set(execId, proc);
+      this.#closeStdioAfterExit(proc);
+      return proc;
+    } finally {
+      this.#starting.delete(execId);
+      started();
+    }
+  }
+
+  #checkExec(execId: string): void {
+    if (this.#removal !== undefined) {
+      throw new AgentError(
+        Code.FAILED_PRECONDITION,
+        `container ${this.id} is being removed: cannot exec in it`,
+      );
+    }
     if (this.#state !== "running") {
       throw new AgentError(
         Code.FAILED_PRECONDITION,
@@ -156,52 +211,36 @@ export class Container {
         `process ${JSON.stringify(execId)} of container ${this.id} exists`,
       );
     }
-    this.#starting.add(execId);
-    const n = ++execSeq;
-    const { process: processFile, pid: pidFile } = this.bundle.exec(n);
-    try {
-      await writeFile(processFile, specToJson(spec), { mode: 0o600 });
-      const io = await launchWithStdio(
-        spec.terminal === true,
-        {
-          socketDir: this.#deps.paths.runDir,
-          outputPipeSize: this.#deps.containerPipeSize,
-          replyBudget: this.#deps.replyBudget,
-        },
-        (stdio) =>
-          this.#deps.runc.exec(
-            this.id,
-            { process: processFile, pidFile, consoleSocket: stdio.consoleSocket },
-            stdio.fds,
-          ),
+    const held = this.#execs.size + this.#starting.size;
+    if (held >= this.#bounds.unwaitedExecs) {
+      throw new AgentError(
+        Code.RESOURCE_EXHAUSTED,
+        `container ${this.id} holds ${held} exec processes not released by WaitProcess, its limit: ` +
+          "WaitProcess on each that has exited releases it",
       );
-      const pid = await readPidFile(pidFile).catch((error: unknown) => {
-        io.close();
-        throw error;
-      });
-      await waitWhileRuncInit(pid);
-      const proc = new ContainerProcess({
-        execId,
-        pid,
-        io,
-        exited: this.#deps.reaper.wait(pid),
-        init: false,
-      });
-      this.#execs.set(execId, proc);
-      return proc;
-    } finally {
-      this.#starting.delete(execId);
-      await Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]);
     }
   }
 
   /**
-   * The exit status (or 128 + signal) of a process, once it has exited. Every concurrent waiter gets it;
-   * then the process's stdio is closed and it is forgotten, so a later wait answers NOT_FOUND.
+   * An exited exec keeps its stdio for `stdioLingerMs` (output still in the pipe stays readable), then
+   * closes it (reads see EOF); its exit status stays until WaitProcess or the container's removal.
    */
-  async wait(execId: string): Promise<number> {
+  #closeStdioAfterExit(proc: ContainerProcess): void {
+    void proc.exited.then(() => {
+      setTimeout(() => {
+        if (!proc.released) proc.io.close();
+      }, this.#bounds.stdioLingerMs).unref();
+    });
+  }
+
+  /**
+   * The exit status (or 128 + signal) of a process, once it has exited. Every concurrent waiter gets it;
+   * then the process's stdio is closed and it is forgotten, so a later wait answers NOT_FOUND. A wait that
+   * `signal` ends holds nothing and releases nothing.
+   */
+  async wait(execId: string, signal?: AbortSignal): Promise<number> {
     const proc = this.process(execId);
-    const exit = await proc.exited;
+    const exit = await untilAborted(proc.exited, signal);
     proc.release();
     if (this.#execs.get(proc.execId) === proc) this.#execs.delete(proc.execId);
     return statusCode(exit);
@@ -304,20 +343,16 @@ export class Container {
   }
 
   /**
-   * Kills every process of the container and waits for its init to be reaped, closes the stdio of every
-   * process (waited for or not) and the OOM watch (reporting an OOM signalled but not yet read), then
-   * undoes what creation built, newest first: the runc container (runc delete runs the poststop hooks),
-   * the rootfs and bundle, storage references. Called again while it runs, it returns the same work.
+   * Kills every process of the container and waits, bounded, for its init to exit (see killContainer),
+   * waits for the execs still starting (each sees the removal and kills its process), closes the stdio of
+   * every process (waited for or not) and the OOM watch (reporting an OOM signalled but not yet read),
+   * then undoes what creation built, newest first: the runc container (runc delete runs the poststop
+   * hooks), the rootfs and bundle, storage references. Called again while it runs, it returns the same work.
    */
   remove(): Promise<void> {
     this.#removal ??= this.#serial(async () => {
-      if (this.#state !== "stopped") {
-        // runc kill --all freezes the container, signals each process and thaws it: a paused one dies too.
-        await this.#deps.runc.kill(this.id, SIGKILL, { all: true }).catch((error: unknown) => {
-          this.#deps.log.debug({ container: this.id, err: error }, "kill before delete");
-        });
-        await this.init.exited;
-      }
+      await killContainer(this, this.#deps, this.#bounds);
+      await Promise.all(this.#starting.values());
       for (const proc of this.#execs.values()) proc.release();
       this.#execs.clear();
       this.#oomWatch?.close();

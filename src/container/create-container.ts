@@ -12,10 +12,11 @@ import { launchWithStdio, readPidFile } from "../process/launch.js";
 import { blockDriver } from "../storage/block-driver.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
 import { removeDirIfEmpty } from "../storage/storage-steps.js";
+import { abortReason, throwIfAborted } from "../sys/abort.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { bindMount, UnmountFlag, unmount } from "../sys/mount.js";
-import { writeSysctls } from "../sys/sysctl.js";
+import { writeSysctlsWithUndo } from "../sys/sysctl.js";
 import { Container } from "./container.js";
 import type { ContainerDeps } from "./container-deps.js";
 import type { GuestHooks } from "./guest-hooks.js";
@@ -63,14 +64,18 @@ async function rescanPci(deps: ContainerDeps) {
 }
 
 /**
- * CreateContainer, in the Go agent's order: checks → PCI rescan (when devices are asked for) → devices → storages (rollback armed from
- * here) → spec edits (guest root device, cpuset, network sysctls, namespaces, guest hooks) → bundle →
- * stdio → runc create. A failure at any step undoes every step before it and returns the original error.
+ * CreateContainer, in the Go agent's order: checks → PCI rescan (when devices are asked for) → devices →
+ * storages (rollback armed from here) → spec edits (guest root device, cpuset, network sysctls, whose
+ * old values only a failed creation restores, namespaces, guest hooks) → bundle → stdio → runc create (its undo armed
+ * before it runs: a runc killed half way leaves state only that undo removes). A failure at any step
+ * undoes every step before it and returns the original error. `signal` ends it at the next step, or
+ * kills runc create; everything is undone and the call fails with the signal's reason.
  */
 export async function createContainer(
   deps: ContainerDeps,
   placement: SandboxPlacement,
   req: CreateContainerRequest,
+  signal?: AbortSignal,
 ): Promise<Container> {
   const bundle = bundlePaths(deps.paths, req.containerId);
   const id = bundle.id;
@@ -89,8 +94,12 @@ export async function createContainer(
     );
   }
   const undo = new CleanupStack();
-  const step = (name: string) => deps.faults.check(`create-container:${name}`);
+  const step = (name: string) => {
+    deps.faults.check(`create-container:${name}`);
+    throwIfAborted(signal);
+  };
   try {
+    throwIfAborted(signal);
     if (needsPciRescan(req)) await rescanPci(deps);
     await applyDevices(spec, req.devices);
     step("devices");
@@ -103,7 +112,10 @@ export async function createContainer(
     if (rootRule) denyDevice(spec, rootRule);
     restrictCpus(spec, await onlineCpus(deps.sysfs));
     step("cpuset");
-    await writeSysctls(takeNetSysctls(spec));
+    // Guest-wide, as in Kata: a created container leaves them set, even once removed.
+    const sysctls = new CleanupStack();
+    undo.push("restore the net sysctls of a failed creation", () => sysctls.unwind());
+    await writeSysctlsWithUndo(takeNetSysctls(spec), sysctls);
     step("sysctls");
     joinSandboxNamespaces(spec, placement.namespaces);
     mergeGuestHooks(spec, placement.guestHooks);
@@ -131,18 +143,19 @@ export async function createContainer(
 
     const pidFile = bundle.initPid;
     undo.push(`remove ${pidFile}`, () => rm(pidFile, { force: true }));
+    undo.push(`delete what runc holds or left of ${id}`, () =>
+      deps.runc.deleteLeftovers(id, { bundle: bundle.dir }),
+    );
     step("stdio");
     const io = await launchWithStdio(
       spec.process?.terminal === true,
       { socketDir: deps.paths.runDir, outputPipeSize: deps.containerPipeSize, replyBudget: deps.replyBudget },
-      async (stdio) => {
-        await deps.runc.create(
+      (stdio) =>
+        deps.runc.create(
           id,
           { bundle: bundle.dir, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
-          stdio.fds,
-        );
-        undo.push(`runc delete ${id}`, () => deps.runc.delete(id, { force: true }));
-      },
+          { stdio: stdio.fds, signal },
+        ),
     );
     const pid = await readPidFile(pidFile);
     const init = new ContainerProcess({
@@ -156,11 +169,12 @@ export async function createContainer(
     const cgroup = await findCgroupDirs(pid);
     step("runc-create");
 
+    sysctls.transfer();
     return new Container({ id, bundle, init, cgroup, undo: undo.transfer(), deps, onOom: placement.onOom });
   } catch (error) {
     await undo.unwind().catch((cleanup: unknown) => {
       deps.log.error({ container: id, err: cleanup }, "rollback of a failed CreateContainer was incomplete");
     });
-    throw error;
+    throw signal?.aborted ? abortReason(signal) : error;
   }
 }

@@ -1,5 +1,5 @@
 import { AgentError, Code } from "../errors.js";
-import type { Runc } from "../runtime/runc.js";
+import type { OciRuntime } from "../runtime/oci-runtime.js";
 import { CommandError, runCommand } from "../sys/exec.js";
 import { psTableOf } from "./ps-table.js";
 
@@ -15,7 +15,7 @@ const MAX_PS_OUTPUT = 16 << 20;
  * when the guest has no `ps`.
  */
 export async function listProcesses(
-  runc: Runc,
+  runc: Pick<OciRuntime, "pids">,
   id: string,
   format: string,
   args: readonly string[],

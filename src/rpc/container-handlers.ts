@@ -6,12 +6,12 @@ import type { ServiceImpl } from "./router.js";
 
 export function containerHandlers(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
   return {
-    createContainer: async (req) => {
-      await sandboxes.createContainer({ ...req, spec: req.OCI && ociSpecFromProto(req.OCI) });
+    createContainer: async (req, ctx) => {
+      await sandboxes.createContainer({ ...req, spec: req.OCI && ociSpecFromProto(req.OCI) }, ctx.signal);
       return {};
     },
-    startContainer: async (req) => {
-      await sandboxes.startContainer(req.containerId);
+    startContainer: async (req, ctx) => {
+      await sandboxes.startContainer(req.containerId, ctx.signal);
       return {};
     },
     statsContainer: async (req) => statsResponseFromStats(await sandboxes.statsContainer(req.containerId)),

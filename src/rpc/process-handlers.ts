@@ -6,12 +6,14 @@ import type { ServiceImpl } from "./router.js";
 
 export function processHandlers(sandboxes: SandboxService): ServiceImpl<typeof AgentService.method> {
   return {
-    execProcess: async (req) => {
+    execProcess: async (req, ctx) => {
       if (!req.process) throw new AgentError(Code.INVALID_ARGUMENT, "ExecProcess without a process");
-      await sandboxes.execProcess(req.containerId, req.execId, processFromProto(req.process));
+      await sandboxes.execProcess(req.containerId, req.execId, processFromProto(req.process), ctx.signal);
       return {};
     },
-    waitProcess: async (req) => ({ status: await sandboxes.waitProcess(req.containerId, req.execId) }),
+    waitProcess: async (req, ctx) => ({
+      status: await sandboxes.waitProcess(req.containerId, req.execId, ctx.signal),
+    }),
     signalProcess: async (req) => {
       await sandboxes.signalProcess(req.containerId, req.execId, req.signal);
       return {};

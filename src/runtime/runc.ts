@@ -1,7 +1,9 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { CommandError, type RunOptions, runCommand } from "../sys/exec.js";
+import type { CallOptions, LaunchOptions, OciRuntime } from "./oci-runtime.js";
 import { type CreateArgs, type ExecArgs, type RuncGlobals, runcArgs } from "./runc-args.js";
+import { deleteHalfMade, isHalfMade } from "./runc-leftovers.js";
 
 /** What `runc state` reports. */
 export interface RuncState {
@@ -65,11 +67,32 @@ function codeOf(message: string): Code {
   return Code.INTERNAL;
 }
 
+/** runc's own rule for ids; "." and ".." would name its root or above. */
+const RUNC_ID = /^[\w+.-]+$/;
+
+function checkRuncId(id: string): void {
+  if (!RUNC_ID.test(id) || id === "." || id === "..") {
+    throw new AgentError(Code.INVALID_ARGUMENT, `${JSON.stringify(id)} is not a runc container id`);
+  }
+}
+
+/** What a call passes on to the command runner. */
+const callOptions = (o: CallOptions | undefined): RunOptions => ({
+  ...(o?.signal ? { signal: o.signal } : {}),
+  ...(o?.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+});
+
+const launchOptions = (o: LaunchOptions | undefined): RunOptions => ({
+  ...callOptions(o),
+  ...(o?.stdio ? { stdio: o.stdio } : {}),
+});
+
 /**
  * A typed client of runc, one method per verb. Every call logs JSON to its own file; when runc fails, its
- * last logged error (its own words) becomes the message of the AgentError.
+ * last logged error (its own words) becomes the message of the AgentError. Each runc runs in a process
+ * group of its own, so a timeout or an abort kills the hooks it runs along with it.
  */
-export class Runc {
+export class Runc implements OciRuntime {
   readonly #binary: string;
   readonly #root: string;
   readonly #logDir: string;
@@ -85,36 +108,45 @@ export class Runc {
   }
 
   /** `runc create`; the container's init gets `stdio` (runc hands its own stdio on) unless it has a terminal. */
-  async create(id: string, args: CreateArgs, stdio?: RunOptions["stdio"]): Promise<void> {
-    await this.#run(id, "create", (g) => runcArgs.create(g, id, args), stdio ? { stdio } : {});
+  async create(id: string, args: CreateArgs, options?: LaunchOptions): Promise<void> {
+    await this.#run(id, "create", (g) => runcArgs.create(g, id, args), launchOptions(options));
   }
 
   /** `runc exec --detach`; the process gets `stdio` unless it has a terminal. */
-  async exec(id: string, args: ExecArgs, stdio?: RunOptions["stdio"]): Promise<void> {
-    await this.#run(id, "exec", (g) => runcArgs.exec(g, id, args), stdio ? { stdio } : {});
+  async exec(id: string, args: ExecArgs, options?: LaunchOptions): Promise<void> {
+    await this.#run(id, "exec", (g) => runcArgs.exec(g, id, args), launchOptions(options));
   }
 
-  async start(id: string): Promise<void> {
-    await this.#run(id, "start", (g) => runcArgs.start(g, id));
+  async start(id: string, options?: CallOptions): Promise<void> {
+    await this.#run(id, "start", (g) => runcArgs.start(g, id), callOptions(options));
   }
 
-  async kill(id: string, signal: number, opts: { all?: boolean } = {}): Promise<void> {
-    await this.#run(id, "kill", (g) => runcArgs.kill(g, id, signal, opts.all ?? false));
+  async kill(id: string, signal: number, opts: CallOptions & { all?: boolean } = {}): Promise<void> {
+    await this.#run(id, "kill", (g) => runcArgs.kill(g, id, signal, opts.all ?? false), callOptions(opts));
   }
 
-  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
-    await this.#run(id, "delete", (g) => runcArgs.delete(g, id, opts.force ?? false));
+  async delete(id: string, opts: CallOptions & { force?: boolean } = {}): Promise<void> {
+    await this.#run(id, "delete", (g) => runcArgs.delete(g, id, opts.force ?? false), callOptions(opts));
   }
 
   /**
-   * Removes whatever runc holds for `id`, running or not: `runc delete --force`, and the state directory
-   * of a container runc no longer knows. `bundle` is where its spec may still be.
+   * Removes whatever runc holds or left of container `id`. A container runc knows (its state dir has a
+   * state.json) goes through `runc delete --force`: killed, poststop hooks run, cgroups and state removed.
+   * One that a killed `runc create` left half made (a state dir without state.json, which runc itself
+   * calls "does not exist") loses the processes in the cgroups runc made for it, those cgroups (the
+   * cgroups path from `bundle`/config.json, else runc's default for the id) and its state dir. An id
+   * with nothing left is no error, so restart recovery can call this for every id in runc's root.
    */
-  async deleteLeftovers(id: string, _opts: { bundle?: string } = {}): Promise<void> {
+  async deleteLeftovers(id: string, opts: { bundle?: string | undefined } = {}): Promise<void> {
+    checkRuncId(id);
+    const stateDir = `${this.#root}/${id}`;
+    if (await isHalfMade(stateDir)) {
+      await deleteHalfMade(id, stateDir, opts.bundle);
+      return;
+    }
     await this.delete(id, { force: true }).catch((error: unknown) => {
       if (AgentError.from(error).code !== Code.NOT_FOUND) throw error;
     });
-    await rm(`${this.#root}/${id}`, { recursive: true, force: true });
   }
 
   async state(id: string): Promise<RuncState> {
@@ -173,7 +205,7 @@ export class Runc {
     const log = `${logDir}/${id}.${verb}.${++this.#seq}.json`;
     const argv = [this.#binary, ...build({ root: this.#root, log })];
     try {
-      return (await runCommand(argv, { timeoutMs: this.#timeoutMs, ...options })).stdout;
+      return (await runCommand(argv, { timeoutMs: this.#timeoutMs, processGroup: true, ...options })).stdout;
     } catch (error) {
       const said = lastRuncError(await readFile(log, "utf8").catch(() => ""));
       if (!said || !(error instanceof CommandError) || error.exitCode === null) throw error;

@@ -2,7 +2,7 @@ import { access, mkdir, rm } from "node:fs/promises";
 import { pauseRecord, sandboxDir } from "../config/agent-paths.js";
 import type { Container } from "../container/container.js";
 import type { ContainerStats } from "../container/container-stats.js";
-import { type CreateContainerRequest, createContainer } from "../container/create-container.js";
+import type { CreateContainerRequest } from "../container/create-container.js";
 import { scanGuestHooks } from "../container/guest-hooks.js";
 import { listProcesses } from "../container/list-processes.js";
 import { AgentError, Code } from "../errors.js";
@@ -34,6 +34,9 @@ const READ_DEFAULT = 32 * 1024;
 const READ_MAX = 1024 * 1024;
 
 const EMPTY_HOOKS = { prestart: [], poststart: [], poststop: [] };
+
+/** setTimeout's ceiling: a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** CreateSandbox or DestroySandbox while it runs; neither starts while either runs. */
 type SandboxChange =
@@ -103,7 +106,7 @@ export class SandboxService {
       const namespaces = await createSharedNamespaces(paths.sandboxNsDir, req.hostname, undo);
       step("namespaces");
       const pidNamespace = req.sandboxPidns
-        ? await createSandboxPidNamespace(this.#deps.reaper, undo, pauseRecord(paths))
+        ? await createSandboxPidNamespace(this.#deps.reaper, paths.sandboxNsDir, undo, pauseRecord(paths))
         : undefined;
       step("pid-namespace");
       const mountPoints = await this.#deps.storages.add(req.storages);
@@ -125,6 +128,7 @@ export class SandboxService {
         pidNamespace,
         undo: undo.transfer(),
         oomEvents: new OomEvents(log),
+        deps: this.#deps,
       });
       log.info({ sandbox: req.sandboxId, hostname: req.hostname }, "sandbox created");
     } catch (error) {
@@ -167,12 +171,7 @@ export class SandboxService {
   }
 
   async #destroy(sandbox: Sandbox): Promise<void> {
-    const failures: unknown[] = [];
-    const results = await Promise.allSettled(
-      [...sandbox.containers.values()].map((c) => this.#remove(sandbox, c)),
-    );
-    for (const r of results) if (r.status === "rejected") failures.push(r.reason);
-    await sandbox.undo.unwind().catch((error: unknown) => failures.push(error));
+    const failures = await sandbox.destroy();
     await this.#deps.storages.releaseAll().catch((error: unknown) => failures.push(error));
     sandbox.oomEvents.close(
       new AgentError(Code.NOT_FOUND, `sandbox ${sandbox.id} was destroyed: it has no more OOM events`),
@@ -187,28 +186,13 @@ export class SandboxService {
     }
   }
 
-  /**
-   * Creates a container in the sandbox: its id is taken for the whole creation (a duplicate is
-   * ALREADY_EXISTS before anything is built), and the first container that asks for `sandbox_pidns` when
-   * the sandbox has no PID namespace of its own donates its namespace to the later ones.
-   */
-  async createContainer(req: CreateContainerRequest): Promise<Container> {
-    const sandbox = this.#current();
-    sandbox.reserve(req.containerId);
-    try {
-      const container = await createContainer(this.#deps, sandbox.placementFor(req), req);
-      if (req.sandboxPidns && !sandbox.pidNamespace) {
-        sandbox.pidNamespace = `/proc/${container.init.pid}/ns/pid`;
-      }
-      sandbox.containers.set(container.id, container);
-      return container;
-    } finally {
-      sandbox.creating.delete(req.containerId);
-    }
+  /** Creates a container in the sandbox (see Sandbox.createContainer); `signal` is the call's end. */
+  createContainer(req: CreateContainerRequest, signal?: AbortSignal): Promise<Container> {
+    return this.#current().createContainer(req, signal);
   }
 
-  async startContainer(id: string): Promise<void> {
-    await this.#current().container(id).start();
+  async startContainer(id: string, signal?: AbortSignal): Promise<void> {
+    await this.#current().container(id).start(signal);
   }
 
   statsContainer(id: string): Promise<ContainerStats> {
@@ -216,12 +200,12 @@ export class SandboxService {
   }
 
   /**
-   * Removes a container; with `timeoutSeconds` > 0 gives up waiting after that long (DEADLINE_EXCEEDED)
-   * while the removal carries on and finishes in the background.
+   * Removes a container, or ends its creation if it is still being created; with `timeoutSeconds` > 0
+   * gives up waiting after that long (DEADLINE_EXCEEDED) while the removal carries on and finishes in the
+   * background.
    */
   async removeContainer(id: string, timeoutSeconds: number): Promise<void> {
-    const sandbox = this.#current();
-    const removal = this.#remove(sandbox, sandbox.container(id));
+    const removal = this.#current().removeContainer(id);
     if (timeoutSeconds <= 0) return removal;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -233,7 +217,7 @@ export class SandboxService {
               `container ${id} not removed after ${timeoutSeconds} s; removal goes on in the background`,
             ),
           ),
-        timeoutSeconds * 1000,
+        Math.min(timeoutSeconds * 1000, MAX_TIMER_MS),
       );
     });
     removal.catch((error: unknown) => {
@@ -244,12 +228,6 @@ export class SandboxService {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  #remove(sandbox: Sandbox, container: Container): Promise<void> {
-    return container.remove().finally(() => {
-      if (sandbox.containers.get(container.id) === container) sandbox.containers.delete(container.id);
-    });
   }
 
   /**
@@ -280,13 +258,16 @@ export class SandboxService {
     return listProcesses(this.#deps.runc, this.#current().container(id).id, format, args);
   }
 
-  async execProcess(containerId: string, execId: string, spec: Process): Promise<void> {
-    await this.#current().container(containerId).exec(execId, spec);
+  async execProcess(containerId: string, execId: string, spec: Process, signal?: AbortSignal): Promise<void> {
+    await this.#current().container(containerId).exec(execId, spec, signal);
   }
 
-  /** The exit status (or 128 + signal) of a process once it has exited; then the process is released. */
-  waitProcess(containerId: string, execId: string): Promise<number> {
-    return this.#current().container(containerId).wait(execId);
+  /**
+   * The exit status (or 128 + signal) of a process once it has exited; then the process is released.
+   * `signal` ends the wait, which then holds nothing.
+   */
+  waitProcess(containerId: string, execId: string, signal?: AbortSignal): Promise<number> {
+    return this.#current().container(containerId).wait(execId, signal);
   }
 
   signalProcess(containerId: string, execId: string, signal: number): Promise<void> {

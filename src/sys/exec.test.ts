@@ -53,3 +53,26 @@ describe("runCommand()", () => {
     assert.equal(stdout.length, 1000);
   });
 });
+
+/** Pids whose command line is exactly `argv` (none: pgrep exits 1). */
+async function processesRunning(argv: string): Promise<string> {
+  return runCommand(["pgrep", "-xf", argv]).then(
+    (r) => r.stdout.trim(),
+    () => "",
+  );
+}
+
+describe("runCommand() with processGroup", () => {
+  for (const [how, options] of [
+    ["at its timeout", () => ({ timeoutMs: 300 })],
+    ["when aborted", () => ({ signal: AbortSignal.timeout(300) })],
+  ] as const) {
+    it(`kills what the command started along with it ${how}`, async () => {
+      const child = `sleep 31.${process.pid}`;
+      const run = runCommand(["sh", "-c", `${child} & wait`], { ...options(), processGroup: true });
+      const e = await failure(run);
+      assert.ok(e.code === Code.DEADLINE_EXCEEDED || e.code === Code.CANCELLED, e.message);
+      assert.equal(await processesRunning(child), "");
+    });
+  }
+});

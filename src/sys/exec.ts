@@ -13,6 +13,11 @@ export interface RunOptions {
   cwd?: string;
   /** File descriptors to hand the command as stdin, stdout and stderr instead of capturing them. */
   stdio?: { stdin?: number; stdout?: number; stderr?: number };
+  /**
+   * Run the command as the leader of a process group of its own, and kill the whole group at a timeout or
+   * an abort: what the command started (runc's hooks) dies with it instead of living on as orphans.
+   */
+  processGroup?: boolean;
 }
 
 export interface RunResult {
@@ -89,6 +94,7 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
       stdio: [stdio.stdin ?? "pipe", stdio.stdout ?? "pipe", stdio.stderr ?? "pipe"],
       env: options.env ?? process.env,
       ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.processGroup ? { detached: true } : {}),
     });
     const pid = child.pid;
     if (pid !== undefined) live.add(pid);
@@ -101,6 +107,14 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
     let ended: { code: Code; why: string } | undefined;
     const stop = (code: Code, why: string) => {
       ended ??= { code, why };
+      if (options.processGroup && pid !== undefined) {
+        try {
+          process.kill(-pid, "SIGKILL");
+          return;
+        } catch {
+          // the group is gone already; the child itself may still be there
+        }
+      }
       child.kill("SIGKILL");
     };
     const timer = setTimeout(

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentError, Code } from "../errors.js";
-import { sysctlPath, writeSysctls } from "./sysctl.js";
+import { CleanupStack } from "./cleanup-stack.js";
+import { sysctlPath, writeSysctls, writeSysctlsWithUndo } from "./sysctl.js";
 
 function isAgentError(code: Code, message: RegExp) {
   return (e: unknown) => e instanceof AgentError && e.code === code && message.test(e.message);
@@ -119,5 +120,48 @@ describe("writeSysctls()", () => {
       writeSysctls({ "net.ipv4.conf": "1" }, procSys),
       isAgentError(Code.INVALID_ARGUMENT, /^cannot set sysctl net\.ipv4\.conf to "1": EISDIR/),
     );
+  });
+});
+
+describe("writeSysctlsWithUndo()", () => {
+  let procSys: string;
+
+  before(async () => {
+    procSys = await mkdtemp(join(tmpdir(), "berth-sysctl-undo-"));
+    await mkdir(join(procSys, "net/ipv4"), { recursive: true });
+  });
+
+  after(async () => {
+    await rm(procSys, { recursive: true, force: true });
+  });
+
+  const read = (path: string) => readFile(join(procSys, path), "utf8");
+
+  it("review #15: restores each value written when a later one fails, or when the stack unwinds", async () => {
+    await writeFile(join(procSys, "net/ipv4/ip_forward"), "0\n");
+    await writeFile(join(procSys, "net/ipv4/ip_local_port_range"), "32768\t60999\n");
+    const undo = new CleanupStack();
+    await assert.rejects(
+      writeSysctlsWithUndo(
+        { "net.ipv4.ip_forward": "1", "net.ipv4.ip_local_port_range": "1024 2048", "net.ipv4.gone": "1" },
+        undo,
+        procSys,
+      ),
+      isAgentError(Code.NOT_FOUND, /net\.ipv4\.gone/),
+    );
+    assert.equal(await read("net/ipv4/ip_forward"), "1");
+    assert.equal(undo.size, 2);
+    await undo.unwind();
+    assert.equal(await read("net/ipv4/ip_forward"), "0");
+    assert.equal(await read("net/ipv4/ip_local_port_range"), "32768\t60999");
+  });
+
+  it("checks every key before writing any, so a bad key leaves nothing to undo", async () => {
+    const undo = new CleanupStack();
+    await assert.rejects(
+      writeSysctlsWithUndo({ "net.ipv4.ip_forward": "1", "net/../x": "1" }, undo, procSys),
+      isAgentError(Code.INVALID_ARGUMENT, /invalid sysctl key/),
+    );
+    assert.equal(undo.size, 0);
   });
 });

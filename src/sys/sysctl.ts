@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
+import type { CleanupStack } from "./cleanup-stack.js";
 
 /** Longer keys are not sysctls; longer values do not fit the one page a /proc/sys write accepts. */
 const MAX_KEY_LENGTH = 256;
@@ -40,7 +41,32 @@ export async function writeSysctls(
   values: Readonly<Record<string, string>>,
   procSys = "/proc/sys",
 ): Promise<void> {
-  const writes = Object.entries(values).map(([key, value]) => {
+  for (const { key, value, file } of plannedWrites(values, procSys)) await writeOne(key, value, file);
+}
+
+/**
+ * writeSysctls, with undo: before each write the value there is read, and an undo that writes it back is
+ * pushed, so a failure half way through the list, or any later step's, restores each one written. A
+ * write-only sysctl (nothing to read back) gets no undo.
+ */
+export async function writeSysctlsWithUndo(
+  values: Readonly<Record<string, string>>,
+  undo: CleanupStack,
+  procSys = "/proc/sys",
+): Promise<void> {
+  for (const { key, value, file } of plannedWrites(values, procSys)) {
+    const old = await readFile(file, "utf8").catch(() => undefined);
+    await writeOne(key, value, file);
+    if (old !== undefined) {
+      const before = old.replace(/\n$/, "");
+      undo.push(`restore sysctl ${key} to ${JSON.stringify(before)}`, () => writeOne(key, before, file));
+    }
+  }
+}
+
+/** Every key and value checked, before anything is written. */
+function plannedWrites(values: Readonly<Record<string, string>>, procSys: string) {
+  return Object.entries(values).map(([key, value]) => {
     const path = sysctlPath(key);
     if (Buffer.byteLength(value) > MAX_VALUE_LENGTH || value.includes("\0")) {
       throw new AgentError(
@@ -50,7 +76,6 @@ export async function writeSysctls(
     }
     return { key, value, file: `${procSys}/${path}` };
   });
-  for (const { key, value, file } of writes) await writeOne(key, value, file);
 }
 
 async function writeOne(key: string, value: string, file: string) {

@@ -221,6 +221,15 @@ describe("sandbox and containers on runc", () => {
     f.assertNoContainerLeft(["slow"]);
   });
 
+  it("review #15: a RemoveContainer timeout past setTimeout's range waits instead of failing at once", async () => {
+    const spec = f.spec(["sleep", "1000"]);
+    spec.Hooks = { Poststop: [{ Path: "/bin/sleep", Args: ["sleep", "1"] }] };
+    await f.rpc.call("createContainer", { containerId: "long-timeout", OCI: spec });
+    await f.rpc.call("startContainer", { containerId: "long-timeout" });
+    await f.rpc.call("removeContainer", { containerId: "long-timeout", timeout: 0xffff_ffff });
+    f.assertNoContainerLeft(["long-timeout"]);
+  });
+
   it("destroys the sandbox: containers, namespaces and DNS all undone, and keeps serving", async () => {
     await f.rpc.call("createContainer", { containerId: "leftover", OCI: f.spec(["sleep", "1000"]) });
     await f.rpc.call("startContainer", { containerId: "leftover" });

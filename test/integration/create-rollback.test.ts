@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +23,12 @@ const CONTAINER_STEPS = [
   "runc-create",
 ];
 const SANDBOX_STEPS = ["kernel-modules", "namespaces", "pid-namespace", "storages", "dns"];
+
+/** net.ipv4.ip_forward in the network namespace of process `pid`. */
+const ipForward = (pid: number) =>
+  execFileSync("nsenter", ["-t", String(pid), "-n", "cat", "/proc/sys/net/ipv4/ip_forward"], {
+    encoding: "utf8",
+  }).trim();
 
 const injected = (step: string) => (e: unknown) =>
   e instanceof TtrpcError && e.code === Code.INTERNAL && e.message === `injected failure at ${step}`;
@@ -70,6 +77,10 @@ describe("rollback of a failed CreateSandbox or CreateContainer", () => {
         assert.deepEqual(mountsUnder(agent.pid, agent.dir), []);
         assert.deepEqual(entries(join(agent.dir, "sandbox-ns")), []);
         assert.deepEqual(entries(storageDir), []);
+        assert.ok(
+          !entries(join(agent.dir, "run")).includes("sandbox"),
+          "review #15: the sandbox dir is gone",
+        );
         assert.deepEqual(
           childrenOf(agent.pid).filter(([, comm]) => comm === "berth-pause"),
           [],
@@ -96,6 +107,7 @@ describe("rollback of a failed CreateSandbox or CreateContainer", () => {
       try {
         await rpc.call("createSandbox", { sandboxId: "sb", hostname: "sb" });
         const sandboxMounts = mountsUnder(agent.pid, agent.dir);
+        const forwarding = ipForward(agent.pid);
         const scratch = join(agent.dir, "scratch");
         mkdirSync(scratch);
         await assert.rejects(
@@ -121,6 +133,7 @@ describe("rollback of a failed CreateSandbox or CreateContainer", () => {
         );
         assert.deepEqual(runcContainers(join(agent.dir, "runc")), []);
         assert.deepEqual(cgroupDirs(id), []);
+        assert.equal(ipForward(agent.pid), forwarding, "review #15: the net sysctl is restored");
         await rpc.call("destroySandbox", {});
         assert.deepEqual(mountsUnder(agent.pid, agent.dir), []);
       } finally {
@@ -129,4 +142,29 @@ describe("rollback of a failed CreateSandbox or CreateContainer", () => {
       }
     });
   }
+
+  it("review #15: net sysctls written before a later one fails are restored", async () => {
+    const agent = await startAgent({ netns: true });
+    const rpc = await AgentRpc.connect(agent.socketPath);
+    try {
+      await rpc.call("createSandbox", { sandboxId: "sb", hostname: "sb" });
+      const forwarding = ipForward(agent.pid);
+      await assert.rejects(
+        rpc.call("createContainer", {
+          containerId: "sysctls",
+          OCI: containerSpec({
+            rootfs,
+            args: ["true"],
+            sysctl: { "net.ipv4.ip_forward": forwarding === "1" ? "0" : "1", "net.ipv4.no_such_key": "1" },
+          }),
+        }),
+        (e: unknown) => e instanceof TtrpcError && e.code === Code.NOT_FOUND && /no_such_key/.test(e.message),
+      );
+      assert.equal(ipForward(agent.pid), forwarding);
+      await rpc.call("destroySandbox", {});
+    } finally {
+      rpc.close();
+      await agent.stop();
+    }
+  });
 });

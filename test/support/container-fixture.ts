@@ -23,9 +23,13 @@ export class Fixture {
   readonly rootfs = makeBusyboxRootfs(join(this.dir, "rootfs"));
   readonly out = join(this.dir, "out");
 
-  async start(env?: NodeJS.ProcessEnv) {
+  async start(env?: NodeJS.ProcessEnv, args?: string[]) {
     mkdirSync(this.out, { recursive: true });
-    this.agent = await startAgent({ netns: true, ...(env ? { env: { ...process.env, ...env } } : {}) });
+    this.agent = await startAgent({
+      netns: true,
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+      ...(args ? { args } : {}),
+    });
     this.rpc = await AgentRpc.connect(this.agent.socketPath);
   }
 
@@ -35,6 +39,10 @@ export class Fixture {
 
   get runcRoot() {
     return join(this.agent.dir, "runc");
+  }
+
+  get sandboxNsDir() {
+    return join(this.agent.dir, "sandbox-ns");
   }
 
   spec(args: string[], more: Partial<SpecOptions> = {}) {
@@ -63,7 +71,10 @@ export class Fixture {
     return readFileSync(join(this.out, name), "utf8").trim();
   }
 
-  /** Nothing of any container is left: no mount under the run dir, no bundle, no runc state, no cgroup. */
+  /**
+   * Nothing of any container is left: no mount under the run dir, no bundle, no runc state (not even a
+   * half-made one runc does not list), no cgroup.
+   */
   assertNoContainerLeft(ids: string[]) {
     assert.deepEqual(mountsUnder(this.agent.pid, this.runDir), []);
     assert.deepEqual(
@@ -71,6 +82,10 @@ export class Fixture {
       [],
     );
     assert.deepEqual(runcContainers(this.runcRoot), []);
+    assert.deepEqual(
+      entries(this.runcRoot).filter((e) => !e.startsWith(".")),
+      [],
+    );
     for (const id of ids) assert.deepEqual(cgroupDirs(id), [], `cgroups of ${id}`);
   }
 
@@ -86,16 +101,20 @@ export class Fixture {
 
 /**
  * The Fixture of a describe block whose tests share one sandbox: before them the agent starts (with
- * `env` added to its environment) and creates sandbox `id` (hostname `id`); after them the sandbox is
- * destroyed and the agent stopped.
+ * `env` added to its environment, and `args`) and creates sandbox `id` (hostname `id`); after them the
+ * sandbox is destroyed and the agent stopped.
  */
 export function sandboxFixture(
   id: string,
-  { env, sandboxPidns = false }: { env?: NodeJS.ProcessEnv; sandboxPidns?: boolean } = {},
+  {
+    env,
+    args,
+    sandboxPidns = false,
+  }: { env?: NodeJS.ProcessEnv; args?: string[]; sandboxPidns?: boolean } = {},
 ): Fixture {
   const f = new Fixture();
   before(async () => {
-    await f.start(env);
+    await f.start(env, args);
     await f.rpc.call("createSandbox", { sandboxId: id, hostname: id, sandboxPidns }, T);
   });
   after(async () => {

@@ -21,14 +21,29 @@ export function entries(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
-/** cgroup v1/v2 directories named `name` directly under any controller (runc's default cgroup path). */
-export function cgroupDirs(name: string): string[] {
-  const root = "/sys/fs/cgroup";
+/**
+ * cgroup v1/v2 directories named `name` anywhere in the first levels of /sys/fs/cgroup: runc's default
+ * path lies right under a controller's root, or under the agent's own cgroup where that is not the root
+ * (as memory/<scope>/<name> on a host that puts the test runner in a memory cgroup).
+ */
+export function cgroupDirs(name: string, depth = 4): string[] {
   const found: string[] = [];
-  for (const controller of readdirSync(root)) {
-    if (existsSync(`${root}/${controller}/${name}`)) found.push(`${root}/${controller}/${name}`);
-  }
-  if (existsSync(`${root}/${name}`)) found.push(`${root}/${name}`);
+  const walk = (dir: string, left: number) => {
+    let children: string[];
+    try {
+      children = readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const child of children) {
+      const path = `${dir}/${child}`;
+      if (child === name) found.push(path);
+      else if (left > 0) walk(path, left - 1);
+    }
+  };
+  walk("/sys/fs/cgroup", depth);
   return found;
 }
 

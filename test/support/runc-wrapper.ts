@@ -1,0 +1,24 @@
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface RuncWrapperOptions {
+  /** A verb that hangs instead of running (a runc stuck on a lock or in the kernel). */
+  hang?: string;
+  /** A verb that runs, then returns only `seconds` later (its work done, its answer late). */
+  late?: { verb: string; seconds: number };
+}
+
+/**
+ * A runc for the agent's `--runc`: the real runc from PATH except for the verbs named. runc's argv
+ * starts with the six global flags berth always passes (--root, --log, --log-format), so the verb is $7.
+ */
+export function runcWrapper(dir: string, o: RuncWrapperOptions): string {
+  const cases = [
+    ...(o.hang ? [`  ${o.hang}) exec sleep 1000 ;;`] : []),
+    ...(o.late ? [`  ${o.late.verb}) runc "$@"; rc=$?; sleep ${o.late.seconds}; exit $rc ;;`] : []),
+  ];
+  const path = join(dir, "runc-wrapper");
+  writeFileSync(path, ["#!/bin/sh", 'case "$7" in', ...cases, "esac", 'exec runc "$@"', ""].join("\n"));
+  chmodSync(path, 0o755);
+  return path;
+}
