@@ -1,4 +1,4 @@
-import { close, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { AgentError, Code } from "../errors.js";
 import { type FdPoll, native } from "../sys/native.js";
 
@@ -214,7 +214,16 @@ export class InputWriter {
     this.#state = "closed";
     this.#armed = false;
     this.#poll?.stop();
-    close(this.#fd, () => {});
+    // close(2) of a pipe or pty end does not block; done at once, the fd number is never closed twice.
+    closeQuietly(this.#fd);
     for (const done of this.#closeWaiters.splice(0)) done();
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF or EIO: the fd is gone either way
   }
 }

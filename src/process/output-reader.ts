@@ -1,4 +1,4 @@
-import { close, readSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 import { AgentError } from "../errors.js";
 import type { ByteBudget } from "../sys/byte-budget.js";
 import { type FdPoll, native } from "../sys/native.js";
@@ -162,7 +162,8 @@ export class OutputReader {
     this.#poll?.stop();
     this.#poll = undefined;
     this.#armed = false;
-    close(this.#fd, () => {});
+    // close(2) of a pipe or pty end does not block; done at once, the fd number is never closed twice.
+    closeQuietly(this.#fd);
     this.#wakeAll();
   }
 }
@@ -171,4 +172,12 @@ export class OutputReader {
 function grantNow(budget: ByteBudget, want: number): { bytes: number; release: () => void } {
   const bytes = Math.min(want, budget.available);
   return { bytes, release: budget.charge(bytes) };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF or EIO: the fd is gone either way
+  }
 }
