@@ -1,4 +1,6 @@
-import { connectTtrpc, type TtrpcClient } from "../../src/protocol/ttrpc/client.js";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import type { AgentProcess } from "../../test/support/agent-process.js";
 
 /** What a flood did to the agent: its resident memory, and how Health.Check fared on another connection. */
@@ -25,31 +27,24 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-/** Health.Check one after another on a connection of its own, until stopped; each a fresh call with a 5 s timeout. */
+/** Starts the Health.Check probe (health-probe.ts) in its own process; the returned function stops it. */
 function probeHealth(socketPath: string) {
-  const latencies: number[] = [];
-  let failures = 0;
-  let running = true;
-  let client: TtrpcClient | undefined;
-  const loop = (async () => {
-    while (running) {
-      const start = performance.now();
-      try {
-        client ??= await connectTtrpc(socketPath);
-        await client.call("grpc.Health", "Check", new Uint8Array(0), { timeoutMs: 5000 });
-      } catch {
-        failures++;
-        client?.close();
-        client = undefined;
-      }
-      latencies.push(performance.now() - start);
-      await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
-    }
-  })();
+  const probe = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("./health-probe.js", import.meta.url)), socketPath],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  let out = "";
+  probe.stdout.setEncoding("utf8").on("data", (text: string) => {
+    out += text;
+  });
+  const ended = once(probe, "exit");
   return async () => {
-    running = false;
-    await loop;
-    client?.close();
+    probe.stdin.end();
+    await ended;
+    const { latencies, failures } = JSON.parse(out) as { latencies: number[]; failures: number };
     return { latencies: latencies.sort((a, b) => a - b), failures };
   };
 }

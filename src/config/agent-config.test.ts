@@ -114,7 +114,7 @@ describe("parseCommandLine()", () => {
       protocol: undefined,
       hotplugTimeoutMs: 3000,
       containerPipeSize: 1048576,
-      rpcRequestBudget: 33554432,
+      rpcRequestBudget: 16777216,
       rpcReplyBudget: 33554432,
       shutdownAction: "poweroff",
       unifiedCgroupHierarchy: false,

@@ -81,16 +81,17 @@ export const BERTH_OPTIONS = {
       defaultText: "1048576",
     },
   }),
-  // Bytes every connection's calls share (src/agent-server.ts). 32 MiB of requests: eight of the largest
-  // frame (4 MiB) at once, or some 8000 calls blocked (4 KiB each; Kata's shim keeps about three a process).
-  // 32 MiB of replies: thirty-two full ReadStdout replies the host has not read yet. Together about 3% of
+  // Bytes every connection's calls share (src/agent-server.ts). 16 MiB of requests: four of the largest
+  // frame (4 MiB) at once, or some 4000 calls blocked (4 KiB each; Kata's shim keeps about three a process);
+  // twice that let a flood of padded calls raise the agent's peak RSS by 66 MiB (bench:abuse), 16 MiB by 40.
+  // 32 MiB of replies: thirty-two full ReadStdout replies the host has not read yet. Together about 2% of
   // Kata's default 2 GiB guest; smaller guests may want less.
-  rpcRequestBudget: kata("rpc_request_budget", rpcBudget, 32 << 20, {
+  rpcRequestBudget: kata("rpc_request_budget", rpcBudget, 16 << 20, {
     flag: {
       name: "rpc-request-budget",
       arg: "BYTES",
       help: "request bytes all calls in flight may hold; a call past it is RESOURCE_EXHAUSTED",
-      defaultText: "33554432",
+      defaultText: "16777216",
     },
   }),
   rpcReplyBudget: kata("rpc_reply_budget", rpcBudget, 32 << 20, {

@@ -16,7 +16,7 @@ import { CleanupStack } from "../sys/cleanup-stack.js";
 import type { ExitStatus } from "../sys/reaper.js";
 import { Container } from "./container.js";
 import type { ContainerBounds, ContainerDeps } from "./container-deps.js";
-import { FakeRuntime } from "./fake-runtime.test-util.js";
+import { FakeRuntime, scratchPaths } from "./fake-runtime.test-util.js";
 
 const BOUNDS: ContainerBounds = { runcKillMs: 100, exitWaitMs: 200, stdioLingerMs: 100, unwaitedExecs: 3 };
 
@@ -51,12 +51,7 @@ describe("Container, on a scripted runtime", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "berth-container-"));
-    paths = {
-      runDir: join(dir, "run"),
-      sandboxNsDir: join(dir, "ns"),
-      resolvConf: "",
-      runcRoot: join(dir, "runc"),
-    };
+    paths = scratchPaths(dir);
   });
   afterEach(() => runtime?.killAll());
   after(() => rm(dir, { recursive: true, force: true }));

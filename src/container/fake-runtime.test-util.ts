@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
+import type { AgentPaths } from "../config/agent-paths.js";
 import { AgentError, Code } from "../errors.js";
 import type { CallOptions, LaunchOptions, OciRuntime } from "../runtime/oci-runtime.js";
 import type { CreateArgs, ExecArgs } from "../runtime/runc-args.js";
@@ -190,3 +191,11 @@ export class FakeRuntime implements OciRuntime {
     for (const id of this.#children.keys()) for (const child of this.live(id)) child.kill("SIGKILL");
   }
 }
+
+/** Every on-disk root of an agent, under a scratch directory (no resolv.conf: these tests set no DNS). */
+export const scratchPaths = (dir: string): AgentPaths => ({
+  runDir: `${dir}/run`,
+  sandboxNsDir: `${dir}/ns`,
+  resolvConf: "",
+  runcRoot: `${dir}/runc`,
+});

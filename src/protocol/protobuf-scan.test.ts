@@ -51,7 +51,7 @@ describe("scanMessage()", () => {
     assert.deepEqual(scanMessage(CgroupStatsSchema, wire, LIMITS), { fields: 8, messages: 4 });
   });
 
-  it("review #8: refuses the 4 MiB request of 2 million empty storages, naming the count", () => {
+  it("review #8: refuses the 4 MiB request of 2 million empty storages, stopping at the limit", () => {
     const count = Math.floor(((4 << 20) - 200) / 2);
     const wire = new Uint8Array(4 + count * 2);
     wire.set(len(1, text("c1")));
@@ -61,10 +61,10 @@ describe("scanMessage()", () => {
       () => scanMessage(CreateContainerRequestSchema, wire, LIMITS),
       refusal(
         Code.RESOURCE_EXHAUSTED,
-        new RegExp(`^it has ${count + 1} fields, more than the limit of 100000$`),
+        /^it has more than 100000 fields \(the limit\) by byte 200002 of \d+$/,
       ),
     );
-    assert.ok(performance.now() - start < 1000);
+    assert.ok(performance.now() - start < 50, "the scan stops at the limit");
   });
 
   it("review #8: counts each element of a packed field, so a field of a million varints is refused", () => {
@@ -72,7 +72,7 @@ describe("scanMessage()", () => {
     const wire = bytes(len(6, len(2, len(3, len(3, gids)))));
     assert.throws(
       () => scanMessage(CreateContainerRequestSchema, wire, LIMITS),
-      refusal(Code.RESOURCE_EXHAUSTED, /^it has 1000004 fields/),
+      refusal(Code.RESOURCE_EXHAUSTED, /^it has more than 100000 fields \(the limit\)/),
     );
   });
 

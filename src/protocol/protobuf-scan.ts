@@ -96,10 +96,12 @@ class WireScanner {
   #pos = 0;
   readonly #bytes: Uint8Array;
   readonly #maxDepth: number;
+  readonly #maxFields: number;
 
-  constructor(bytes: Uint8Array, maxDepth: number) {
+  constructor(bytes: Uint8Array, limits: ScanLimits) {
     this.#bytes = bytes;
-    this.#maxDepth = maxDepth;
+    this.#maxDepth = limits.maxDepth;
+    this.#maxFields = limits.maxFields;
   }
 
   /** Walks fields up to `end`, or, inside a group, up to the group's end tag. */
@@ -120,7 +122,7 @@ class WireScanner {
         if (no === group) return;
         throw malformed(`an end of group ${no} at byte ${at} that no group opened`);
       }
-      this.fields++;
+      if (++this.fields > this.#maxFields) this.#tooMany(at);
       switch (wireType) {
         case WIRE_VARINT:
           this.#skipVarint(end);
@@ -141,6 +143,7 @@ class WireScanner {
             this.scan(content.nested, stop, depth + 1, undefined);
           } else if (content) {
             this.fields += this.#packedElements(stop, content.packedWidth);
+            if (this.fields > this.#maxFields) this.#tooMany(at);
           }
           this.#pos = stop;
           break;
@@ -154,6 +157,14 @@ class WireScanner {
       }
     }
     if (group !== undefined) throw malformed(`group ${group} never ends`);
+  }
+
+  /** Stops at the first field past the limit: the rest of a 4 MiB bomb is never walked. */
+  #tooMany(at: number): never {
+    throw new AgentError(
+      Code.RESOURCE_EXHAUSTED,
+      `it has more than ${this.#maxFields} fields (the limit) by byte ${at} of ${this.#bytes.length}`,
+    );
   }
 
   /** A varint of up to ten bytes, as protobuf-es reads lengths and tags: its low 32 bits. */
@@ -207,13 +218,7 @@ function truncated(no: number, at: number, end: number): AgentError {
  * `maxDepth`, or not protobuf at all, is INVALID_ARGUMENT.
  */
 export function scanMessage(desc: DescMessage, bytes: Uint8Array, limits: ScanLimits): WireCounts {
-  const scanner = new WireScanner(bytes, limits.maxDepth);
+  const scanner = new WireScanner(bytes, limits);
   scanner.scan(desc, bytes.length, 1, undefined);
-  if (scanner.fields > limits.maxFields) {
-    throw new AgentError(
-      Code.RESOURCE_EXHAUSTED,
-      `it has ${scanner.fields} fields, more than the limit of ${limits.maxFields}`,
-    );
-  }
   return { fields: scanner.fields, messages: scanner.messages };
 }

@@ -7,7 +7,7 @@ import type { AgentPaths } from "../config/agent-paths.js";
 import { noFaults } from "../config/faults.js";
 import type { ContainerDeps } from "../container/container-deps.js";
 import type { CreateContainerRequest } from "../container/create-container.js";
-import { FakeRuntime } from "../container/fake-runtime.test-util.js";
+import { FakeRuntime, scratchPaths } from "../container/fake-runtime.test-util.js";
 import { AgentError, Code } from "../errors.js";
 import { capturingLog } from "../log.test-util.js";
 import { StorageRegistry } from "../storage/storage-registry.js";
@@ -26,12 +26,7 @@ describe("Sandbox, on a scripted runtime", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "berth-sandbox-"));
-    paths = {
-      runDir: join(dir, "run"),
-      sandboxNsDir: join(dir, "ns"),
-      resolvConf: "",
-      runcRoot: join(dir, "runc"),
-    };
+    paths = scratchPaths(dir);
   });
   afterEach(() => runtime?.killAll());
   after(() => rm(dir, { recursive: true, force: true }));

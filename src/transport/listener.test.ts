@@ -58,6 +58,8 @@ describe("listen()", () => {
     });
     try {
       const clients = await Promise.all([opened(path), opened(path), opened(path)]);
+      for (const c of clients) c.write("x");
+      await new Promise((resolve) => setTimeout(resolve, 20));
       const extra = await opened(path);
       await once(extra, "close");
       assert.equal(served.length, 3);
@@ -72,6 +74,37 @@ describe("listen()", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       assert.equal(served.length, 4);
       for (const s of [...clients, again]) s.destroy();
+    } finally {
+      for (const s of served) s.destroy();
+      await listener.close();
+    }
+  });
+
+  it("at the cap, makes room by closing the oldest connection that has sent nothing, not one that has", async () => {
+    const { log, lines } = debugLog();
+    const path = join(dir, "evict.sock");
+    const served: Socket[] = [];
+    const listener = await listen({ kind: "unix", path }, (socket) => served.push(socket), {
+      log,
+      maxConnections: 3,
+    });
+    try {
+      const talker = await opened(path);
+      talker.write("x");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const idle = [await opened(path), await opened(path)];
+      const newcomer = await opened(path);
+      await once(idle[0] as Socket, "close");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(served.length, 4, "the newcomer is served");
+      assert.equal(talker.destroyed, false, "a connection that spoke is never the one closed");
+      assert.equal(idle[1]?.destroyed, false);
+      assert.ok(
+        lines.some(
+          (l) => l.msg === "closed the oldest connection that has sent nothing, to make room for a new one",
+        ),
+      );
+      for (const s of [talker, ...idle, newcomer]) s.destroy();
     } finally {
       for (const s of served) s.destroy();
       await listener.close();

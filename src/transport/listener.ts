@@ -13,7 +13,11 @@ export const DEFAULT_MAX_CONNECTIONS = 128;
 
 export interface ListenOptions {
   log: (level: "debug" | "warn", message: string, fields: Record<string, unknown>) => void;
-  /** Connections open at once; one more is closed as soon as it is accepted, until others close. */
+  /**
+   * Connections open at once. One more makes room by closing the oldest connection that has sent nothing
+   * yet (a flood of idle connections cannot lock a host out); with none such, it is closed as soon as it is
+   * accepted, until others close.
+   */
   maxConnections?: number;
 }
 
@@ -92,20 +96,36 @@ export async function listen(
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const refused = throttled((fields, message) => log("warn", message, fields));
   const acceptFailed = throttled((fields, message) => log("warn", message, fields));
-  let open = 0;
+  const evicted = throttled((fields, message) => log("warn", message, fields));
+  const open = new Set<Socket>();
+  /** Open connections that have sent nothing yet, oldest first. */
+  const silent = new Set<Socket>();
   const admit = (socket: Socket) => {
     socket.on("error", (error: NodeJS.ErrnoException) => {
       // Once a protocol server has the socket, it has its own listener and says more.
       if (socket.listenerCount("error") === 1) log("debug", "connection error", { error: error.message });
     });
-    if (open >= maxConnections) {
-      refused({ open, limit: maxConnections }, "refused a connection: too many are open");
-      socket.destroy();
-      return;
+    if (open.size >= maxConnections) {
+      const oldest = silent.values().next().value;
+      if (!oldest) {
+        refused({ open: open.size, limit: maxConnections }, "refused a connection: too many are open");
+        socket.destroy();
+        return;
+      }
+      evicted(
+        { open: open.size, limit: maxConnections },
+        "closed the oldest connection that has sent nothing, to make room for a new one",
+      );
+      silent.delete(oldest);
+      open.delete(oldest);
+      oldest.destroy();
     }
-    open++;
+    open.add(socket);
+    silent.add(socket);
+    socket.once("data", () => silent.delete(socket));
     socket.once("close", () => {
-      open--;
+      silent.delete(socket);
+      open.delete(socket);
     });
     onConnection(socket);
   };

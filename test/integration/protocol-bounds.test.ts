@@ -110,7 +110,7 @@ describe("berth-agent under floods (live)", () => {
       await until(() => replies.length === 6, "six replies");
       for (const r of replies) {
         assert.equal(r.code, Code.RESOURCE_EXHAUSTED);
-        assert.match(r.message, new RegExp(`it has ${count + 1} fields, more than the limit of 100000`));
+        assert.match(r.message, /it has more than 100000 fields \(the limit\)/);
       }
       const grown = (agent.rssKiB() - rssBefore) / 1024;
       t.diagnostic(`RSS grew by ${grown.toFixed(0)} MiB`);
@@ -152,7 +152,7 @@ describe("berth-agent under floods (live)", () => {
       }
       await until(() => replies.length === 97, "97 refusals");
       const pattern =
-        /^requests in flight hold \d+ bytes; this call needs \d+ more, past the limit of 16777216 bytes$/;
+        /^requests in flight hold \d+ bytes; (this call needs \d+ more, past|a request of \d+ bytes does not fit) the limit of 16777216 bytes$/;
       for (const r of replies) {
         assert.equal(r.code, Code.RESOURCE_EXHAUSTED);
         assert.match(r.message, pattern);

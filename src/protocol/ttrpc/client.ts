@@ -133,7 +133,8 @@ export class TtrpcClient {
     if (frame.type !== MessageType.RESPONSE) return;
     const call = this.#pending.get(frame.streamId);
     if (!call) return;
-    if (frame.kind === "oversized") {
+    if (frame.kind !== "frame") {
+      // The client's decoder admits every frame; only one past the limit is dropped.
       call.reject(
         new TtrpcError(
           Code.RESOURCE_EXHAUSTED,

@@ -115,4 +115,37 @@ describe("createFrameDecoder()", () => {
     assert.ok(frame?.kind === "frame");
     assert.ok(Buffer.from(frame.payload).equals(payload));
   });
+
+  it("asks before gathering a payload that did not come whole, and discards one it may not gather", () => {
+    const asked: number[] = [];
+    const decoder = createFrameDecoder(1 << 20, {
+      admit: (h) => {
+        asked.push(h.streamId);
+        return h.streamId !== 3;
+      },
+    });
+    const big = (id: number) => encodeFrame(id, MessageType.REQUEST, 0, new Uint8Array(5000).fill(id));
+    const wire = Buffer.concat([
+      big(1),
+      big(3),
+      big(5),
+      encodeFrame(7, MessageType.REQUEST, 0, Uint8Array.of(7)),
+    ]);
+    const out: DecodedFrame[] = [];
+    for (let i = 0; i < wire.length; i += 1000) {
+      out.push(...decoder.push(wire.subarray(i, i + 1000)));
+      assert.ok(decoder.buffered <= 5000 + HEADER_LENGTH);
+    }
+    assert.deepEqual(
+      out.map((f) => [f.kind, f.streamId]),
+      [
+        ["frame", 1],
+        ["refused", 3],
+        ["frame", 5],
+        ["frame", 7],
+      ],
+    );
+    assert.deepEqual(asked, [1, 3, 5], "a payload that came whole is not asked about");
+    assert.equal(decoder.assembling, false);
+  });
 });

@@ -31,8 +31,14 @@ export interface Frame extends FrameHeader {
   payload: Uint8Array;
 }
 
-/** Either a whole frame, or the header of a frame whose payload was too large and is being discarded. */
-export type DecodedFrame = ({ kind: "frame" } & Frame) | ({ kind: "oversized" } & FrameHeader);
+/**
+ * A whole frame, or the header of a frame whose payload is being discarded: too large for the protocol
+ * ("oversized"), or not admitted by the reader ("refused").
+ */
+export type DecodedFrame =
+  | ({ kind: "frame" } & Frame)
+  | ({ kind: "oversized" } & FrameHeader)
+  | ({ kind: "refused" } & FrameHeader);
 
 /** Writes a frame header into the first 10 bytes of `target`. */
 export function encodeFrameHeader(
@@ -61,6 +67,16 @@ export interface FrameDecoder {
   push(chunk: Uint8Array): DecodedFrame[];
   /** Bytes held for an incomplete frame (a payload being discarded does not count). */
   readonly buffered: number;
+  /** Whether a frame's payload is being gathered across chunks. */
+  readonly assembling: boolean;
+}
+
+export interface FrameDecoderOptions {
+  /**
+   * Asked before a payload that did not come whole is gathered (memory is set aside for all of it): false
+   * discards it as it arrives, and its header is reported as "refused".
+   */
+  admit?: (header: FrameHeader) => boolean;
 }
 
 /**
@@ -68,7 +84,10 @@ export interface FrameDecoder {
  * A frame longer than `maxPayload` is reported once, as soon as its header is read, and its payload is
  * skipped as it arrives, so the stream stays in step and nothing of it is held in memory.
  */
-export function createFrameDecoder(maxPayload: number = DEFAULT_MAX_PAYLOAD): FrameDecoder {
+export function createFrameDecoder(
+  maxPayload: number = DEFAULT_MAX_PAYLOAD,
+  options: FrameDecoderOptions = {},
+): FrameDecoder {
   const header = new Uint8Array(HEADER_LENGTH);
   let headerFill = 0;
   let current: FrameHeader | undefined;
@@ -103,6 +122,11 @@ export function createFrameDecoder(maxPayload: number = DEFAULT_MAX_PAYLOAD): Fr
   function startFrame(h: FrameHeader, out: DecodedFrame[]): void {
     if (h.length > maxPayload) {
       out.push({ kind: "oversized", streamId: h.streamId, type: h.type, flags: h.flags, length: h.length });
+      skip = h.length;
+      return;
+    }
+    if (h.length > 0 && options.admit && !options.admit(h)) {
+      out.push({ kind: "refused", streamId: h.streamId, type: h.type, flags: h.flags, length: h.length });
       skip = h.length;
       return;
     }
@@ -166,6 +190,9 @@ export function createFrameDecoder(maxPayload: number = DEFAULT_MAX_PAYLOAD): Fr
     push,
     get buffered() {
       return headerFill + payloadFill;
+    },
+    get assembling() {
+      return current !== undefined;
     },
   };
 }

@@ -178,4 +178,58 @@ describe("TtrpcServer budgets", () => {
       await h.close();
     }
   });
+
+  it("starts a flood's frames a few at a time, letting the event loop turn in between", async () => {
+    const h = await startHarness();
+    try {
+      let started = 0;
+      let inTurn = 0;
+      let mostInOneTurn = 0;
+      h.server.register("t.S", {
+        Flood: () => {
+          started++;
+          if (inTurn++ === 0) setImmediate(() => (inTurn = 0));
+          mostInOneTurn = Math.max(mostInOneTurn, inTurn);
+          return new Uint8Array(0);
+        },
+      });
+      const raw = await h.raw();
+      raw.write(Buffer.concat(Array.from({ length: 20_000 }, (_, i) => requestFrame(1 + 2 * i, "Flood"))));
+      await raw.frames(20_000);
+      assert.equal(started, 20_000, "every frame of the flood is served");
+      assert.ok(mostInOneTurn <= 100, `${mostInOneTurn} calls started in one turn of the event loop`);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("review #7: never gathers a request the budget cannot take: it is refused as it streams in", async () => {
+    const budget = new ByteBudget(1 << 20);
+    const h = await startHarness({ requestBudget: budget, callOverhead: 1000 });
+    try {
+      h.server.register("t.S", { Echo: (p) => p });
+      const held = budget.charge(1 << 19);
+      let peak = 0;
+      const charge = budget.charge.bind(budget);
+      budget.charge = (bytes: number) => {
+        const release = charge(bytes);
+        peak = Math.max(peak, budget.used);
+        return release;
+      };
+      const raw = await h.raw();
+      raw.write(requestFrame(1, "Echo", new Uint8Array(900_000)));
+      const [reply] = await raw.frames(1);
+      assert.equal(reply?.kind, "frame");
+      const status = reply?.kind === "frame" ? decodeResponse(reply.payload).status : undefined;
+      assert.equal(status?.code, Code.RESOURCE_EXHAUSTED);
+      assert.match(status?.message ?? "", /a request of \d+ bytes does not fit the limit of 1048576 bytes/);
+      assert.equal(peak, 0, "nothing was charged for the refused request");
+      held();
+      const client = await h.client();
+      assert.equal((await client.call("t.S", "Echo", new Uint8Array(900_000))).length, 900_000);
+      assert.equal(budget.used, 0, "the charge of a request gathered is given back");
+    } finally {
+      await h.close();
+    }
+  });
 });
