@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { type FdPoll, native } from "../sys/native.js";
-import { closeFd } from "./stdio.js";
+import { closeQuietly } from "./close-quietly.js";
 
 /**
  * The unix socket runc dials for `--console-socket` to send a terminal process's pty master. It is served
@@ -30,11 +30,9 @@ export class ConsoleSocket {
       const connFd = conn;
       return await whenReady(connFd, signal, () => native().receiveFd(connFd));
     } finally {
-      await Promise.all([
-        closeFd(this.#listenFd),
-        conn === undefined ? undefined : closeFd(conn),
-        rm(this.path, { force: true }),
-      ]);
+      closeQuietly(this.#listenFd);
+      if (conn !== undefined) closeQuietly(conn);
+      await rm(this.path, { force: true });
     }
   }
 }

@@ -1,6 +1,7 @@
-import { closeSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { AgentError, Code } from "../errors.js";
 import { type FdPoll, native } from "../sys/native.js";
+import { closeQuietly } from "./close-quietly.js";
 
 /**
  * How many bytes of stdin may wait for a process that is not reading, beyond the write in progress. A write
@@ -214,16 +215,7 @@ export class InputWriter {
     this.#state = "closed";
     this.#armed = false;
     this.#poll?.stop();
-    // close(2) of a pipe or pty end does not block; done at once, the fd number is never closed twice.
     closeQuietly(this.#fd);
     for (const done of this.#closeWaiters.splice(0)) done();
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // EBADF or EIO: the fd is gone either way
   }
 }

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import type { RunOptions } from "../sys/exec.js";
+import { closeQuietly } from "./close-quietly.js";
 import { ConsoleSocket } from "./console-socket.js";
 import { ProcessIo, type ProcessIoOptions } from "./process-io.js";
-import { closeFd, ProcessStdio } from "./stdio.js";
+import { ProcessStdio } from "./stdio.js";
 
 /**
  * How long the pty master may take to arrive once runc has returned: runc sends it before it exits, so
@@ -44,11 +45,11 @@ async function launchWithPipes(
     try {
       await start({ fds: stdio.childFds, consoleSocket: undefined });
     } finally {
-      await stdio.closeChildEnds();
+      stdio.closeChildEnds();
     }
     return stdio.open(io);
   } catch (error) {
-    await stdio.close();
+    stdio.close();
     throw error;
   }
 }
@@ -83,7 +84,7 @@ async function launchWithPty(socketDir: string, io: ProcessIoOptions, start: Sta
   ]);
   clearTimeout(timer);
   if (ran.status === "rejected") {
-    if (received.status === "fulfilled") await closeFd(received.value);
+    if (received.status === "fulfilled") closeQuietly(received.value);
     throw ran.reason;
   }
   if (received.status === "rejected") {
@@ -94,7 +95,7 @@ async function launchWithPty(socketDir: string, io: ProcessIoOptions, start: Sta
   try {
     return new ProcessIo({ pty: received.value }, io);
   } catch (error) {
-    await closeFd(received.value);
+    closeQuietly(received.value);
     throw AgentError.from(error);
   }
 }

@@ -1,7 +1,8 @@
-import { closeSync, readSync } from "node:fs";
+import { readSync } from "node:fs";
 import { AgentError } from "../errors.js";
 import type { ByteBudget } from "../sys/byte-budget.js";
 import { type FdPoll, native } from "../sys/native.js";
+import { closeQuietly } from "./close-quietly.js";
 
 /** How long reads keep draining after the process has exited before they report EOF (Kata: 500 ms). */
 export const DRAIN_AFTER_EXIT_MS = 500;
@@ -162,7 +163,6 @@ export class OutputReader {
     this.#poll?.stop();
     this.#poll = undefined;
     this.#armed = false;
-    // close(2) of a pipe or pty end does not block; done at once, the fd number is never closed twice.
     closeQuietly(this.#fd);
     this.#wakeAll();
   }
@@ -172,12 +172,4 @@ export class OutputReader {
 function grantNow(budget: ByteBudget, want: number): { bytes: number; release: () => void } {
   const bytes = Math.min(want, budget.available);
   return { bytes, release: budget.charge(bytes) };
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // EBADF or EIO: the fd is gone either way
-  }
 }

@@ -1,9 +1,7 @@
-import { close } from "node:fs";
 import { AgentError } from "../errors.js";
 import { native } from "../sys/native.js";
+import { closeQuietly } from "./close-quietly.js";
 import { ProcessIo, type ProcessIoOptions } from "./process-io.js";
-
-export const closeFd = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
 
 /**
  * A plain process's stdio as berth holds it: the host-facing ends of three pipes (pipes, not sockets:
@@ -42,7 +40,7 @@ export class ProcessStdio {
       io.stderr = errRead;
       io.#child = { stdin: inRead, stdout: outWrite, stderr: errWrite };
     } catch (error) {
-      for (const fd of opened) close(fd, () => {});
+      for (const fd of opened) closeQuietly(fd);
       throw AgentError.from(error);
     }
     return io;
@@ -54,10 +52,10 @@ export class ProcessStdio {
   }
 
   /** Closes berth's copies of the process's ends, so EOF comes when the process closes its own. */
-  async closeChildEnds(): Promise<void> {
+  closeChildEnds(): void {
     const child = this.#child;
     this.#child = undefined;
-    if (child) await Promise.all([closeFd(child.stdin), closeFd(child.stdout), closeFd(child.stderr)]);
+    if (child) for (const fd of [child.stdin, child.stdout, child.stderr]) closeQuietly(fd);
   }
 
   /** Hands the host's ends to a ProcessIo, which owns them from then on. */
@@ -67,10 +65,9 @@ export class ProcessStdio {
     return io;
   }
 
-  async close(): Promise<void> {
-    await this.closeChildEnds();
-    const fds = [this.stdin, this.stdout, this.stderr].filter((fd) => fd !== undefined);
+  close(): void {
+    this.closeChildEnds();
+    for (const fd of [this.stdin, this.stdout, this.stderr]) if (fd !== undefined) closeQuietly(fd);
     this.stdin = this.stdout = this.stderr = undefined;
-    await Promise.all(fds.map(closeFd));
   }
 }
