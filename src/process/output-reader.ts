@@ -63,8 +63,7 @@ export class OutputReader {
       const held = this.#kernelHolds();
       if (held > 0 || this.#ready) {
         const want = Math.max(1, Math.min(max, held));
-        const budget = this.#budget;
-        const grant = budget.available > 0 ? grantNow(budget, want) : await budget.take(want, signal);
+        const grant = this.#budget.takeNow(want) ?? (await this.#budget.take(want, signal));
         const data = this.#ended ? EMPTY : this.#readUpTo(grant.bytes);
         if (data === undefined || data.length === 0) {
           grant.release();
@@ -166,10 +165,4 @@ export class OutputReader {
     closeQuietly(this.#fd);
     this.#wakeAll();
   }
-}
-
-/** A grant of what the budget has now, without waiting. */
-function grantNow(budget: ByteBudget, want: number): { bytes: number; release: () => void } {
-  const bytes = Math.min(want, budget.available);
-  return { bytes, release: budget.charge(bytes) };
 }

@@ -56,4 +56,14 @@ describe("ByteBudget", () => {
     assert.throws(() => new ByteBudget(0), RangeError);
     assert.throws(() => new ByteBudget(1.5), RangeError);
   });
+
+  it("grants at once what is available now, and nothing without waiting when none is", () => {
+    const budget = new ByteBudget(10);
+    const grant = budget.takeNow(6);
+    assert.equal(grant?.bytes, 6);
+    assert.equal(budget.takeNow(6)?.bytes, 4);
+    assert.equal(budget.takeNow(1), undefined);
+    grant?.release();
+    assert.equal(budget.used, 4);
+  });
 });

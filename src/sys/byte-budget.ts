@@ -4,6 +4,12 @@
  * `take` grants bytes before they are taken from somewhere else (a pipe, a socket), waiting while none
  * are left, so what is not granted stays where it was.
  */
+/** Bytes granted by a budget, charged to it until `release`. */
+export interface Grant {
+  readonly bytes: number;
+  readonly release: () => void;
+}
+
 export class ByteBudget {
   readonly limit: number;
   #used = 0;
@@ -39,13 +45,19 @@ export class ByteBudget {
    * Grants up to `max` bytes (at least one), waiting while none are available; rejects with the signal's
    * reason if it aborts first. The grant is charged: release it once the bytes are gone.
    */
-  async take(max: number, signal?: AbortSignal): Promise<{ bytes: number; release: () => void }> {
+  async take(max: number, signal?: AbortSignal): Promise<Grant> {
     for (;;) {
       signal?.throwIfAborted();
-      const bytes = Math.min(max, this.available);
-      if (bytes > 0) return { bytes, release: this.charge(bytes) };
+      const grant = this.takeNow(max);
+      if (grant) return grant;
       await this.#changed(signal);
     }
+  }
+
+  /** What `take` grants when bytes are available now; undefined, without waiting, when none are. */
+  takeNow(max: number): Grant | undefined {
+    const bytes = Math.min(max, this.available);
+    return bytes > 0 ? { bytes, release: this.charge(bytes) } : undefined;
   }
 
   #changed(signal: AbortSignal | undefined): Promise<void> {
