@@ -1,6 +1,7 @@
 import type { AgentPaths } from "../config/agent-paths.js";
 import type { Faults } from "../config/faults.js";
 import type { Logger } from "../log.js";
+import type { LaunchOptions } from "../process/launch.js";
 import type { OciRuntime } from "../runtime/oci-runtime.js";
 import type { StorageRegistry } from "../storage/storage-registry.js";
 import type { ByteBudget } from "../sys/byte-budget.js";
@@ -49,4 +50,13 @@ export interface ContainerDeps {
   readonly sysfs: string;
   /** DEFAULT_BOUNDS unless a test sets tighter ones. */
   readonly bounds?: Partial<ContainerBounds>;
+}
+
+/** How a container's processes get their stdio: console sockets in the run dir, the pipe size, the reply budget. */
+export function launchOptions(deps: ContainerDeps): LaunchOptions {
+  return {
+    socketDir: deps.paths.runDir,
+    outputPipeSize: deps.containerPipeSize,
+    replyBudget: deps.replyBudget,
+  };
 }

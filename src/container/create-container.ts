@@ -18,7 +18,7 @@ import { onlineCpus } from "../sys/cpus.js";
 import { bindMount, UnmountFlag, unmount } from "../sys/mount.js";
 import { writeSysctlsWithUndo } from "../sys/sysctl.js";
 import { Container } from "./container.js";
-import type { ContainerDeps } from "./container-deps.js";
+import { type ContainerDeps, launchOptions } from "./container-deps.js";
 import type { GuestHooks } from "./guest-hooks.js";
 import {
   hasPidNamespace,
@@ -147,15 +147,12 @@ export async function createContainer(
       deps.runc.deleteLeftovers(id, { bundle: bundle.dir }),
     );
     step("stdio");
-    const io = await launchWithStdio(
-      spec.process?.terminal === true,
-      { socketDir: deps.paths.runDir, outputPipeSize: deps.containerPipeSize, replyBudget: deps.replyBudget },
-      (stdio) =>
-        deps.runc.create(
-          id,
-          { bundle: bundle.dir, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
-          { stdio: stdio.fds, signal },
-        ),
+    const io = await launchWithStdio(spec.process?.terminal === true, launchOptions(deps), (stdio) =>
+      deps.runc.create(
+        id,
+        { bundle: bundle.dir, pidFile, consoleSocket: stdio.consoleSocket, noPivot: deps.noPivot },
+        { stdio: stdio.fds, signal },
+      ),
     );
     const pid = await readPidFile(pidFile);
     const init = new ContainerProcess({

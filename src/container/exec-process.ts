@@ -5,7 +5,7 @@ import { specToJson } from "../oci/spec-json.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
-import type { ContainerDeps } from "./container-deps.js";
+import { type ContainerDeps, launchOptions } from "./container-deps.js";
 
 let execSeq = 0;
 
@@ -24,15 +24,12 @@ export async function startExec(
   const { process: processFile, pid: pidFile } = bundle.exec(++execSeq);
   try {
     await writeFile(processFile, specToJson(spec), { mode: 0o600 });
-    const io = await launchWithStdio(
-      spec.terminal === true,
-      { socketDir: deps.paths.runDir, outputPipeSize: deps.containerPipeSize, replyBudget: deps.replyBudget },
-      (stdio) =>
-        deps.runc.exec(
-          bundle.id,
-          { process: processFile, pidFile, consoleSocket: stdio.consoleSocket },
-          { stdio: stdio.fds },
-        ),
+    const io = await launchWithStdio(spec.terminal === true, launchOptions(deps), (stdio) =>
+      deps.runc.exec(
+        bundle.id,
+        { process: processFile, pidFile, consoleSocket: stdio.consoleSocket },
+        { stdio: stdio.fds },
+      ),
     );
     const pid = await readPidFile(pidFile).catch((error: unknown) => {
       io.close();

@@ -13,7 +13,7 @@ import { ProcessStdio } from "./stdio.js";
 const CONSOLE_AFTER_RUNC_MS = 5000;
 let consoleSeq = 0;
 
-/** Where and how to make the stdio; the ProcessIoOptions (reply budget, stdin limit) go to the ProcessIo. */
+/** Where and how to make the stdio; the ProcessIoOptions (the reply budget) go to the ProcessIo. */
 export interface LaunchOptions extends ProcessIoOptions {
   /** Where console sockets are made (the run dir: only root can reach it). */
   socketDir: string;

@@ -1,7 +1,7 @@
 import { AgentError, Code } from "../errors.js";
 import { ByteBudget } from "../sys/byte-budget.js";
 import { native } from "../sys/native.js";
-import { InputWriter, STDIN_QUEUE_LIMIT } from "./input-writer.js";
+import { InputWriter } from "./input-writer.js";
 import { OutputReader } from "./output-reader.js";
 
 /**
@@ -16,8 +16,6 @@ export interface ProcessIoOptions {
    * that replies nobody collects cannot pile up. Without one, the process gets a budget of its own.
    */
   replyBudget?: ByteBudget | undefined;
-  /** Bytes of stdin that may wait for the process beyond the write in progress (STDIN_QUEUE_LIMIT). */
-  stdinLimit?: number | undefined;
 }
 
 /**
@@ -41,11 +39,10 @@ export class ProcessIo {
     options: ProcessIoOptions = {},
   ) {
     const budget = options.replyBudget ?? new ByteBudget(OWN_REPLY_BUDGET);
-    const stdinLimit = options.stdinLimit ?? STDIN_QUEUE_LIMIT;
     if (fds.pty !== undefined) {
       this.terminal = true;
       this.#pty = fds.pty;
-      this.stdin = new InputWriter(native().dup(fds.pty), stdinLimit);
+      this.stdin = new InputWriter(native().dup(fds.pty));
       const reader = new OutputReader(fds.pty, budget);
       this.stdout = reader;
       this.stderr = reader;
@@ -53,7 +50,7 @@ export class ProcessIo {
       this.terminal = false;
       this.stdout = fds.stdout === undefined ? undefined : new OutputReader(fds.stdout, budget);
       this.stderr = fds.stderr === undefined ? undefined : new OutputReader(fds.stderr, budget);
-      this.stdin = fds.stdin === undefined ? undefined : new InputWriter(fds.stdin, stdinLimit);
+      this.stdin = fds.stdin === undefined ? undefined : new InputWriter(fds.stdin);
     }
   }
 
