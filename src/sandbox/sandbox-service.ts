@@ -39,16 +39,13 @@ const EMPTY_HOOKS = { prestart: [], poststart: [], poststop: [] };
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** CreateSandbox or DestroySandbox while it runs; neither starts while either runs. */
-type SandboxChange =
-  | { doing: "creating"; id: string }
-  | { doing: "destroying"; id: string; done: Promise<void> };
+type SandboxChange = { doing: "creating" | "destroying"; id: string; done: Promise<void> };
 
 /** The sandbox and its containers: what CreateSandbox, CreateContainer, … DestroySandbox act on. */
 export class SandboxService {
   readonly #deps: AgentDeps;
   #sandbox: Sandbox | undefined;
   #busy: SandboxChange | undefined;
-  #creation: Promise<void> | undefined;
   #stopping = false;
 
   constructor(deps: AgentDeps) {
@@ -74,25 +71,27 @@ export class SandboxService {
     if (this.#stopping) {
       return Promise.reject(new AgentError(Code.UNAVAILABLE, "the agent is shutting down"));
     }
-    const creation = this.#createSandbox(req);
-    this.#creation = creation;
-    return creation;
-  }
-
-  async #createSandbox(req: CreateSandboxRequest): Promise<void> {
     if (this.#busy?.doing === "destroying") {
-      throw new AgentError(
-        Code.FAILED_PRECONDITION,
-        `sandbox ${this.#busy.id} is being destroyed: CreateSandbox ${req.sandboxId} can follow once DestroySandbox has returned`,
+      return Promise.reject(
+        new AgentError(
+          Code.FAILED_PRECONDITION,
+          `sandbox ${this.#busy.id} is being destroyed: CreateSandbox ${req.sandboxId} can follow once DestroySandbox has returned`,
+        ),
       );
     }
     if (this.#sandbox || this.#busy) {
-      throw new AgentError(
-        Code.ALREADY_EXISTS,
-        `a sandbox (${this.#sandbox?.id ?? "being set up"}) is running`,
+      return Promise.reject(
+        new AgentError(Code.ALREADY_EXISTS, `a sandbox (${this.#sandbox?.id ?? "being set up"}) is running`),
       );
     }
-    this.#busy = { doing: "creating", id: req.sandboxId };
+    const done = this.#createSandbox(req).finally(() => {
+      this.#busy = undefined;
+    });
+    this.#busy = { doing: "creating", id: req.sandboxId, done };
+    return done;
+  }
+
+  async #createSandbox(req: CreateSandboxRequest): Promise<void> {
     const { paths, log, faults } = this.#deps;
     const step = (name: string) => faults.check(`create-sandbox:${name}`);
     const undo = new CleanupStack();
@@ -136,8 +135,6 @@ export class SandboxService {
         log.error({ err: cleanup }, "rollback of a failed CreateSandbox was incomplete");
       });
       throw error;
-    } finally {
-      this.#busy = undefined;
     }
   }
 
@@ -166,7 +163,7 @@ export class SandboxService {
    */
   async shutdown(): Promise<void> {
     this.#stopping = true;
-    await this.#creation?.catch(() => {});
+    if (this.#busy?.doing === "creating") await this.#busy.done.catch(() => {});
     if (this.#sandbox || this.#busy?.doing === "destroying") await this.destroySandbox();
   }
 
