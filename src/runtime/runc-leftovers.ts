@@ -1,18 +1,13 @@
-import { access, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { removeCgroup } from "../cgroup/cgroup-kill.js";
 import { AgentError, Code } from "../errors.js";
 import { parseMountinfo } from "../sys/mountinfo.js";
+import { pathExists } from "../sys/path-exists.js";
 import { runcCgroupDirs } from "./runc-cgroups.js";
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 /** A state dir runc made but never wrote its state into: `runc create` was killed half way. */
 export async function isHalfMade(stateDir: string): Promise<boolean> {
-  return (await exists(stateDir)) && !(await exists(`${stateDir}/state.json`));
+  return (await pathExists(stateDir)) && !(await pathExists(`${stateDir}/state.json`));
 }
 
 /** The spec's linux.cgroupsPath in `bundle`/config.json; "" (runc's default) when there is none to read. */

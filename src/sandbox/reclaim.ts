@@ -14,6 +14,7 @@ import { AgentError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Runc } from "../runtime/runc.js";
 import { currentMounts, UnmountFlag, unmount } from "../sys/mount.js";
+import { pathExists } from "../sys/path-exists.js";
 import { PersistedSet } from "../sys/persisted-set.js";
 import {
   isRunning,
@@ -219,7 +220,7 @@ async function removeLeftovers(paths: AgentPaths, recorded: string[], done: Recl
   };
   for (const name of NAMESPACE_FILES) {
     const file = `${paths.sandboxNsDir}/${name}`;
-    if (await exists(file)) await remove(file, () => rm(file, { force: true }));
+    if (await pathExists(file)) await remove(file, () => rm(file, { force: true }));
   }
   for (const path of await children(paths.runDir)) {
     // This agent's runc log directory is in use already (the reclaim ran runc): only its old logs go.
@@ -245,11 +246,4 @@ async function removeLeftovers(paths: AgentPaths, recorded: string[], done: Recl
 
 async function children(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [])).map((name) => `${dir}/${name}`);
-}
-
-function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -1,4 +1,4 @@
-import { access, mkdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { pauseRecord, sandboxDir } from "../config/agent-paths.js";
 import type { Container } from "../container/container.js";
 import type { ContainerStats } from "../container/container-stats.js";
@@ -11,6 +11,7 @@ import type { LinuxResources, Process } from "../oci/oci-spec.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
 import { removeDirIfEmpty } from "../storage/storage-steps.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
+import { pathExists } from "../sys/path-exists.js";
 import type { AgentDeps } from "./agent-deps.js";
 import { type KernelModuleSpec, loadKernelModules } from "./kernel-modules.js";
 import { OomEvents } from "./oom-events.js";
@@ -113,7 +114,7 @@ export class SandboxService {
         this.#deps.storages.release(mountPoints, { includeShared: true }),
       );
       step("storages");
-      if (req.dns.length > 0 && (await exists(paths.resolvConf))) {
+      if (req.dns.length > 0 && (await pathExists(paths.resolvConf))) {
         const file = `${sandboxDir(paths)}/resolv.conf`;
         undo.push(`remove ${file}`, () => rm(file, { force: true }));
         await setupDns(req.dns, file, paths.resolvConf, undo);
@@ -318,11 +319,4 @@ export class SandboxService {
       throw new AgentError(Code.FAILED_PRECONDITION, `process ${JSON.stringify(execId)} has no stdin`);
     return stdin;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
