@@ -12,6 +12,7 @@ import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2
 import { AgentError, Code } from "../errors.js";
 import { type ScanLimits, scanMessage, type WireCounts } from "../protocol/protobuf-scan.js";
 import type { RawCallContext, RawService } from "../protocol/raw-service.js";
+import type { ByteBudget } from "../sys/byte-budget.js";
 
 /** What a handler knows of the call besides its request. */
 export interface RpcContext extends RawCallContext {
@@ -64,18 +65,10 @@ export type CallNext = (call: RpcCall) => Promise<Message>;
 /** Code that wraps every call once (logging, timing, policy), instead of in each handler. */
 export type Interceptor = (next: CallNext) => CallNext;
 
-/** A count of bytes shared with the protocol servers (src/sys/byte-budget.ts), as the router charges it. */
-export interface RequestBudget {
-  readonly limit: number;
-  readonly used: number;
-  readonly available: number;
-  charge(bytes: number): () => void;
-}
-
 /** What a request may cost to decode, checked on its wire bytes before any of it is decoded. */
 export interface DecodeLimits extends ScanLimits {
   /** Charged with each request's estimated decoded size while its call runs; a request past it is refused. */
-  readonly budget?: RequestBudget | undefined;
+  readonly budget?: ByteBudget | undefined;
 }
 
 /**
@@ -96,8 +89,7 @@ function admit(schema: DescMessage, payload: Uint8Array, path: string, limits: D
   try {
     counts = scanMessage(schema, payload, limits);
   } catch (error) {
-    const e = AgentError.from(error);
-    throw new AgentError(e.code, `cannot decode ${schema.typeName} for ${path}: ${e.message}`, { cause: e });
+    throw AgentError.wrap(error, `cannot decode ${schema.typeName} for ${path}`);
   }
   const { budget } = limits;
   if (!budget) return nothing;
