@@ -12,7 +12,7 @@ import {
 import type { RawCallContext, RawHandler, RawService } from "../raw-service.js";
 import { Code } from "../ttrpc/code.js";
 import { DEFAULT_MAX_PAYLOAD } from "../ttrpc/frame.js";
-import type { ByteBudgetLike } from "../ttrpc/outbox.js";
+import { type ByteBudgetLike, overBudget } from "../ttrpc/outbox.js";
 import type { Metadata } from "../ttrpc/server.js";
 import type { Status } from "../ttrpc/status.js";
 
@@ -100,8 +100,13 @@ function unaryMethod(handler: RawHandler, options: GrpcServerOptions) {
   return (call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>) => {
     const cost = call.request.length + overhead;
     if (requestBudget && cost > requestBudget.available) {
-      const message = `requests in flight hold ${requestBudget.used} bytes; this call needs ${cost} more, past the limit of ${requestBudget.limit} bytes`;
-      callback(errorResponse({ code: Code.RESOURCE_EXHAUSTED, message, details: [] }));
+      callback(
+        errorResponse({
+          code: Code.RESOURCE_EXHAUSTED,
+          message: overBudget(requestBudget, cost),
+          details: [],
+        }),
+      );
       return;
     }
     const releaseRequest = requestBudget?.charge(cost);

@@ -10,6 +10,11 @@ export interface ByteBudgetLike {
   charge(bytes: number): () => void;
 }
 
+/** Why a call that needs `cost` more bytes of `budget` is refused (RESOURCE_EXHAUSTED), for ttrpc and gRPC alike. */
+export function overBudget(budget: ByteBudgetLike, cost: number): string {
+  return `requests in flight hold ${budget.used} bytes; this call needs ${cost} more, past the limit of ${budget.limit} bytes`;
+}
+
 export interface OutboxOptions {
   /** Charged with every frame from the moment it is queued until the socket has taken it. */
   budget?: ByteBudgetLike | undefined;

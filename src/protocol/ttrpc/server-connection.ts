@@ -10,7 +10,7 @@ import {
   MessageType,
 } from "./frame.js";
 import { decodeRequest, encodeResponse, type Request } from "./messages.js";
-import { type ByteBudgetLike, Outbox } from "./outbox.js";
+import { type ByteBudgetLike, Outbox, overBudget } from "./outbox.js";
 import type { CallContext, LogFn, LogLevel, Metadata, UnaryHandler } from "./server.js";
 import { type Status, TtrpcError } from "./status.js";
 import { StreamIdTracker } from "./stream-ids.js";
@@ -323,11 +323,7 @@ export class ServerConnection {
     const budget = options.requestBudget;
     const cost = size + options.callOverhead;
     if (budget && cost > budget.available) {
-      return this.#fail(
-        streamId,
-        Code.RESOURCE_EXHAUSTED,
-        `requests in flight hold ${budget.used} bytes; this call needs ${cost} more, past the limit of ${budget.limit} bytes`,
-      );
+      return this.#fail(streamId, Code.RESOURCE_EXHAUSTED, overBudget(budget, cost));
     }
 
     const call = new Call(streamId, req);
