@@ -85,7 +85,11 @@ export async function reclaimLeftovers(deps: ReclaimDeps): Promise<Reclaimed> {
   await attempt("cannot end berth-pause", async () => {
     done.pause = await endPause(pauseRecord(paths));
   });
-  for (const id of await runcIds(paths.runcRoot)) {
+  let ids: string[] = [];
+  await attempt("cannot list the runc containers", async () => {
+    ids = await runcIds(paths.runcRoot);
+  });
+  for (const id of ids) {
     await attempt(`cannot delete runc container ${id}`, async () => {
       await deps.runc.deleteLeftovers(id, { bundle: bundlePaths(paths, id).dir });
       done.containers.push(id);
