@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,4 +130,26 @@ napi_value queue_work(napi_env env, work_t *w, const char *name) {
   }
   free_work(w);
   return promise;
+}
+
+/* Reads `count` int32 arguments; false (with a TypeError thrown) when any is missing or not a number. */
+bool int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out, const char *signature) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (count > 3 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) {
+    throw_type(env, signature);
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) {
+      throw_type(env, signature);
+      return false;
+    }
+  }
+  return true;
+}
+
+int set_nonblock(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }

@@ -18,22 +18,6 @@ napi_value make_pipe(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* Reads `count` int32 arguments; false (with a TypeError thrown) when any is missing or not a number. */
-static bool int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out, const char *signature) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (count > 3 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) {
-    throw_type(env, signature);
-    return false;
-  }
-  for (size_t i = 0; i < count; i++) {
-    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) {
-      throw_type(env, signature);
-      return false;
-    }
-  }
-  return true;
-}
 
 napi_value dup_fd(napi_env env, napi_callback_info info) {
   int32_t a[1];
@@ -69,7 +53,5 @@ napi_value readable_bytes(napi_env env, napi_callback_info info) {
 napi_value set_non_blocking(napi_env env, napi_callback_info info) {
   int32_t a[1];
   if (!int_args(env, info, 1, a, "setNonBlocking(fd: number)")) return NULL;
-  int flags = fcntl(a[0], F_GETFL);
-  if (flags < 0 || fcntl(a[0], F_SETFL, flags | O_NONBLOCK) < 0) return throw_errno(env, errno, "fcntl");
-  return NULL;
+  return set_nonblock(a[0]) < 0 ? throw_errno(env, errno, "fcntl") : NULL;
 }

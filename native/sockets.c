@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/vm_sockets.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -178,17 +177,6 @@ static void close_received(struct msghdr *msg) {
   }
 }
 
-static bool fd_arg(napi_env env, napi_callback_info info, int32_t *fd, const char *signature) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_get_value_int32(env, argv[0], fd) != napi_ok) {
-    throw_type(env, signature);
-    return false;
-  }
-  return true;
-}
-
 static napi_value null_value(napi_env env) {
   napi_value out;
   napi_get_null(env, &out);
@@ -198,7 +186,7 @@ static napi_value null_value(napi_env env) {
 /* One pending connection of a listening socket, non-blocking and close-on-exec; null when none is waiting. */
 napi_value accept_connection(napi_env env, napi_callback_info info) {
   int32_t listen_fd;
-  if (!fd_arg(env, info, &listen_fd, "acceptConnection(listenFd: number)")) return NULL;
+  if (!int_args(env, info, 1, &listen_fd, "acceptConnection(listenFd: number)")) return NULL;
   for (;;) {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) return int_value(env, fd);
@@ -218,7 +206,7 @@ napi_value accept_connection(napi_env env, napi_callback_info info) {
  */
 napi_value receive_fd(napi_env env, napi_callback_info info) {
   int32_t conn;
-  if (!fd_arg(env, info, &conn, "receiveFd(socketFd: number)")) return NULL;
+  if (!int_args(env, info, 1, &conn, "receiveFd(socketFd: number)")) return NULL;
   char byte[64];
   char control[CMSG_SPACE(sizeof(int))];
   struct iovec iov = {.iov_base = byte, .iov_len = sizeof byte};
@@ -237,8 +225,7 @@ napi_value receive_fd(napi_env env, napi_callback_info info) {
   }
   int fd;
   memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+  if (set_nonblock(fd) < 0) {
     int saved = errno;
     close(fd);
     return throw_errno(env, saved, "fcntl");
