@@ -132,11 +132,11 @@ napi_value queue_work(napi_env env, work_t *w, const char *name) {
   return promise;
 }
 
-/* Reads `count` int32 arguments; false (with a TypeError thrown) when any is missing or not a number. */
+/* Exactly `count` int32 arguments, or a TypeError naming `signature` (false). */
 bool int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out, const char *signature) {
   size_t argc = 3;
   napi_value argv[3];
-  if (count > 3 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) {
+  if (count > 3 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count) {
     throw_type(env, signature);
     return false;
   }

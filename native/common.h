@@ -29,7 +29,7 @@ bool exact_int64(napi_env env, napi_value value, int64_t *out);
 /* exact_int64 in min..max: a number is refused, never truncated or wrapped into the C type it becomes. */
 bool exact_in_range(napi_env env, napi_value value, int64_t min, int64_t max, int64_t *out);
 
-/* Reads `count` (at most 3) int32 arguments; false, with a TypeError naming `signature` thrown, when any is missing or not a number. */
+/* Reads exactly `count` (at most 3) int32 arguments; false, with a TypeError naming `signature` thrown, otherwise. */
 bool int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out, const char *signature);
 /* Sets O_NONBLOCK on fd's file description; -1 with errno on failure. */
 int set_nonblock(int fd);
