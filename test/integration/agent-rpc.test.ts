@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import type { ServiceError } from "@grpc/grpc-js";
 import { AgentService } from "../../src/protocol/gen/agent_pb.js";
 import {
   CheckRequestSchema,
@@ -16,6 +16,7 @@ import { Code } from "../../src/protocol/ttrpc/code.js";
 import { TtrpcError } from "../../src/protocol/ttrpc/status.js";
 import { AGENT_VERSION } from "../../src/version.js";
 import { type AgentProcess, startAgent } from "../support/agent-process.js";
+import { grpcCall } from "../support/grpc-call.js";
 
 /** RPCs berth serves for real; the rest of grpc.AgentService must answer UNIMPLEMENTED. */
 const IMPLEMENTED = new Set<string>([
@@ -42,39 +43,6 @@ const IMPLEMENTED = new Set<string>([
   "UpdateContainer",
   "ListProcesses",
 ]);
-
-function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {
-  const Client = makeGenericClientConstructor(
-    {
-      call: {
-        path,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Uint8Array) => Buffer.from(b),
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b,
-      },
-    },
-    "raw",
-  );
-  const client = new Client(`unix://${socketPath}`, credentials.createInsecure());
-  return new Promise<Buffer>((resolve, reject) => {
-    client.makeUnaryRequest(
-      path,
-      (b: Uint8Array) => Buffer.from(b),
-      (b: Buffer) => b,
-      payload,
-      new Metadata(),
-      { deadline: Date.now() + 5000 },
-      (error: ServiceError | null, reply?: Buffer) => {
-        client.close();
-        if (error) reject(error);
-        else resolve(reply ?? Buffer.alloc(0));
-      },
-    );
-  });
-}
 
 describe("berth-agent serving grpc.Health and grpc.AgentService", () => {
   let agent: AgentProcess;

@@ -3,13 +3,14 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import type { ServiceError } from "@grpc/grpc-js";
 import { connectTtrpc } from "../../src/protocol/ttrpc/client.js";
 import { Code } from "../../src/protocol/ttrpc/code.js";
 import { createFrameDecoder, encodeFrame, MessageType } from "../../src/protocol/ttrpc/frame.js";
 import { decodeResponse, encodeRequest } from "../../src/protocol/ttrpc/messages.js";
 import { type AgentProcess, startAgent } from "../support/agent-process.js";
 import { AgentRpc } from "../support/agent-rpc.js";
+import { grpcCall } from "../support/grpc-call.js";
 
 const BUDGET = 16 << 20;
 
@@ -64,26 +65,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function grpcCall(socketPath: string, path: string, payload: Uint8Array): Promise<Buffer> {
-  const Client = makeGenericClientConstructor({}, "raw");
-  const client = new Client(`unix://${socketPath}`, credentials.createInsecure());
-  return new Promise<Buffer>((resolve, reject) => {
-    client.makeUnaryRequest(
-      path,
-      (b: Uint8Array) => Buffer.from(b),
-      (b: Buffer) => b,
-      payload,
-      new Metadata(),
-      { deadline: Date.now() + 10_000 },
-      (error: ServiceError | null, reply?: Buffer) => {
-        client.close();
-        if (error) reject(error);
-        else resolve(reply ?? Buffer.alloc(0));
-      },
-    );
-  });
 }
 
 describe("berth-agent under floods (live)", () => {
@@ -165,6 +146,7 @@ describe("berth-agent under floods (live)", () => {
         agent.socketPath,
         "/grpc.AgentService/GetOOMEvent",
         padded((4 << 20) - 1024),
+        10_000,
       ).then(
         () => assert.fail("the gRPC call passed the shared budget"),
         (error: ServiceError) => error,
