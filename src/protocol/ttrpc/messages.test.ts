@@ -3,7 +3,14 @@ import { describe, it } from "node:test";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { HEADER_LENGTH } from "./frame.js";
 import { GOLDEN_CHECK_REQUEST, GOLDEN_CHECK_RESPONSE, GOLDEN_TIMEOUT_NANO } from "./golden.test-util.js";
-import { decodeRequest, decodeResponse, decodeStatus, encodeRequest, encodeResponse } from "./messages.js";
+import {
+  decodeRequest,
+  decodeResponse,
+  decodeStatus,
+  encodeRequest,
+  encodeResponse,
+  MAX_METADATA_ENTRIES,
+} from "./messages.js";
 
 const goldenRequestBody = GOLDEN_CHECK_REQUEST.subarray(HEADER_LENGTH);
 const goldenResponseBody = GOLDEN_CHECK_RESPONSE.subarray(HEADER_LENGTH);
@@ -46,6 +53,19 @@ describe("decodeRequest()", () => {
   it("throws on truncated input", () => {
     assert.throws(() => decodeRequest(goldenRequestBody.subarray(0, 5)));
     assert.throws(() => decodeRequest(Uint8Array.of(0x0a, 0x80)));
+  });
+  it("refuses more metadata entries than the limit before decoding them all (the review's metadata bomb)", () => {
+    const entry = Uint8Array.of(0x2a, 0x02, 0x0a, 0x00); // metadata { key: "" }
+    const envelope = (entries: number) => {
+      const out = new Uint8Array(entries * entry.length);
+      for (let i = 0; i < entries; i++) out.set(entry, i * entry.length);
+      return out;
+    };
+    assert.equal(decodeRequest(envelope(MAX_METADATA_ENTRIES)).metadata.length, MAX_METADATA_ENTRIES);
+    const bomb = envelope(1_000_000);
+    const start = performance.now();
+    assert.throws(() => decodeRequest(bomb), /more than 1024 metadata entries/);
+    assert.ok(performance.now() - start < 50, "refused at the first entry past the limit");
   });
 });
 
