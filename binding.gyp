@@ -8,6 +8,7 @@
         "native/fds.c",
         "native/fs_at.c",
         "native/mount.c",
+        "native/netlink.c",
         "native/poll.c",
         "native/sockets.c",
         "native/system.c"

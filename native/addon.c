@@ -38,6 +38,12 @@
  *   fchownat(dirFd, name, uid, gid, flags)         fchownat(2), as a Promise
  *   constants                                      O_PATH, AT_*, RESOLVE_* as this kernel's headers define them;
  *                                                  POLL_READABLE, POLL_WRITABLE as libuv's
+ * netlink.c
+ *   netlinkOpen(protocol, groups, receiveBytes) -> fd   AF_NETLINK raw socket (non-blocking, close-on-exec) bound
+ *                                                  to `groups`, its receive buffer sized; extended acks on
+ *   netlinkSend(fd, datagram) -> sent              sendto the kernel; false when the send buffer is full
+ *   netlinkReceive(fd, buffer) -> [length, port] | null   one datagram (length > buffer: cut); null when none
+ *                                                  waits; ENOBUFS when the receive queue overflowed
  * poll.c
  *   eventfd() -> fd                                eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
  *   pollFd(fd, events, onReady) -> poll            a libuv poll on a dup of fd, on Node's own loop (no thread):
@@ -72,6 +78,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setNonBlocking", NULL, set_non_blocking, NULL, NULL, NULL, napi_enumerable, NULL},
       {"eventfd", NULL, make_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollFd", NULL, poll_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkSend", NULL, netlink_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkReceive", NULL, netlink_receive, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -102,6 +102,11 @@ napi_value fchown_at(napi_env env, napi_callback_info info);
 /* The `constants` object: O_PATH, AT_*, RESOLVE_* from the headers this was built against. */
 napi_value fs_constants(napi_env env);
 
+/* netlink.c */
+napi_value netlink_open(napi_env env, napi_callback_info info);
+napi_value netlink_send(napi_env env, napi_callback_info info);
+napi_value netlink_receive(napi_env env, napi_callback_info info);
+
 /* poll.c */
 napi_value make_eventfd(napi_env env, napi_callback_info info);
 napi_value poll_fd(napi_env env, napi_callback_info info);

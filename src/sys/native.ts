@@ -58,6 +58,18 @@ export interface NativeAddon {
    * closing it before `stop` is harmless.
    */
   pollFd(fd: number, events: number, onReady: (error?: Error) => void): FdPoll;
+  /**
+   * An AF_NETLINK raw socket of `protocol`, non-blocking and close-on-exec, bound to the multicast `groups`
+   * (a bit mask) with its receive buffer set to `receiveBytes` (0 keeps the kernel's default).
+   */
+  netlinkOpen(protocol: number, groups: number, receiveBytes: number): number;
+  /** Sends one datagram to the kernel; false when the send buffer is full. */
+  netlinkSend(fd: number, datagram: Buffer): boolean;
+  /**
+   * One datagram into `buffer`: its full length (past buffer.length: it was cut) and the sender's port (0:
+   * the kernel), or null when none waits. Throws ENOBUFS once after the receive queue overflowed.
+   */
+  netlinkReceive(fd: number, buffer: Buffer): [length: number, port: number] | null;
 }
 
 /** A poll made by pollFd; its methods must be called on it (not detached). */
