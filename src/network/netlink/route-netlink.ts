@@ -1,0 +1,206 @@
+import { AgentError, Code } from "../../errors.js";
+import { NETLINK_ROUTE, NetlinkSocket } from "../../sys/netlink-socket.js";
+import {
+  type Attribute,
+  encodeMessage,
+  NetlinkDecodeError,
+  type NetlinkError,
+  type NetlinkMessage,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  splitMessages,
+  statusOf,
+} from "./netlink-message.js";
+
+export interface RouteNetlinkLimits {
+  /** How long one request may wait for the kernel's answer (default 10 s). */
+  timeoutMs?: number;
+  /** Requests queued behind the one in flight (default 4096). */
+  maxQueued?: number;
+  /** Objects one dump may return (default 65536). */
+  maxDumpEntries?: number;
+}
+
+export interface MessageBody {
+  fixed: Uint8Array;
+  attributes?: readonly Attribute[];
+}
+
+interface Pending {
+  seq: number;
+  dump: boolean;
+  entries: unknown[];
+  interrupted: boolean;
+  decode: (message: NetlinkMessage) => unknown;
+  settle: (error: Error | undefined, entries?: unknown[]) => void;
+}
+
+/** A dump the kernel interrupted (NLM_F_DUMP_INTR: the table changed under it) is retried this often. */
+const DUMP_RETRIES = 3;
+
+/**
+ * rtnetlink requests over one NETLINK_ROUTE socket: one in flight at a time (parallel dumps on a socket are
+ * EBUSY), the rest queued up to a limit, each answered by sequence number within a deadline. The kernel
+ * handles a request inside sendmsg, so its answer is usually read at once, without a trip round the loop.
+ */
+export class RouteNetlink {
+  readonly #socket: NetlinkSocket;
+  readonly #timeoutMs: number;
+  readonly #maxQueued: number;
+  readonly #maxDumpEntries: number;
+  #seq = Math.floor(Math.random() * 0x7fffffff);
+  #tail: Promise<unknown> = Promise.resolve();
+  #queued = 0;
+  #pending: Pending | undefined;
+
+  constructor(limits: RouteNetlinkLimits = {}) {
+    this.#timeoutMs = limits.timeoutMs ?? 10_000;
+    this.#maxQueued = limits.maxQueued ?? 4096;
+    this.#maxDumpEntries = limits.maxDumpEntries ?? 65_536;
+    this.#socket = NetlinkSocket.open(NETLINK_ROUTE);
+    this.#socket.listen(() => this.#receive());
+  }
+
+  /** Every object of a dump request (`type` RTM_GET*), decoded; `decode` may skip one by returning undefined. */
+  async dump<T>(
+    type: number,
+    body: MessageBody,
+    decode: (message: NetlinkMessage) => T | undefined,
+  ): Promise<T[]> {
+    for (let attempt = 0; ; attempt++) {
+      const { entries, interrupted } = await this.#enqueue(type, NLM_F_DUMP, body, true, decode);
+      if (!interrupted || attempt >= DUMP_RETRIES) return entries as T[];
+    }
+  }
+
+  /** A change request (RTM_NEW*, RTM_DEL*, RTM_SETLINK) with `flags`, resolved when the kernel acks it. */
+  async change(type: number, flags: number, body: MessageBody): Promise<void> {
+    await this.#enqueue(type, flags | NLM_F_ACK, body, false, () => undefined);
+  }
+
+  close(): void {
+    this.#socket.close();
+    this.#settle(new AgentError(Code.UNAVAILABLE, "the netlink socket was closed"));
+  }
+
+  #enqueue(
+    type: number,
+    flags: number,
+    body: MessageBody,
+    dump: boolean,
+    decode: (message: NetlinkMessage) => unknown,
+  ): Promise<{ entries: unknown[]; interrupted: boolean }> {
+    if (this.#queued >= this.#maxQueued) {
+      return Promise.reject(
+        new AgentError(Code.RESOURCE_EXHAUSTED, `${this.#queued} netlink requests are queued already`),
+      );
+    }
+    this.#queued++;
+    const run = this.#tail.then(() => this.#run(type, flags, body, dump, decode));
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run.finally(() => {
+      this.#queued--;
+    });
+  }
+
+  #run(
+    type: number,
+    flags: number,
+    body: MessageBody,
+    dump: boolean,
+    decode: (message: NetlinkMessage) => unknown,
+  ): Promise<{ entries: unknown[]; interrupted: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.#seq = (this.#seq + 1) >>> 0;
+      const timer = setTimeout(() => {
+        this.#settle(
+          new AgentError(Code.DEADLINE_EXCEEDED, `the kernel did not answer netlink request ${type}`),
+        );
+      }, this.#timeoutMs);
+      const pending: Pending = {
+        seq: this.#seq,
+        dump,
+        entries: [],
+        interrupted: false,
+        decode,
+        settle: (error, entries) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve({ entries: entries ?? [], interrupted: pending.interrupted });
+        },
+      };
+      this.#pending = pending;
+      try {
+        this.#socket.send(
+          encodeMessage(
+            { type, flags: flags | NLM_F_REQUEST, seq: pending.seq },
+            body.fixed,
+            body.attributes,
+          ),
+        );
+      } catch (error) {
+        this.#settle(AgentError.from(error));
+        return;
+      }
+      this.#receive();
+    });
+  }
+
+  #settle(error: Error | undefined, entries?: unknown[]): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.settle(error, entries);
+  }
+
+  #receive(): void {
+    try {
+      this.#socket.drain((datagram) => {
+        for (const message of splitMessages(datagram)) this.#handle(message);
+      });
+    } catch (error) {
+      this.#settle(AgentError.wrap(error, "cannot read the kernel's netlink answer"));
+    }
+  }
+
+  #handle(message: NetlinkMessage): void {
+    const pending = this.#pending;
+    if (!pending || message.seq !== pending.seq) return;
+    if (message.flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+    if (message.type === NLMSG_ERROR || message.type === NLMSG_DONE) {
+      let status: NetlinkError | undefined;
+      try {
+        status = statusOf(message);
+      } catch (error) {
+        this.#settle(AgentError.from(error));
+        return;
+      }
+      if (message.type === NLMSG_ERROR && !status && pending.dump) return;
+      this.#settle(status, pending.entries);
+      return;
+    }
+    if (message.type === NLMSG_NOOP || message.type === NLMSG_OVERRUN || !pending.dump) return;
+    if (pending.entries.length >= this.#maxDumpEntries) {
+      this.#settle(
+        new AgentError(Code.RESOURCE_EXHAUSTED, `a netlink dump passed ${this.#maxDumpEntries} entries`),
+      );
+      return;
+    }
+    let entry: unknown;
+    try {
+      entry = pending.decode(message);
+    } catch (error) {
+      this.#settle(error instanceof NetlinkDecodeError ? error : AgentError.from(error));
+      return;
+    }
+    if (entry !== undefined) pending.entries.push(entry);
+  }
+}

@@ -1,0 +1,120 @@
+import { AF_INET, AF_INET6, type Family } from "../ip-address.js";
+import {
+  addressBody,
+  decodeAddress,
+  ifaddrmsg,
+  type LinkAddress,
+  RTM_DELADDR,
+  RTM_GETADDR,
+  RTM_NEWADDR,
+} from "./address-message.js";
+import {
+  decodeLink,
+  ifinfomsg,
+  type Link,
+  type LinkChange,
+  linkChangeBody,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  RTM_SETLINK,
+} from "./link-message.js";
+import {
+  decodeNeighbour,
+  type Neighbour,
+  ndmsg,
+  neighbourBody,
+  RTM_DELNEIGH,
+  RTM_GETNEIGH,
+  RTM_NEWNEIGH,
+} from "./neighbour-message.js";
+import { NLM_F_CREATE, NLM_F_REPLACE } from "./netlink-message.js";
+import {
+  decodeRoute,
+  type Route,
+  RTM_DELROUTE,
+  RTM_GETROUTE,
+  RTM_NEWROUTE,
+  routeBody,
+  rtmsg,
+} from "./route-message.js";
+import { RouteNetlink, type RouteNetlinkLimits } from "./route-netlink.js";
+
+/**
+ * The kernel's link, address, route and neighbour tables of the agent's network namespace, read and
+ * changed over rtnetlink. Each method is one request (or one dump); what to change is the caller's.
+ */
+export class Rtnl {
+  readonly #netlink: RouteNetlink;
+
+  constructor(limits?: RouteNetlinkLimits) {
+    this.#netlink = new RouteNetlink(limits);
+  }
+
+  close(): void {
+    this.#netlink.close();
+  }
+
+  links(): Promise<Link[]> {
+    return this.#netlink.dump(RTM_GETLINK, { fixed: ifinfomsg(0) }, (m) =>
+      m.type === RTM_NEWLINK ? decodeLink(m.payload) : undefined,
+    );
+  }
+
+  /** The addresses of every link, or of link `index` (the kernel filters: strict checking is on). */
+  addresses(index = 0): Promise<LinkAddress[]> {
+    return this.#netlink.dump(RTM_GETADDR, { fixed: ifaddrmsg(0, 0, 0, 0, index) }, (m) => {
+      if (m.type !== RTM_NEWADDR) return undefined;
+      const address = decodeAddress(m.payload);
+      return index === 0 || address.index === index ? address : undefined;
+    });
+  }
+
+  /** The routes of one family, in every table. */
+  routes(family: Family): Promise<Route[]> {
+    return this.#netlink.dump(RTM_GETROUTE, { fixed: rtmsg({ family }) }, (m) => {
+      if (m.type !== RTM_NEWROUTE) return undefined;
+      const route = decodeRoute(m.payload);
+      return route.family === family ? route : undefined;
+    });
+  }
+
+  async allRoutes(): Promise<Route[]> {
+    return [...(await this.routes(AF_INET)), ...(await this.routes(AF_INET6))];
+  }
+
+  neighbours(family: Family, index = 0): Promise<Neighbour[]> {
+    return this.#netlink.dump(RTM_GETNEIGH, { fixed: ndmsg(family, index) }, (m) => {
+      if (m.type !== RTM_NEWNEIGH) return undefined;
+      const neighbour = decodeNeighbour(m.payload);
+      return index === 0 || neighbour.index === index ? neighbour : undefined;
+    });
+  }
+
+  setLink(change: LinkChange): Promise<void> {
+    return this.#netlink.change(RTM_SETLINK, 0, linkChangeBody(change));
+  }
+
+  addAddress(address: LinkAddress): Promise<void> {
+    return this.#netlink.change(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, addressBody(address));
+  }
+
+  deleteAddress(address: LinkAddress): Promise<void> {
+    return this.#netlink.change(RTM_DELADDR, 0, addressBody(address));
+  }
+
+  replaceRoute(route: Route): Promise<void> {
+    return this.#netlink.change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, routeBody(route));
+  }
+
+  deleteRoute(route: Route): Promise<void> {
+    return this.#netlink.change(RTM_DELROUTE, 0, routeBody(route));
+  }
+
+  replaceNeighbour(neighbour: Neighbour): Promise<void> {
+    return this.#netlink.change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, neighbourBody(neighbour));
+  }
+
+  deleteNeighbour(neighbour: Neighbour): Promise<void> {
+    return this.#netlink.change(RTM_DELNEIGH, 0, neighbourBody(neighbour));
+  }
+}
