@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { GuestService } from "./guest/guest-service.js";
 import type { Logger } from "./log.js";
+import type { NetworkService } from "./network/network-service.js";
 import { createProtocolDispatcher, type WireProtocol } from "./protocol/dispatch.js";
 import { AgentService } from "./protocol/gen/agent_pb.js";
 import { Health } from "./protocol/gen/health_pb.js";
@@ -42,6 +43,7 @@ export interface AgentServerOptions {
   log: Logger;
   sandboxes: SandboxService;
   guest: GuestService;
+  network: NetworkService;
   budgets: RpcBudgets;
 }
 
@@ -95,7 +97,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const limits = { ...DEFAULT_DECODE_LIMITS, budget: budgets.requests };
   const services = [
     routeService(Health, healthService(), interceptors, limits),
-    routeService(AgentService, agentService(options.sandboxes, options.guest), interceptors, limits),
+    routeService(
+      AgentService,
+      agentService(options.sandboxes, options.guest, options.network),
+      interceptors,
+      limits,
+    ),
   ];
   const protocolLog = log.child({ subsystem: "ttrpc" });
   const ttrpc = new TtrpcServer({

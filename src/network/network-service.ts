@@ -1,0 +1,158 @@
+import { AgentError, Code } from "../errors.js";
+import type { Logger } from "../log.js";
+import { readKernelFile } from "../sys/read-kernel-file.js";
+import { planInterface } from "./interface-plan.js";
+import { findByMac, linkNotFound, updateInterface } from "./interface-update.js";
+import { AF_INET6 } from "./ip-address.js";
+import { waitForLink } from "./link-waiter.js";
+import { addNeighbours, planNeighbours } from "./neighbours.js";
+import type { Link } from "./netlink/link-message.js";
+import { Rtnl } from "./netlink/rtnl.js";
+import { interfaceText, routeTexts } from "./network-listing.js";
+import type { InterfaceText, NeighbourText, RouteText } from "./network-types.js";
+import { describeRoute, planRoutes } from "./route-plan.js";
+import { updateRoutes } from "./route-update.js";
+
+export interface NetworkServiceOptions {
+  log: Logger;
+  /** How long UpdateInterface waits for a NIC hot-plugged at a PCI path (agent.hotplug_timeout). */
+  hotplugTimeoutMs: number;
+  /** Where the net sysctls are (default /proc/sys/net): IPv6 counts as off when both all/ and default/ say so. */
+  sysctlNetDir?: string;
+  /** Changes waiting behind the one being made (default 256). */
+  maxQueued?: number;
+}
+
+/**
+ * The guest's network, as the host configures it before CreateSandbox and while the pod runs: interfaces,
+ * routes and neighbours of the agent's network namespace, over one rtnetlink socket opened on first use.
+ * Changes run one at a time, each all-or-nothing; reads and the wait for a hot-plugged NIC queue behind
+ * nothing, and no sandbox lock is involved.
+ */
+export class NetworkService {
+  readonly #log: Logger;
+  readonly #hotplugTimeoutMs: number;
+  readonly #sysctlNetDir: string;
+  readonly #maxQueued: number;
+  #rtnl: Rtnl | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+  #queued = 0;
+
+  constructor(options: NetworkServiceOptions) {
+    this.#log = options.log;
+    this.#hotplugTimeoutMs = options.hotplugTimeoutMs;
+    this.#sysctlNetDir = options.sysctlNetDir ?? "/proc/sys/net";
+    this.#maxQueued = options.maxQueued ?? 256;
+  }
+
+  async updateInterface(request: InterfaceText, signal?: AbortSignal): Promise<InterfaceText> {
+    const plan = planInterface(request);
+    const rtnl = this.#netlink();
+    if (plan.devicePath !== "" && !findByMac(await rtnl.links(), plan.mac)) {
+      const link = await waitForLink(plan.mac, {
+        timeoutMs: this.#hotplugTimeoutMs,
+        signal,
+        listLinks: () => rtnl.links(),
+      });
+      if (!link) {
+        throw new AgentError(
+          Code.NOT_FOUND,
+          `${linkNotFound(plan.mac)}: no link with it appeared within ${this.#hotplugTimeoutMs} ms of the NIC at PCI path ${plan.devicePath}`,
+        );
+      }
+    }
+    const ipv6 = plan.addresses.some((a) => a.family === AF_INET6) && (await this.#ipv6Enabled());
+    const index = await this.#serially(() => updateInterface(rtnl, plan, { ipv6, log: this.#log, signal }));
+    const link = (await rtnl.links()).find((l) => l.index === index);
+    if (!link)
+      throw new AgentError(Code.NOT_FOUND, `${linkNotFound(plan.mac)}: it went away just after its update`);
+    return {
+      ...interfaceText(link, await rtnl.addresses(index)),
+      device: request.device,
+      devicePath: request.devicePath,
+      type: request.type,
+    };
+  }
+
+  async updateRoutes(routes: readonly RouteText[], signal?: AbortSignal): Promise<RouteText[]> {
+    const rtnl = this.#netlink();
+    await this.#serially(async () => {
+      const indexOf = linkIndexByName(await rtnl.links());
+      const planned = planRoutes(routes, indexOf).map((route, i) => ({
+        route,
+        shown: describeRoute(routes[i] as RouteText),
+      }));
+      const ipv6 = planned.some((p) => p.route.family === AF_INET6) && (await this.#ipv6Enabled());
+      const kept = planned.filter((p) => ipv6 || p.route.family !== AF_INET6);
+      if (kept.length < planned.length) {
+        this.#log.warn(
+          { skipped: planned.length - kept.length },
+          "IPv6 is disabled in the guest: IPv6 routes are skipped",
+        );
+      }
+      await updateRoutes(rtnl, kept, this.#log, signal);
+    });
+    return this.listRoutes();
+  }
+
+  async addNeighbours(neighbours: readonly NeighbourText[], signal?: AbortSignal): Promise<void> {
+    const rtnl = this.#netlink();
+    await this.#serially(async () => {
+      const planned = planNeighbours(neighbours, linkIndexByName(await rtnl.links()));
+      await addNeighbours(rtnl, planned, this.#log, signal);
+    });
+  }
+
+  async listInterfaces(): Promise<InterfaceText[]> {
+    const rtnl = this.#netlink();
+    const links = await rtnl.links();
+    const addresses = await rtnl.addresses();
+    return links.map((link) => interfaceText(link, addresses));
+  }
+
+  async listRoutes(): Promise<RouteText[]> {
+    const rtnl = this.#netlink();
+    const links = await rtnl.links();
+    return routeTexts(await rtnl.allRoutes(), links);
+  }
+
+  close(): void {
+    this.#rtnl?.close();
+    this.#rtnl = undefined;
+  }
+
+  #netlink(): Rtnl {
+    this.#rtnl ??= new Rtnl();
+    return this.#rtnl;
+  }
+
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    if (this.#queued >= this.#maxQueued) {
+      return Promise.reject(
+        new AgentError(Code.RESOURCE_EXHAUSTED, `${this.#queued} network changes are waiting already`),
+      );
+    }
+    this.#queued++;
+    const run = this.#tail.then(change);
+    this.#tail = run.catch(() => {});
+    return run.finally(() => {
+      this.#queued--;
+    });
+  }
+
+  /** As Kata decides: IPv6 is on unless both all/ and default/ disable it (or the kernel has none). */
+  async #ipv6Enabled(): Promise<boolean> {
+    const read = (which: string) =>
+      readKernelFile(`${this.#sysctlNetDir}/ipv6/conf/${which}/disable_ipv6`).then(
+        (text) => text.trim() === "0",
+        () => false,
+      );
+    const [all, fallback] = await Promise.all([read("all"), read("default")]);
+    return all || fallback;
+  }
+}
+
+const linkIndexByName = (links: readonly Link[]) => {
+  const byName = new Map(links.map((l) => [l.name, l.index]));
+  return (name: string) => byName.get(name);
+};
