@@ -7,6 +7,7 @@ import { AgentError } from "./errors.js";
 import { GuestService } from "./guest/guest-service.js";
 import { initGuest, shutdownGuest } from "./init/pid1.js";
 import { createLogger, type Logger } from "./log.js";
+import { IpTables } from "./network/iptables.js";
 import { Runc } from "./runtime/runc.js";
 import { reclaimLeftovers } from "./sandbox/reclaim.js";
 import { SandboxService } from "./sandbox/sandbox-service.js";
@@ -195,6 +196,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       log,
       sandboxes,
       guest: guestService(config, runc, log, asInit),
+      network: { iptables: new IpTables() },
       budgets,
     });
   } catch (error) {

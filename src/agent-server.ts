@@ -14,6 +14,7 @@ import { registerTtrpcServices } from "./protocol/ttrpc-adapter.js";
 import { agentService } from "./rpc/agent-service.js";
 import { healthService } from "./rpc/health-service.js";
 import { loggingInterceptor } from "./rpc/logging-interceptor.js";
+import type { NetworkDeps } from "./rpc/network-handlers.js";
 import { DEFAULT_DECODE_LIMITS, routeService } from "./rpc/router.js";
 import type { SandboxService } from "./sandbox/sandbox-service.js";
 import { ByteBudget } from "./sys/byte-budget.js";
@@ -42,6 +43,7 @@ export interface AgentServerOptions {
   log: Logger;
   sandboxes: SandboxService;
   guest: GuestService;
+  network: NetworkDeps;
   budgets: RpcBudgets;
 }
 
@@ -95,7 +97,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const limits = { ...DEFAULT_DECODE_LIMITS, budget: budgets.requests };
   const services = [
     routeService(Health, healthService(), interceptors, limits),
-    routeService(AgentService, agentService(options.sandboxes, options.guest), interceptors, limits),
+    routeService(
+      AgentService,
+      agentService(options.sandboxes, options.guest, options.network),
+      interceptors,
+      limits,
+    ),
   ];
   const protocolLog = log.child({ subsystem: "ttrpc" });
   const ttrpc = new TtrpcServer({

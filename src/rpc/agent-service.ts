@@ -4,6 +4,7 @@ import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
 import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
+import { type NetworkDeps, networkHandlers } from "./network-handlers.js";
 import { oomHandlers } from "./oom-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
@@ -16,12 +17,14 @@ import { sandboxHandlers } from "./sandbox-handlers.js";
 export function agentService(
   sandboxes: SandboxService,
   guest: GuestService,
+  network: NetworkDeps,
 ): ServiceImpl<typeof AgentService.method> {
   return {
     ...sandboxHandlers(sandboxes),
     ...containerHandlers(sandboxes),
     ...processHandlers(sandboxes),
     ...guestHandlers(guest),
+    ...networkHandlers(network),
     ...oomHandlers(sandboxes),
     ...controlHandlers(sandboxes),
   };

@@ -42,6 +42,8 @@ const IMPLEMENTED = new Set<string>([
   "ResumeContainer",
   "UpdateContainer",
   "ListProcesses",
+  "GetIPTables",
+  "SetIPTables",
 ]);
 
 describe("berth-agent serving grpc.Health and grpc.AgentService", () => {
