@@ -7,6 +7,7 @@ import { AgentError } from "./errors.js";
 import { GuestService } from "./guest/guest-service.js";
 import { initGuest, shutdownGuest } from "./init/pid1.js";
 import { createLogger, type Logger } from "./log.js";
+import { IpTables } from "./network/iptables.js";
 import { NetworkService } from "./network/network-service.js";
 import { Runc } from "./runtime/runc.js";
 import { reclaimLeftovers } from "./sandbox/reclaim.js";
@@ -196,10 +197,13 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       log,
       sandboxes,
       guest: guestService(config, runc, log, asInit),
-      network: new NetworkService({
-        log: log.child({ subsystem: "network" }),
-        hotplugTimeoutMs: config.hotplugTimeoutMs,
-      }),
+      network: {
+        links: new NetworkService({
+          log: log.child({ subsystem: "network" }),
+          hotplugTimeoutMs: config.hotplugTimeoutMs,
+        }),
+        iptables: new IpTables(),
+      },
       budgets,
     });
   } catch (error) {

@@ -1,7 +1,6 @@
 import type { Socket } from "node:net";
 import type { GuestService } from "./guest/guest-service.js";
 import type { Logger } from "./log.js";
-import type { NetworkService } from "./network/network-service.js";
 import { createProtocolDispatcher, type WireProtocol } from "./protocol/dispatch.js";
 import { AgentService } from "./protocol/gen/agent_pb.js";
 import { Health } from "./protocol/gen/health_pb.js";
@@ -15,6 +14,7 @@ import { registerTtrpcServices } from "./protocol/ttrpc-adapter.js";
 import { agentService } from "./rpc/agent-service.js";
 import { healthService } from "./rpc/health-service.js";
 import { loggingInterceptor } from "./rpc/logging-interceptor.js";
+import type { NetworkDeps } from "./rpc/network-handlers.js";
 import { DEFAULT_DECODE_LIMITS, routeService } from "./rpc/router.js";
 import type { SandboxService } from "./sandbox/sandbox-service.js";
 import { ByteBudget } from "./sys/byte-budget.js";
@@ -43,7 +43,7 @@ export interface AgentServerOptions {
   log: Logger;
   sandboxes: SandboxService;
   guest: GuestService;
-  network: NetworkService;
+  network: NetworkDeps;
   budgets: RpcBudgets;
 }
 

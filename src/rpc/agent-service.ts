@@ -1,11 +1,10 @@
 import type { GuestService } from "../guest/guest-service.js";
-import type { NetworkService } from "../network/network-service.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
 import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
-import { networkHandlers } from "./network-handlers.js";
+import { type NetworkDeps, networkHandlers } from "./network-handlers.js";
 import { oomHandlers } from "./oom-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
@@ -18,7 +17,7 @@ import { sandboxHandlers } from "./sandbox-handlers.js";
 export function agentService(
   sandboxes: SandboxService,
   guest: GuestService,
-  network: NetworkService,
+  network: NetworkDeps,
 ): ServiceImpl<typeof AgentService.method> {
   return {
     ...sandboxHandlers(sandboxes),

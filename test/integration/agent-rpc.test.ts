@@ -42,6 +42,13 @@ const IMPLEMENTED = new Set<string>([
   "ResumeContainer",
   "UpdateContainer",
   "ListProcesses",
+  "GetIPTables",
+  "SetIPTables",
+  "UpdateInterface",
+  "UpdateRoutes",
+  "AddARPNeighbors",
+  "ListInterfaces",
+  "ListRoutes",
 ]);
 
 describe("berth-agent serving grpc.Health and grpc.AgentService", () => {
