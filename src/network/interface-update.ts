@@ -13,7 +13,7 @@ import {
   restoreAddresses,
   restoreRoutes,
 } from "./link-state.js";
-import { IFF_NOARP, IFF_UP, type Link } from "./netlink/link-message.js";
+import { IFF_NOARP, IFF_UP, type Link, type LinkChange } from "./netlink/link-message.js";
 import type { Rtnl } from "./netlink/rtnl.js";
 
 /** The text the Go host looks for before it retries an UpdateInterface (kata_agent.go): keep it. */
@@ -49,30 +49,37 @@ export async function updateInterface(
     );
   }
   const addressesBefore = await rtnl.addresses(link.index);
-  const routesBefore = await rtnl.allRoutes();
+  const keep = new Set(wanted.map(addressKey));
+  const stale = addressesBefore.filter((a) => !isKernelLinkLocal(a) && !keep.has(linkAddressKey(a)));
+  const renaming = plan.name !== undefined && plan.name !== link.name;
+  const holder = renaming ? links.find((l) => l.name === plan.name) : undefined;
   const undo = new CleanupStack();
-  // Unwound last, addresses before routes: a gateway is reachable only through an address's subnet.
-  undo.push(`restore the routes of ${link.name}`, () =>
-    restoreRoutes(rtnl, new Set([link.index]), routesBefore),
-  );
+  // Routes go with the addresses removed and with a link taken down: only then is a snapshot needed.
+  if (stale.length > 0 || holder || (renaming && link.flags & IFF_UP)) {
+    const routesBefore = await rtnl.mainRoutes();
+    const indexes = new Set([link.index, ...(holder ? [holder.index] : [])]);
+    // Unwound last, addresses before routes: a gateway is reachable only through an address's subnet.
+    undo.push(`restore the routes of ${link.name}`, () => restoreRoutes(rtnl, indexes, routesBefore));
+  }
   undo.push(`restore the addresses of ${link.name}`, () =>
     restoreAddresses(rtnl, link.index, addressesBefore),
   );
   try {
-    if (plan.name !== undefined && plan.name !== link.name) await rename(rtnl, links, link, plan.name, undo);
-    throwIfAborted(options.signal);
     const flagMask = IFF_UP | IFF_NOARP;
-    await rtnl.setLink({
+    const settings = {
       index: link.index,
       ...(plan.mtu !== undefined ? { mtu: plan.mtu } : {}),
       flags: IFF_UP | (plan.noArp ? IFF_NOARP : 0),
       flagMask,
-    });
+    };
+    if (plan.name !== undefined && renaming) await rename(rtnl, link, holder, plan.name, settings, undo);
+    else await rtnl.setLink(settings);
     undo.push(`restore the MTU and flags of ${link.name}`, () =>
       rtnl.setLink({ index: link.index, mtu: link.mtu, flags: link.flags & flagMask, flagMask }),
     );
-    const keep = new Set(wanted.map(addressKey));
-    const current = await rtnl.addresses(link.index);
+    throwIfAborted(options.signal);
+    // Taking a link down drops its IPv6 addresses: after a rename, read them again.
+    const current = renaming && link.flags & IFF_UP ? await rtnl.addresses(link.index) : addressesBefore;
     for (const address of current) {
       if (isKernelLinkLocal(address) || keep.delete(linkAddressKey(address))) continue;
       throwIfAborted(options.signal);
@@ -107,30 +114,41 @@ export async function updateInterface(
 }
 
 /**
- * Renames `link` to `name`. A link that holds the name already swaps names with it (the guest kernel may
- * have named the NICs in another order than the host): it goes to a temporary name, then to `link`'s old one.
+ * Renames `link` to `name`, applying `settings` with the name. A link that holds the name already swaps names
+ * with it (the guest kernel may have named the NICs in another order than the host): it goes to a temporary
+ * name, then to `link`'s old one.
  */
 async function rename(
   rtnl: Rtnl,
-  links: readonly Link[],
   link: Link,
+  holder: Link | undefined,
   name: string,
+  settings: LinkChange,
   undo: CleanupStack,
 ): Promise<void> {
   const linkUp = (link.flags & IFF_UP) !== 0;
-  const holder = links.find((l) => l.name === name);
   const temporary = holder ? `berth-${holder.index}`.slice(0, 15) : "";
   const holderUp = holder ? (holder.flags & IFF_UP) !== 0 : false;
   if (holder) {
-    await renameLink(rtnl, holder.index, temporary, false);
-    undo.push(`rename ${temporary} back to ${name}`, () => renameLink(rtnl, holder.index, name, holderUp));
+    await renameLink(rtnl, holder, temporary, false);
+    undo.push(`rename ${temporary} back to ${name}`, () =>
+      renameLink(rtnl, { index: holder.index, flags: 0 }, name, holderUp),
+    );
   }
-  await renameLink(rtnl, link.index, name, linkUp);
-  undo.push(`rename ${name} back to ${link.name}`, () => renameLink(rtnl, link.index, link.name, linkUp));
+  if (linkUp) {
+    await rtnl.setLink({ index: link.index, flags: 0, flagMask: IFF_UP });
+    undo.push(`bring ${link.name} back up`, () =>
+      rtnl.setLink({ index: link.index, flags: IFF_UP, flagMask: IFF_UP }),
+    );
+  }
+  await rtnl.setLink({ ...settings, name });
+  undo.push(`rename ${name} back to ${link.name}`, () =>
+    renameLink(rtnl, { index: link.index, flags: IFF_UP }, link.name, linkUp),
+  );
   if (holder) {
-    await renameLink(rtnl, holder.index, link.name, holderUp);
+    await renameLink(rtnl, { index: holder.index, flags: 0 }, link.name, holderUp);
     undo.push(`rename ${link.name} back to ${temporary}`, () =>
-      renameLink(rtnl, holder.index, temporary, false),
+      renameLink(rtnl, { index: holder.index, flags: IFF_UP }, temporary, false),
     );
   }
 }

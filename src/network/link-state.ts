@@ -73,7 +73,7 @@ export async function restoreRoutes(
 ): Promise<void> {
   const ours = (r: Route) => isManagedRoute(r) && r.oif !== undefined && indexes.has(r.oif);
   const wanted = new Map(before.filter(ours).map((r) => [routeIdentity(r), r]));
-  const current = (await rtnl.allRoutes()).filter(ours);
+  const current = (await rtnl.mainRoutes()).filter(ours);
   for (const r of current) {
     if (!wanted.delete(routeIdentity(r))) await ignoreGone(rtnl.deleteRoute(r));
   }
@@ -90,8 +90,16 @@ export async function ignoreGone(change: Promise<void>): Promise<void> {
   }
 }
 
-/** Renames a link, which the kernel allows only while it is down; `up` says whether it comes back up. */
-export async function renameLink(rtnl: Rtnl, index: number, name: string, up: boolean): Promise<void> {
-  await rtnl.setLink({ index, flags: 0, flagMask: IFF_UP });
-  await rtnl.setLink({ index, name, flags: up ? IFF_UP : 0, flagMask: IFF_UP });
+/**
+ * Renames a link, which the kernel allows only while it is down (taken down first when `link.flags` says it
+ * may be up); `up` says whether it comes back up.
+ */
+export async function renameLink(
+  rtnl: Rtnl,
+  link: { index: number; flags: number },
+  name: string,
+  up: boolean,
+): Promise<void> {
+  if (link.flags & IFF_UP) await rtnl.setLink({ index: link.index, flags: 0, flagMask: IFF_UP });
+  await rtnl.setLink({ index: link.index, name, flags: up ? IFF_UP : 0, flagMask: IFF_UP });
 }

@@ -72,10 +72,7 @@ export async function addNeighbours(
   log: Logger,
   signal?: AbortSignal,
 ): Promise<void> {
-  const before = [
-    ...(planned.some((n) => n.family === 2) ? await rtnl.neighbours(2) : []),
-    ...(planned.some((n) => n.family === 10) ? await rtnl.neighbours(10) : []),
-  ];
+  const before = await rtnl.neighbours(0);
   const undo = new CleanupStack();
   try {
     for (const neighbour of planned) {

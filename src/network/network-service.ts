@@ -1,6 +1,6 @@
+import { readFileSync } from "node:fs";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
-import { readKernelFile } from "../sys/read-kernel-file.js";
 import { planInterface } from "./interface-plan.js";
 import { findByMac, linkNotFound, updateInterface } from "./interface-update.js";
 import { AF_INET6 } from "./ip-address.js";
@@ -61,9 +61,9 @@ export class NetworkService {
         );
       }
     }
-    const ipv6 = plan.addresses.some((a) => a.family === AF_INET6) && (await this.#ipv6Enabled());
+    const ipv6 = plan.addresses.some((a) => a.family === AF_INET6) && this.#ipv6Enabled();
     const index = await this.#serially(() => updateInterface(rtnl, plan, { ipv6, log: this.#log, signal }));
-    const link = (await rtnl.links()).find((l) => l.index === index);
+    const link = await rtnl.link(index);
     if (!link)
       throw new AgentError(Code.NOT_FOUND, `${linkNotFound(plan.mac)}: it went away just after its update`);
     return {
@@ -76,13 +76,14 @@ export class NetworkService {
 
   async updateRoutes(routes: readonly RouteText[], signal?: AbortSignal): Promise<RouteText[]> {
     const rtnl = this.#netlink();
-    await this.#serially(async () => {
-      const indexOf = linkIndexByName(await rtnl.links());
+    const links = await this.#serially(async () => {
+      const links = await rtnl.links();
+      const indexOf = linkIndexByName(links);
       const planned = planRoutes(routes, indexOf).map((route, i) => ({
         route,
         shown: describeRoute(routes[i] as RouteText),
       }));
-      const ipv6 = planned.some((p) => p.route.family === AF_INET6) && (await this.#ipv6Enabled());
+      const ipv6 = planned.some((p) => p.route.family === AF_INET6) && this.#ipv6Enabled();
       const kept = planned.filter((p) => ipv6 || p.route.family !== AF_INET6);
       if (kept.length < planned.length) {
         this.#log.warn(
@@ -91,8 +92,9 @@ export class NetworkService {
         );
       }
       await updateRoutes(rtnl, kept, this.#log, signal);
+      return links;
     });
-    return this.listRoutes();
+    return routeTexts(await rtnl.mainRoutes(), links);
   }
 
   async addNeighbours(neighbours: readonly NeighbourText[], signal?: AbortSignal): Promise<void> {
@@ -113,7 +115,7 @@ export class NetworkService {
   async listRoutes(): Promise<RouteText[]> {
     const rtnl = this.#netlink();
     const links = await rtnl.links();
-    return routeTexts(await rtnl.allRoutes(), links);
+    return routeTexts(await rtnl.mainRoutes(), links);
   }
 
   close(): void {
@@ -141,14 +143,15 @@ export class NetworkService {
   }
 
   /** As Kata decides: IPv6 is on unless both all/ and default/ disable it (or the kernel has none). */
-  async #ipv6Enabled(): Promise<boolean> {
-    const read = (which: string) =>
-      readKernelFile(`${this.#sysctlNetDir}/ipv6/conf/${which}/disable_ipv6`).then(
-        (text) => text.trim() === "0",
-        () => false,
-      );
-    const [all, fallback] = await Promise.all([read("all"), read("default")]);
-    return all || fallback;
+  #ipv6Enabled(): boolean {
+    return ["all", "default"].some((which) => {
+      try {
+        // A sysctl's few bytes, read on the loop: a thread-pool round trip would cost more than the read.
+        return readFileSync(`${this.#sysctlNetDir}/ipv6/conf/${which}/disable_ipv6`, "utf8").trim() === "0";
+      } catch {
+        return false;
+      }
+    });
   }
 }
 

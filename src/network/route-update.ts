@@ -41,7 +41,7 @@ export async function updateRoutes(
   log: Logger,
   signal?: AbortSignal,
 ): Promise<void> {
-  const before = await rtnl.allRoutes();
+  const before = await rtnl.mainRoutes();
   const named = new Set(planned.map((p) => p.route.oif));
   const wanted = new Set(planned.map((p) => routeKey(p.route)));
   const stale = before.filter((r) => isManagedRoute(r) && named.has(r.oif) && !wanted.has(routeKey(r)));

@@ -27,7 +27,15 @@ const IFLA_MTU = 4;
 const IFLA_OPERSTATE = 16;
 const IFLA_LINKINFO = 18;
 const IFLA_INFO_KIND = 1;
+const IFLA_EXT_MASK = 29;
 const IFLA_PERM_ADDRESS = 54;
+/** In IFLA_EXT_MASK: leave out the link's counters, most of each RTM_NEWLINK's bytes. */
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+
+/** The attributes of a link request or dump that asks for links without their counters. */
+export const withoutStats: readonly Attribute[] = [
+  { type: IFLA_EXT_MASK, value: u32(RTEXT_FILTER_SKIP_STATS) },
+];
 
 /** The RFC 2863 operational states (IF_OPER_*), as `ip` names them. */
 const OPERSTATES = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"];

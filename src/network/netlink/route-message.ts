@@ -100,7 +100,7 @@ export function decodeRoute(payload: Buffer): Route {
 }
 
 /** rtmsg for a request or a dump filter. */
-export function rtmsg(route: Partial<Route> & { family: number }): Buffer {
+export function rtmsg(route: Partial<Omit<Route, "family">> & { family: number }): Buffer {
   const out = Buffer.alloc(RTMSG_BYTES);
   out.writeUInt8(route.family, 0);
   out.writeUInt8(route.dstLength ?? 0, 1);
@@ -112,6 +112,14 @@ export function rtmsg(route: Partial<Route> & { family: number }): Buffer {
   out.writeUInt8(route.type ?? 0, 7);
   out.writeUInt32LE((route.flags ?? 0) >>> 0, 8);
   return out;
+}
+
+/** A route dump of the main table only, both families (AF_UNSPEC): the kernel filters (strict checking). */
+export function mainTableDump(): { fixed: Buffer; attributes: Attribute[] } {
+  return {
+    fixed: rtmsg({ family: 0, table: RT_TABLE_MAIN }),
+    attributes: [{ type: RTA_TABLE, value: u32(RT_TABLE_MAIN) }],
+  };
 }
 
 /** The body of an RTM_NEWROUTE or RTM_DELROUTE for `route`. */

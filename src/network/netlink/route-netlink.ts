@@ -32,9 +32,12 @@ export interface MessageBody {
   attributes?: readonly Attribute[];
 }
 
+/** A dump ends with NLMSG_DONE; a get (one object) and a change end with the kernel's ack. */
+type Kind = "dump" | "get" | "change";
+
 interface Pending {
   seq: number;
-  dump: boolean;
+  kind: Kind;
   entries: unknown[];
   interrupted: boolean;
   decode: (message: NetlinkMessage) => unknown;
@@ -74,14 +77,24 @@ export class RouteNetlink {
     decode: (message: NetlinkMessage) => T | undefined,
   ): Promise<T[]> {
     for (let attempt = 0; ; attempt++) {
-      const { entries, interrupted } = await this.#enqueue(type, NLM_F_DUMP, body, true, decode);
+      const { entries, interrupted } = await this.#enqueue(type, NLM_F_DUMP, body, "dump", decode);
       if (!interrupted || attempt >= DUMP_RETRIES) return entries as T[];
     }
   }
 
+  /** One object (a RTM_GET* without the dump flag), decoded; undefined when `decode` skips what came. */
+  async get<T>(
+    type: number,
+    body: MessageBody,
+    decode: (message: NetlinkMessage) => T | undefined,
+  ): Promise<T | undefined> {
+    const { entries } = await this.#enqueue(type, NLM_F_ACK, body, "get", decode);
+    return entries[0] as T | undefined;
+  }
+
   /** A change request (RTM_NEW*, RTM_DEL*, RTM_SETLINK) with `flags`, resolved when the kernel acks it. */
   async change(type: number, flags: number, body: MessageBody): Promise<void> {
-    await this.#enqueue(type, flags | NLM_F_ACK, body, false, () => undefined);
+    await this.#enqueue(type, flags | NLM_F_ACK, body, "change", () => undefined);
   }
 
   close(): void {
@@ -93,7 +106,7 @@ export class RouteNetlink {
     type: number,
     flags: number,
     body: MessageBody,
-    dump: boolean,
+    kind: Kind,
     decode: (message: NetlinkMessage) => unknown,
   ): Promise<{ entries: unknown[]; interrupted: boolean }> {
     if (this.#queued >= this.#maxQueued) {
@@ -102,7 +115,7 @@ export class RouteNetlink {
       );
     }
     this.#queued++;
-    const run = this.#tail.then(() => this.#run(type, flags, body, dump, decode));
+    const run = this.#tail.then(() => this.#run(type, flags, body, kind, decode));
     this.#tail = run.then(
       () => undefined,
       () => undefined,
@@ -116,7 +129,7 @@ export class RouteNetlink {
     type: number,
     flags: number,
     body: MessageBody,
-    dump: boolean,
+    kind: Kind,
     decode: (message: NetlinkMessage) => unknown,
   ): Promise<{ entries: unknown[]; interrupted: boolean }> {
     return new Promise((resolve, reject) => {
@@ -128,7 +141,7 @@ export class RouteNetlink {
       }, this.#timeoutMs);
       const pending: Pending = {
         seq: this.#seq,
-        dump,
+        kind,
         entries: [],
         interrupted: false,
         decode,
@@ -183,11 +196,11 @@ export class RouteNetlink {
         this.#settle(AgentError.from(error));
         return;
       }
-      if (message.type === NLMSG_ERROR && !status && pending.dump) return;
+      if (message.type === NLMSG_ERROR && !status && pending.kind === "dump") return;
       this.#settle(status, pending.entries);
       return;
     }
-    if (message.type === NLMSG_NOOP || message.type === NLMSG_OVERRUN || !pending.dump) return;
+    if (message.type === NLMSG_NOOP || message.type === NLMSG_OVERRUN || pending.kind === "change") return;
     if (pending.entries.length >= this.#maxDumpEntries) {
       this.#settle(
         new AgentError(Code.RESOURCE_EXHAUSTED, `a netlink dump passed ${this.#maxDumpEntries} entries`),

@@ -1,4 +1,4 @@
-import { AF_INET, AF_INET6, type Family } from "../ip-address.js";
+import type { Family } from "../ip-address.js";
 import {
   addressBody,
   decodeAddress,
@@ -17,6 +17,7 @@ import {
   RTM_GETLINK,
   RTM_NEWLINK,
   RTM_SETLINK,
+  withoutStats,
 } from "./link-message.js";
 import {
   decodeNeighbour,
@@ -30,7 +31,9 @@ import {
 import { NLM_F_CREATE, NLM_F_REPLACE } from "./netlink-message.js";
 import {
   decodeRoute,
+  mainTableDump,
   type Route,
+  RT_TABLE_MAIN,
   RTM_DELROUTE,
   RTM_GETROUTE,
   RTM_NEWROUTE,
@@ -55,9 +58,23 @@ export class Rtnl {
   }
 
   links(): Promise<Link[]> {
-    return this.#netlink.dump(RTM_GETLINK, { fixed: ifinfomsg(0) }, (m) =>
+    return this.#netlink.dump(RTM_GETLINK, { fixed: ifinfomsg(0), attributes: withoutStats }, (m) =>
       m.type === RTM_NEWLINK ? decodeLink(m.payload) : undefined,
     );
+  }
+
+  /** Link `index`, or undefined when there is none (ENODEV). */
+  async link(index: number): Promise<Link | undefined> {
+    try {
+      return await this.#netlink.get(
+        RTM_GETLINK,
+        { fixed: ifinfomsg(index), attributes: withoutStats },
+        (m) => (m.type === RTM_NEWLINK ? decodeLink(m.payload) : undefined),
+      );
+    } catch (error) {
+      if ((error as { errno?: unknown }).errno === "ENODEV") return undefined;
+      throw error;
+    }
   }
 
   /** The addresses of every link, or of link `index` (the kernel filters: strict checking is on). */
@@ -78,15 +95,24 @@ export class Rtnl {
     });
   }
 
-  async allRoutes(): Promise<Route[]> {
-    return [...(await this.routes(AF_INET)), ...(await this.routes(AF_INET6))];
+  /** The main table's routes, IPv4 then IPv6, in one dump. */
+  mainRoutes(): Promise<Route[]> {
+    return this.#netlink.dump(RTM_GETROUTE, mainTableDump(), (m) => {
+      if (m.type !== RTM_NEWROUTE) return undefined;
+      const route = decodeRoute(m.payload);
+      return route.table === RT_TABLE_MAIN ? route : undefined;
+    });
   }
 
-  neighbours(family: Family, index = 0): Promise<Neighbour[]> {
+  /** The neighbours of one family, or both (family 0), of every link or of link `index`. */
+  neighbours(family: Family | 0, index = 0): Promise<Neighbour[]> {
     return this.#netlink.dump(RTM_GETNEIGH, { fixed: ndmsg(family, index) }, (m) => {
-      if (m.type !== RTM_NEWNEIGH) return undefined;
+      // A dump of both families also brings the bridge's forwarding entries (AF_BRIDGE): not neighbours.
+      if (m.type !== RTM_NEWNEIGH || (m.payload[0] !== 2 && m.payload[0] !== 10)) return undefined;
       const neighbour = decodeNeighbour(m.payload);
-      return index === 0 || neighbour.index === index ? neighbour : undefined;
+      return (family === 0 || neighbour.family === family) && (index === 0 || neighbour.index === index)
+        ? neighbour
+        : undefined;
     });
   }
 
