@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { AF_INET, AF_INET6, type Family, parseIp } from "./ip-address.js";
+import {
+  addressToAdd,
+  gatewaysLast,
+  isKernelLinkLocal,
+  isManagedRoute,
+  linkAddressKey,
+  routeIdentity,
+} from "./link-state.js";
+import { IFA_F_NODAD, type LinkAddress } from "./netlink/address-message.js";
+import { type Route, RT_TABLE_MAIN, RTPROT_BOOT, RTPROT_KERNEL, RTPROT_RA } from "./netlink/route-message.js";
+
+const bytes = (text: string) => {
+  const ip = parseIp(text);
+  if (!ip) throw new Error(`not an IP: ${text}`);
+  return ip.bytes;
+};
+
+const route = (fields: Partial<Route> = {}): Route => ({
+  family: AF_INET,
+  dstLength: 16,
+  srcLength: 0,
+  tos: 0,
+  table: RT_TABLE_MAIN,
+  protocol: RTPROT_BOOT,
+  scope: 0,
+  type: 1,
+  flags: 0,
+  dst: bytes("10.1.0.0"),
+  gateway: bytes("10.0.0.1"),
+  oif: 2,
+  ...fields,
+});
+
+const address = (text: string, prefixLength: number): LinkAddress => ({
+  family: (text.includes(":") ? AF_INET6 : AF_INET) as Family,
+  prefixLength,
+  flags: 0,
+  scope: 0,
+  index: 2,
+  address: bytes(text),
+});
+
+describe("routeIdentity()", () => {
+  it("is the same for the same route, decoded twice", () => {
+    assert.equal(routeIdentity(route()), routeIdentity(route({ dst: bytes("10.1.0.0") })));
+  });
+
+  it("tells apart routes that differ in any of what the kernel keeps of them", () => {
+    const variants: Partial<Route>[] = [
+      { family: AF_INET6, dst: bytes("2001:db8::"), gateway: bytes("fe80::1") },
+      { table: 100 },
+      { dst: bytes("10.2.0.0") },
+      { dstLength: 24 },
+      { src: bytes("10.0.0.0"), srcLength: 24 },
+      { tos: 8 },
+      { priority: 100 },
+      { gateway: bytes("10.0.0.9") },
+      { oif: 3 },
+      { prefsrc: bytes("10.0.0.2") },
+      { scope: 253 },
+      { mtu: 1400 },
+    ];
+    const identities = new Set([route(), ...variants.map((v) => route(v))].map(routeIdentity));
+    assert.equal(identities.size, variants.length + 1);
+  });
+
+  it("ignores what a restore need not match: protocol, type and flags", () => {
+    assert.equal(routeIdentity(route()), routeIdentity(route({ protocol: RTPROT_RA, flags: 4 })));
+  });
+});
+
+describe("gatewaysLast()", () => {
+  it("puts routes without a gateway first, each group in its own order", () => {
+    const sorted = gatewaysLast([
+      { name: "a", gateway: bytes("10.0.0.1") },
+      { name: "b" },
+      { name: "c", gateway: bytes("10.0.0.2") },
+      { name: "d", gateway: undefined },
+    ]);
+    assert.deepEqual(
+      sorted.map((r) => r.name),
+      ["b", "d", "a", "c"],
+    );
+  });
+
+  it("leaves an empty list empty", () => {
+    assert.deepEqual(gatewaysLast([]), []);
+  });
+});
+
+describe("isManagedRoute()", () => {
+  it("is a main-table route not made by the kernel", () => {
+    assert.equal(isManagedRoute(route()), true);
+    assert.equal(isManagedRoute(route({ protocol: RTPROT_RA })), true);
+    assert.equal(isManagedRoute(route({ protocol: RTPROT_KERNEL })), false);
+    assert.equal(isManagedRoute(route({ table: 100 })), false);
+  });
+});
+
+describe("isKernelLinkLocal()", () => {
+  it("is an IPv6 address in fe80::/10, nothing else", () => {
+    assert.equal(isKernelLinkLocal(address("fe80::1", 64)), true);
+    assert.equal(isKernelLinkLocal(address("febf::1", 64)), true);
+    assert.equal(isKernelLinkLocal(address("fec0::1", 64)), false);
+    assert.equal(isKernelLinkLocal(address("2001:db8::1", 64)), false);
+    assert.equal(isKernelLinkLocal(address("254.128.0.1", 16)), false);
+  });
+});
+
+describe("addressToAdd() and linkAddressKey()", () => {
+  it("adds IPv6 addresses without DAD and IPv4 ones plainly, scope universe", () => {
+    const v6 = addressToAdd({ ...address("2001:db8::2", 64), flags: 0x80, scope: 253 });
+    assert.equal(v6.flags, IFA_F_NODAD);
+    assert.equal(v6.scope, 0);
+    assert.equal(addressToAdd(address("10.0.0.2", 24)).flags, 0);
+  });
+
+  it("keys an address by its text and prefix length", () => {
+    assert.equal(linkAddressKey(address("2001:db8:0::2", 64)), "2001:db8::2/64");
+    assert.notEqual(linkAddressKey(address("10.0.0.2", 24)), linkAddressKey(address("10.0.0.2", 16)));
+  });
+});
