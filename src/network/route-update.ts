@@ -3,7 +3,7 @@ import type { Logger } from "../log.js";
 import { throwIfAborted } from "../sys/abort.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import { unwindAfter } from "./interface-update.js";
-import { AF_INET6, formatIp } from "./ip-address.js";
+import { AF_INET6, formatIp, networkOf } from "./ip-address.js";
 import { gatewaysLast, ignoreGone, isManagedRoute, restoreRoutes } from "./link-state.js";
 import type { Route } from "./netlink/route-message.js";
 import type { Rtnl } from "./netlink/rtnl.js";
@@ -11,14 +11,20 @@ import type { Rtnl } from "./netlink/rtnl.js";
 /** IPv6 routes without a metric get 1024 from the kernel; IPv4 routes 0. */
 const defaultPriority = (r: Route) => (r.family === AF_INET6 ? 1024 : 0);
 
-/** What the kernel tells routes apart by (a REPLACE of the same key overwrites the route in place). */
+/**
+ * What the kernel tells routes apart by (a REPLACE of the same key overwrites the route in place). Prefixes
+ * are keyed by their network: the kernel clears the host bits of an IPv6 prefix it is given.
+ */
 export function routeKey(r: Route): string {
-  const ip = (b: Uint8Array | undefined) => (b ? formatIp(b) : "");
+  const network = (bytes: Uint8Array | undefined, length: number) => {
+    const zero = new Uint8Array(r.family === AF_INET6 ? 16 : 4);
+    return `${formatIp(networkOf({ family: r.family, bytes: bytes ?? zero, length }))}/${length}`;
+  };
   return [
     r.family,
     r.table,
-    `${ip(r.dst)}/${r.dstLength}`,
-    `${ip(r.src)}/${r.srcLength}`,
+    network(r.dst, r.dstLength),
+    network(r.src, r.srcLength),
     r.tos,
     r.priority ?? defaultPriority(r),
   ].join("|");
