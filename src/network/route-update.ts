@@ -53,8 +53,15 @@ export async function updateRoutes(
   const stale = before.filter((r) => isManagedRoute(r) && named.has(r.oif) && !wanted.has(routeKey(r)));
   const touched = new Set<number>();
   for (const r of [...before, ...planned.map((p) => p.route)]) if (r.oif !== undefined) touched.add(r.oif);
+  // A requested route may have the key of one the kernel made for an address (a subnet route the pod's
+  // netns holds as non-kernel): the replace overwrites it, so the undo puts it back first, before routes
+  // through it.
+  const overwritten = before.filter((r) => !isManagedRoute(r) && wanted.has(routeKey(r)));
   const undo = new CleanupStack();
-  undo.push("restore the route table", () => restoreRoutes(rtnl, touched, before));
+  undo.push("restore the route table", async () => {
+    for (const route of overwritten) await rtnl.replaceRoute(route);
+    await restoreRoutes(rtnl, touched, before);
+  });
   try {
     for (const { route, shown } of gatewaysLast(planned.map((p) => ({ ...p, gateway: p.route.gateway })))) {
       throwIfAborted(signal);
