@@ -18,6 +18,8 @@ const bytes = (text: string) => {
   return ip.bytes;
 };
 
+const RTPROT_STATIC = 4;
+
 const route = (fields: Partial<Route> = {}): Route => ({
   family: AF_INET,
   dstLength: 16,
@@ -92,10 +94,11 @@ describe("gatewaysLast()", () => {
 });
 
 describe("isManagedRoute()", () => {
-  it("is a main-table route not made by the kernel", () => {
+  it("is a main-table route not made by the kernel, for an address or from a router advertisement", () => {
     assert.equal(isManagedRoute(route()), true);
-    assert.equal(isManagedRoute(route({ protocol: RTPROT_RA })), true);
+    assert.equal(isManagedRoute(route({ protocol: RTPROT_STATIC })), true);
     assert.equal(isManagedRoute(route({ protocol: RTPROT_KERNEL })), false);
+    assert.equal(isManagedRoute(route({ protocol: RTPROT_RA })), false);
     assert.equal(isManagedRoute(route({ table: 100 })), false);
   });
 });
@@ -111,11 +114,16 @@ describe("isKernelLinkLocal()", () => {
 });
 
 describe("addressToAdd() and linkAddressKey()", () => {
-  it("adds IPv6 addresses without DAD and IPv4 ones plainly, scope universe", () => {
-    const v6 = addressToAdd({ ...address("2001:db8::2", 64), flags: 0x80, scope: 253 });
+  it("adds IPv6 addresses without DAD and IPv4 ones without flags, the kernel's own flags dropped", () => {
+    const v6 = addressToAdd({ ...address("2001:db8::2", 64), flags: 0x80 });
     assert.equal(v6.flags, IFA_F_NODAD);
-    assert.equal(v6.scope, 0);
-    assert.equal(addressToAdd(address("10.0.0.2", 24)).flags, 0);
+    assert.equal(addressToAdd({ ...address("10.0.0.2", 24), flags: 0x01 }).flags, 0);
+  });
+
+  it("keeps the scope of an address put back, universe when none is given", () => {
+    assert.equal(addressToAdd({ ...address("10.0.0.2", 24), scope: 253 }).scope, 253);
+    const { scope: _, ...noScope } = address("10.0.0.2", 24);
+    assert.equal(addressToAdd(noScope).scope, 0);
   });
 
   it("keys an address by its text and prefix length", () => {
