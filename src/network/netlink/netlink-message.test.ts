@@ -220,6 +220,15 @@ describe("statusOf()", () => {
     assert.equal(statusOf(message(NLMSG_ERROR, 0x000, payload))?.errno, "EINVAL");
   });
 
+  it("fuzz: ignores an echoed length past 2^31 or near 2^32 with ack TLVs, never a RangeError or stray text", () => {
+    for (const echoed of ["00000080", "fdffff7f", "fdffffff", "ffffffff"]) {
+      const payload = hex(`eaff ffff  ${echoed} 1300 0500 0100 0000 0000 0000  0800 0100 6e6f 7000`);
+      const status = statusOf(message(NLMSG_ERROR, 0x200, payload));
+      assert.equal(status?.errno, "EINVAL", echoed);
+      assert.equal(status?.kernelMessage, undefined, echoed);
+    }
+  });
+
   it("reads a dump's NLMSG_DONE: status 0, an error, or no status at all", () => {
     assert.equal(statusOf(message(NLMSG_DONE, NLM_F_MULTI, hex("00000000"))), undefined);
     assert.equal(statusOf(message(NLMSG_DONE, NLM_F_MULTI, Buffer.alloc(0))), undefined);
