@@ -16,7 +16,7 @@ fi
 
 step "install and build"
 missing=()
-for p in runc busybox-static util-linux g++ make python3; do
+for p in runc busybox-static util-linux iproute2 g++ make python3; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]} > 0)); then
@@ -36,9 +36,9 @@ mkdir -p "$dir"/rootfs/{bin,proc,sys,dev,etc,tmp}
 cp /bin/busybox "$dir/rootfs/bin/"
 for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$dir/rootfs/bin/$applet"; done
 
-step "start berth-agent on $addr (in its own mount namespace)"
+step "start berth-agent on $addr (in its own mount and network namespaces)"
 echo "nameserver 127.0.0.53" >"$dir/resolv.conf"
-unshare --mount --propagation private dist/bin/berth-agent --server-addr "$addr" --log-level info \
+unshare --mount --net --propagation private dist/bin/berth-agent --server-addr "$addr" --log-level info \
   --run-dir "$dir/run" --sandbox-ns-dir "$dir/sandbox-ns" --resolv-conf "$dir/resolv.conf" \
   --runc-root "$dir/runc" >"$dir/agent.log" 2>&1 &
 agent=$!
@@ -59,6 +59,16 @@ echo "the container exited with status $status (and was removed)"
 
 step "berthctl run -i: stdin streamed in"
 printf 'banana\ncherry\napple\n' | ctl run -i --rootfs "$dir/rootfs" -- sort
+
+step "the pod's network, as a Kata host sets it: UpdateInterface, UpdateRoutes, ListRoutes"
+# A veth pair in the agent's namespace stands for the NIC the host would hot-plug (found by its MAC).
+nsenter --net=/proc/$agent/ns/net ip link add nic0 address 02:42:ac:11:00:02 type veth peer name nic0-peer
+nsenter --net=/proc/$agent/ns/net ip link set nic0-peer up
+ctl call UpdateInterface '{"interface":{"name":"eth0","hwAddr":"02:42:ac:11:00:02","mtu":"1450",
+  "IPAddresses":[{"address":"172.17.0.2","mask":"16"},{"family":"v6","address":"fd00:17::2","mask":"64"}]}}'
+ctl call UpdateRoutes '{"routes":{"Routes":[{"gateway":"172.17.0.1","device":"eth0"}]}}' >/dev/null
+ctl call ListRoutes
+nsenter --net=/proc/$agent/ns/net ip route
 
 step "DestroySandbox, through berthctl call"
 ctl call DestroySandbox '{}'

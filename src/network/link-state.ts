@@ -1,7 +1,7 @@
 import { AF_INET6, formatIp } from "./ip-address.js";
 import { IFA_F_NODAD, type LinkAddress } from "./netlink/address-message.js";
 import { IFF_UP } from "./netlink/link-message.js";
-import { type Route, RT_TABLE_MAIN, RTPROT_KERNEL } from "./netlink/route-message.js";
+import { type Route, RT_TABLE_MAIN, RTPROT_KERNEL, RTPROT_RA } from "./netlink/route-message.js";
 import type { Rtnl } from "./netlink/rtnl.js";
 
 /** The kernel makes these itself (fe80::/10 on every IPv6 link): berth never removes or restores them. */
@@ -10,16 +10,20 @@ export const isKernelLinkLocal = (a: LinkAddress) =>
 
 export const linkAddressKey = (a: LinkAddress) => `${formatIp(a.address)}/${a.prefixLength}`;
 
-/** An address to add: IPv6 without duplicate address detection, so it is usable at once. */
+/**
+ * An address to add, its scope kept (universe by default): IPv6 without duplicate address detection, so it
+ * is usable at once; no other flag (the kernel's own, such as "secondary", are not ours to set).
+ */
 export function addressToAdd(
   a: Omit<LinkAddress, "flags" | "scope"> & { flags?: number; scope?: number },
 ): LinkAddress {
   const flags = a.family === AF_INET6 ? IFA_F_NODAD : 0;
-  return { ...a, flags, scope: 0 };
+  return { ...a, flags, scope: a.scope ?? 0 };
 }
 
-/** Routes berth manages: main table, not made by the kernel for an address. */
-export const isManagedRoute = (r: Route) => r.table === RT_TABLE_MAIN && r.protocol !== RTPROT_KERNEL;
+/** Routes berth manages: main table, not made by the kernel (for an address, or from a router advertisement). */
+export const isManagedRoute = (r: Route) =>
+  r.table === RT_TABLE_MAIN && r.protocol !== RTPROT_KERNEL && r.protocol !== RTPROT_RA;
 
 /** A route's identity and content, for "is this route still there". */
 export function routeIdentity(r: Route): string {
