@@ -117,8 +117,9 @@ export function formatIp(bytes: Uint8Array): string {
       i += best.length - 1;
       continue;
     }
-    if (embeddedV4 && i === 6) return `${out}${Array.from(bytes.subarray(12)).join(".")}`;
-    out += `${out === "" || out.endsWith(":") ? "" : ":"}${(groups[i] ?? 0).toString(16)}`;
+    const separator = out === "" || out.endsWith(":") ? "" : ":";
+    if (embeddedV4 && i === 6) return `${out}${separator}${Array.from(bytes.subarray(12)).join(".")}`;
+    out += `${separator}${(groups[i] ?? 0).toString(16)}`;
   }
   return out;
 }

@@ -213,7 +213,7 @@ export function statusOf(message: NetlinkMessage): NetlinkError | undefined {
   if (message.type === NLMSG_ERROR && message.flags & NLM_F_ACK_TLVS && payload.length >= 4 + HEADER_BYTES) {
     const echoed = payload.readUInt32LE(4);
     const skip = message.flags & NLM_F_CAPPED ? HEADER_BYTES : echoed;
-    if (skip >= HEADER_BYTES && 4 + align4(skip) <= payload.length) {
+    if (skip >= HEADER_BYTES && skip <= payload.length - 4) {
       kernelMessage = readString(parseAttributes(payload, 4 + align4(skip)).get(NLMSGERR_ATTR_MSG));
     }
   }
