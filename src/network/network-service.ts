@@ -7,6 +7,7 @@ import { AF_INET6 } from "./ip-address.js";
 import { waitForLink } from "./link-waiter.js";
 import { addNeighbours, planNeighbours } from "./neighbours.js";
 import type { Link } from "./netlink/link-message.js";
+import type { Route } from "./netlink/route-message.js";
 import { Rtnl } from "./netlink/rtnl.js";
 import { interfaceText, routeTexts } from "./network-listing.js";
 import type { InterfaceText, NeighbourText, RouteText } from "./network-types.js";
@@ -77,9 +78,8 @@ export class NetworkService {
   async updateRoutes(routes: readonly RouteText[], signal?: AbortSignal): Promise<RouteText[]> {
     const rtnl = this.#netlink();
     const links = await this.#serially(async () => {
-      const links = await rtnl.links();
-      const indexOf = linkIndexByName(links);
-      const planned = planRoutes(routes, indexOf).map((route, i) => ({
+      const links = await linksNamed(rtnl, routes);
+      const planned = planRoutes(routes, linkIndexByName(links)).map((route, i) => ({
         route,
         shown: describeRoute(routes[i] as RouteText),
       }));
@@ -94,13 +94,14 @@ export class NetworkService {
       await updateRoutes(rtnl, kept, this.#log, signal);
       return links;
     });
-    return routeTexts(await rtnl.mainRoutes(), links);
+    const table = await rtnl.mainRoutes();
+    return routeTexts(table, await withLinksOf(rtnl, table, links));
   }
 
   async addNeighbours(neighbours: readonly NeighbourText[], signal?: AbortSignal): Promise<void> {
     const rtnl = this.#netlink();
     await this.#serially(async () => {
-      const planned = planNeighbours(neighbours, linkIndexByName(await rtnl.links()));
+      const planned = planNeighbours(neighbours, linkIndexByName(await linksNamed(rtnl, neighbours)));
       await addNeighbours(rtnl, planned, this.#log, signal);
     });
   }
@@ -153,6 +154,29 @@ export class NetworkService {
       }
     });
   }
+}
+
+/** The links the entries name, one get each (a dump would cost every link of the guest); missing ones left out. */
+async function linksNamed(rtnl: Rtnl, entries: readonly { device: string }[]): Promise<Link[]> {
+  const links: Link[] = [];
+  for (const name of new Set(entries.map((e) => e.device))) {
+    // A name Linux cannot have names no link (the kernel would refuse the get itself).
+    const possible = name !== "" && Buffer.byteLength(name) <= 15 && !name.includes("\0");
+    const link = possible ? await rtnl.link(0, name) : undefined;
+    if (link) links.push(link);
+  }
+  return links;
+}
+
+/** `known`, with the links of the routes' devices it lacks. */
+async function withLinksOf(rtnl: Rtnl, routes: readonly Route[], known: readonly Link[]): Promise<Link[]> {
+  const links = [...known];
+  for (const index of new Set(routes.map((r) => r.oif))) {
+    if (index === undefined || links.some((l) => l.index === index)) continue;
+    const link = await rtnl.link(index);
+    if (link) links.push(link);
+  }
+  return links;
 }
 
 const linkIndexByName = (links: readonly Link[]) => {

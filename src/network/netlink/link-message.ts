@@ -88,6 +88,12 @@ export function ifinfomsg(index: number, flags = 0, change = 0): Buffer {
   return out;
 }
 
+/** The attributes of a get of the link named `name` (without its counters). */
+export const byName = (name: string): Attribute[] => [
+  { type: IFLA_IFNAME, value: cString(name) },
+  ...withoutStats,
+];
+
 export interface LinkChange {
   index: number;
   name?: string;

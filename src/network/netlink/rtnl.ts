@@ -9,6 +9,7 @@ import {
   RTM_NEWADDR,
 } from "./address-message.js";
 import {
+  byName,
   decodeLink,
   ifinfomsg,
   type Link,
@@ -63,12 +64,12 @@ export class Rtnl {
     );
   }
 
-  /** Link `index`, or undefined when there is none (ENODEV). */
-  async link(index: number): Promise<Link | undefined> {
+  /** Link `index` (or the link named `name`), or undefined when there is none (ENODEV). */
+  async link(index: number, name?: string): Promise<Link | undefined> {
     try {
       return await this.#netlink.get(
         RTM_GETLINK,
-        { fixed: ifinfomsg(index), attributes: withoutStats },
+        { fixed: ifinfomsg(index), attributes: name === undefined ? withoutStats : byName(name) },
         (m) => (m.type === RTM_NEWLINK ? decodeLink(m.payload) : undefined),
       );
     } catch (error) {
