@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AF_INET, AF_INET6, type Family, parseIp } from "./ip-address.js";
+import { AF_INET, AF_INET6, type Family } from "./ip-address.js";
 import {
   addressToAdd,
   gatewaysLast,
@@ -10,31 +10,10 @@ import {
   routeIdentity,
 } from "./link-state.js";
 import { IFA_F_NODAD, type LinkAddress } from "./netlink/address-message.js";
-import { type Route, RT_TABLE_MAIN, RTPROT_BOOT, RTPROT_KERNEL, RTPROT_RA } from "./netlink/route-message.js";
-
-const bytes = (text: string) => {
-  const ip = parseIp(text);
-  if (!ip) throw new Error(`not an IP: ${text}`);
-  return ip.bytes;
-};
+import { type Route, RTPROT_KERNEL, RTPROT_RA } from "./netlink/route-message.js";
+import { ipBytes as bytes, testRoute } from "./routes.test-util.js";
 
 const RTPROT_STATIC = 4;
-
-const route = (fields: Partial<Route> = {}): Route => ({
-  family: AF_INET,
-  dstLength: 16,
-  srcLength: 0,
-  tos: 0,
-  table: RT_TABLE_MAIN,
-  protocol: RTPROT_BOOT,
-  scope: 0,
-  type: 1,
-  flags: 0,
-  dst: bytes("10.1.0.0"),
-  gateway: bytes("10.0.0.1"),
-  oif: 2,
-  ...fields,
-});
 
 const address = (text: string, prefixLength: number): LinkAddress => ({
   family: (text.includes(":") ? AF_INET6 : AF_INET) as Family,
@@ -47,7 +26,7 @@ const address = (text: string, prefixLength: number): LinkAddress => ({
 
 describe("routeIdentity()", () => {
   it("is the same for the same route, decoded twice", () => {
-    assert.equal(routeIdentity(route()), routeIdentity(route({ dst: bytes("10.1.0.0") })));
+    assert.equal(routeIdentity(testRoute()), routeIdentity(testRoute({ dst: bytes("10.1.0.0") })));
   });
 
   it("tells apart routes that differ in any of what the kernel keeps of them", () => {
@@ -65,12 +44,12 @@ describe("routeIdentity()", () => {
       { scope: 253 },
       { mtu: 1400 },
     ];
-    const identities = new Set([route(), ...variants.map((v) => route(v))].map(routeIdentity));
+    const identities = new Set([testRoute(), ...variants.map((v) => testRoute(v))].map(routeIdentity));
     assert.equal(identities.size, variants.length + 1);
   });
 
   it("ignores what a restore need not match: protocol, type and flags", () => {
-    assert.equal(routeIdentity(route()), routeIdentity(route({ protocol: RTPROT_RA, flags: 4 })));
+    assert.equal(routeIdentity(testRoute()), routeIdentity(testRoute({ protocol: RTPROT_RA, flags: 4 })));
   });
 });
 
@@ -95,11 +74,11 @@ describe("gatewaysLast()", () => {
 
 describe("isManagedRoute()", () => {
   it("is a main-table route not made by the kernel, for an address or from a router advertisement", () => {
-    assert.equal(isManagedRoute(route()), true);
-    assert.equal(isManagedRoute(route({ protocol: RTPROT_STATIC })), true);
-    assert.equal(isManagedRoute(route({ protocol: RTPROT_KERNEL })), false);
-    assert.equal(isManagedRoute(route({ protocol: RTPROT_RA })), false);
-    assert.equal(isManagedRoute(route({ table: 100 })), false);
+    assert.equal(isManagedRoute(testRoute()), true);
+    assert.equal(isManagedRoute(testRoute({ protocol: RTPROT_STATIC })), true);
+    assert.equal(isManagedRoute(testRoute({ protocol: RTPROT_KERNEL })), false);
+    assert.equal(isManagedRoute(testRoute({ protocol: RTPROT_RA })), false);
+    assert.equal(isManagedRoute(testRoute({ table: 100 })), false);
   });
 });
 

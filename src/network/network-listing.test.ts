@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AF_INET, AF_INET6, type Family, parseIp } from "./ip-address.js";
+import { AF_INET, AF_INET6, type Family } from "./ip-address.js";
 import type { LinkAddress } from "./netlink/address-message.js";
 import type { Link } from "./netlink/link-message.js";
 import { type Route, RT_TABLE_MAIN, RTPROT_BOOT, RTPROT_KERNEL } from "./netlink/route-message.js";
 import { addressText, interfaceText, routeTexts } from "./network-listing.js";
 import { WIRE_V4, WIRE_V6 } from "./network-types.js";
-
-const bytes = (text: string) => {
-  const ip = parseIp(text);
-  if (!ip) throw new Error(`not an IP: ${text}`);
-  return ip.bytes;
-};
+import { ipBytes as bytes } from "./routes.test-util.js";
 
 const eth0: Link = {
   index: 2,
