@@ -157,6 +157,7 @@ describe("UpdateInterface and ListInterfaces (the agent in its own network names
     makeVeth(agent, "ui-e", "ui-e-peer", "02:00:00:00:06:01");
     ipIn(agent, ["link", "set", "ui-e", "up"]);
     ipIn(agent, ["addr", "add", "10.60.0.2/24", "dev", "ui-e"]);
+    ipIn(agent, ["addr", "add", "10.64.0.2/24", "dev", "ui-e", "label", "ui-e:alias"]);
     ipIn(agent, ["route", "add", "10.61.0.0/16", "via", "10.60.0.1", "dev", "ui-e"]);
     // The kernel refuses IPv6 on this one link: the third address fails after two were applied.
     ipIn(agent, ["link", "set", "ui-e", "mtu", "1500"]);
@@ -184,6 +185,10 @@ describe("UpdateInterface and ListInterfaces (the agent in its own network names
     assert.equal(link.mtu, before.link?.mtu);
     assert.deepEqual(link.flags, before.link?.flags);
     assert.deepEqual(addressesOf("ui-e"), before.addresses);
+    const alias = ipJson<LinkAddresses[]>(agent, ["addr", "show", "dev", "ui-e"])[0]?.addr_info.find(
+      (a) => a.local === "10.64.0.2",
+    );
+    assert.equal(alias?.label, "ui-e:alias", "an alias comes back with its label");
     assert.deepEqual(routesOf(agent, "ui-e"), before.routes);
   });
 

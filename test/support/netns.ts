@@ -14,7 +14,14 @@ export interface IpLink {
 /** A link's addresses as `ip -j addr show` prints them. */
 export interface LinkAddresses {
   ifname: string;
-  addr_info: { family: string; local: string; prefixlen: number; tentative?: boolean; nodad?: boolean }[];
+  addr_info: {
+    family: string;
+    local: string;
+    prefixlen: number;
+    label?: string;
+    tentative?: boolean;
+    nodad?: boolean;
+  }[];
 }
 
 /** Runs `argv` in the agent's network namespace (never the machine's own) and returns its stdout. */

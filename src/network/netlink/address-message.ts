@@ -1,6 +1,7 @@
 import type { Family } from "../ip-address.js";
 import {
   type Attribute,
+  cString,
   fixedPart,
   NetlinkDecodeError,
   parseAttributes,
@@ -88,13 +89,20 @@ export function ifaddrmsg(
  * The body of an RTM_NEWADDR or RTM_DELADDR for `address`, as `ip` sends it: IFA_LOCAL (IPv4, or any
  * address with a peer) and IFA_ADDRESS (the peer, else the address itself).
  */
-export function addressBody(address: Omit<LinkAddress, "label">): { fixed: Buffer; attributes: Attribute[] } {
+export function addressBody(
+  address: LinkAddress,
+  options: { label?: boolean } = {},
+): { fixed: Buffer; attributes: Attribute[] } {
   const local = address.family === 2 || address.peer !== undefined;
+  // An IPv4 label (an alias such as "eth0:1") is sent to add an address back, never to find one: a rename
+  // changes the labels the kernel holds.
+  const label = options.label && address.family === 2 && address.label !== undefined;
   return {
     fixed: ifaddrmsg(address.family, address.prefixLength, address.flags, address.scope, address.index),
     attributes: [
       ...(local ? [{ type: IFA_LOCAL, value: address.address }] : []),
       { type: IFA_ADDRESS, value: address.peer ?? address.address },
+      ...(label ? [{ type: IFA_LABEL, value: cString(address.label ?? "") }] : []),
       { type: IFA_FLAGS, value: u32(address.flags) },
     ],
   };

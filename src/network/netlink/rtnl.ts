@@ -122,7 +122,11 @@ export class Rtnl {
   }
 
   addAddress(address: LinkAddress): Promise<void> {
-    return this.#netlink.change(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, addressBody(address));
+    return this.#netlink.change(
+      RTM_NEWADDR,
+      NLM_F_CREATE | NLM_F_REPLACE,
+      addressBody(address, { label: true }),
+    );
   }
 
   deleteAddress(address: LinkAddress): Promise<void> {
