@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cgroupMounts, enabledControllers } from "./init-mounts.js";
+import { cgroupMounts, enabledControllers, INIT_MOUNTS } from "./init-mounts.js";
 
 const PROC_CGROUPS = `#subsys_name\thierarchy\tnum_cgroups\tenabled
 cpuset\t2\t1\t1
@@ -49,6 +49,17 @@ describe("PID 1 cgroup mounts", () => {
     assert.deepEqual(
       cgroupMounts([], true).map((m) => m.fsType),
       ["cgroup2"],
+    );
+  });
+});
+
+describe("PID 1 guest mounts", () => {
+  it("mounts /proc first, before anything reads the mount table (a fresh guest has none)", () => {
+    assert.equal(INIT_MOUNTS[0]?.target, "/proc");
+    const firstOther = INIT_MOUNTS.findIndex((m) => !m.always);
+    assert.ok(
+      INIT_MOUNTS.slice(firstOther).every((m) => !m.always),
+      "every always-mount comes first",
     );
   });
 });

@@ -10,9 +10,13 @@ export type ShutdownAction = "poweroff" | "reboot" | "exit";
 const INIT_PATH = "/bin:/sbin:/usr/bin:/usr/sbin";
 
 async function mountAll(mounts: readonly InitMount[], log: Logger) {
-  const present = new Set((await currentMounts()).map((m) => `${m.fsType} ${m.mountPoint}`));
+  // Read once the mounts that always go first are in: a fresh guest has no /proc before it.
+  let present: Set<string> | undefined;
   for (const m of mounts) {
-    if (!m.always && present.has(`${m.fsType} ${m.target}`)) continue;
+    if (!m.always) {
+      present ??= new Set((await currentMounts()).map((p) => `${p.fsType} ${p.mountPoint}`));
+      if (present.has(`${m.fsType} ${m.target}`)) continue;
+    }
     await mkdir(m.target, { recursive: true });
     await mount(m.source, m.target, m.fsType, m.options);
     log.debug({ target: m.target, fstype: m.fsType }, "mounted");

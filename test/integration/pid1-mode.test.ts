@@ -40,8 +40,9 @@ class InitAgent {
       ...["--run-dir", join(this.dir, "run"), "--sandbox-ns-dir", join(this.dir, "ns")],
       ...["--resolv-conf", join(this.dir, "resolv.conf"), "--runc-root", join(this.dir, "runc")],
     ];
-    // sh binds the test's hostname file, then execs the agent, which keeps PID 1.
-    const script = `mount --bind "$1" /etc/hostname && shift && exec "$@"`;
+    // sh binds the test's hostname file and takes /proc away, as in a fresh guest (the agent must mount it
+    // before it reads the mount table), then execs the agent, which keeps PID 1.
+    const script = `mount --bind "$1" /etc/hostname && umount -l /proc && shift && exec "$@"`;
     this.child = spawn(
       "unshare",
       [
