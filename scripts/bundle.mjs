@@ -102,7 +102,9 @@ writeFileSync(
   "dist/bin/berth-agent",
   `#!/bin/sh
 # berth-agent: starts the agent from its V8 start-up snapshot with the node that made it, unless that node
-# has changed since (a snapshot loads only in the node that made it); else from the plain bundle.
+# has changed since (a snapshot loads only in the node that made it); else from the plain bundle. As PID 1
+# (a guest's init) always from the plain bundle: V8 refuses a snapshot made on a CPU with other features
+# (measured: a blob made here fails under QEMU's "-cpu max", exit 14), and PID 1 that exits panics the guest.
 self=$0
 [ -L "$self" ] && self=$(readlink -f "$self")
 here=\${self%/*}
@@ -111,7 +113,7 @@ node=${process.execPath}
 # One malloc arena: glibc's default of one per thread (V8's and libuv's) kept ~6 MiB more of freed memory
 # resident in an agent busy with execs (bench:soak).
 export MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-1}
-if [ -r "$blob" ] && [ -x "$node" ] && [ "$blob" -nt "$node" ]; then
+if [ "$$" -ne 1 ] && [ -r "$blob" ] && [ -x "$node" ] && [ "$blob" -nt "$node" ]; then
   exec "$node" ${flags.join(" ")} --snapshot-blob "$blob" -- "$@"
 fi
 exec node ${flags.join(" ")} "$here/berth-agent.js" "$@"
