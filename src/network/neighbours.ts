@@ -72,7 +72,7 @@ export async function addNeighbours(
   log: Logger,
   signal?: AbortSignal,
 ): Promise<void> {
-  const before = await rtnl.neighbours(0);
+  const before = await rtnl.neighbours();
   const undo = new CleanupStack();
   try {
     for (const neighbour of planned) {

@@ -11,7 +11,6 @@ import {
 } from "./netlink-message.js";
 
 export const RTM_NEWLINK = 16;
-export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
 export const RTM_SETLINK = 19;
 /** RTMGRP_LINK: the multicast group of link changes. */

@@ -1,4 +1,3 @@
-import type { Family } from "../ip-address.js";
 import {
   addressBody,
   decodeAddress,
@@ -39,7 +38,6 @@ import {
   RTM_GETROUTE,
   RTM_NEWROUTE,
   routeBody,
-  rtmsg,
 } from "./route-message.js";
 import { RouteNetlink, type RouteNetlinkLimits } from "./route-netlink.js";
 
@@ -87,15 +85,6 @@ export class Rtnl {
     });
   }
 
-  /** The routes of one family, in every table. */
-  routes(family: Family): Promise<Route[]> {
-    return this.#netlink.dump(RTM_GETROUTE, { fixed: rtmsg({ family }) }, (m) => {
-      if (m.type !== RTM_NEWROUTE) return undefined;
-      const route = decodeRoute(m.payload);
-      return route.family === family ? route : undefined;
-    });
-  }
-
   /** The main table's routes, IPv4 then IPv6, in one dump. */
   mainRoutes(): Promise<Route[]> {
     return this.#netlink.dump(RTM_GETROUTE, mainTableDump(), (m) => {
@@ -105,15 +94,12 @@ export class Rtnl {
     });
   }
 
-  /** The neighbours of one family, or both (family 0), of every link or of link `index`. */
-  neighbours(family: Family | 0, index = 0): Promise<Neighbour[]> {
-    return this.#netlink.dump(RTM_GETNEIGH, { fixed: ndmsg(family, index) }, (m) => {
+  /** The neighbours of both families (ARP and NDP) of every link. */
+  neighbours(): Promise<Neighbour[]> {
+    return this.#netlink.dump(RTM_GETNEIGH, { fixed: ndmsg(0, 0) }, (m) => {
       // A dump of both families also brings the bridge's forwarding entries (AF_BRIDGE): not neighbours.
       if (m.type !== RTM_NEWNEIGH || (m.payload[0] !== 2 && m.payload[0] !== 10)) return undefined;
-      const neighbour = decodeNeighbour(m.payload);
-      return (family === 0 || neighbour.family === family) && (index === 0 || neighbour.index === index)
-        ? neighbour
-        : undefined;
+      return decodeNeighbour(m.payload);
     });
   }
 
