@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
+import { SerialQueue } from "../sys/serial-queue.js";
 import { planInterface } from "./interface-plan.js";
 import { findByMac, linkNotFound, updateInterface } from "./interface-update.js";
 import { AF_INET6 } from "./ip-address.js";
@@ -20,7 +21,7 @@ export interface NetworkServiceOptions {
   hotplugTimeoutMs: number;
   /** Where the net sysctls are (default /proc/sys/net): IPv6 counts as off when both all/ and default/ say so. */
   sysctlNetDir?: string;
-  /** Changes waiting behind the one being made (default 256). */
+  /** Changes being made or waiting (default 256). */
   maxQueued?: number;
 }
 
@@ -34,16 +35,14 @@ export class NetworkService {
   readonly #log: Logger;
   readonly #hotplugTimeoutMs: number;
   readonly #sysctlNetDir: string;
-  readonly #maxQueued: number;
+  readonly #changes: SerialQueue;
   #rtnl: Rtnl | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
-  #queued = 0;
 
   constructor(options: NetworkServiceOptions) {
     this.#log = options.log;
     this.#hotplugTimeoutMs = options.hotplugTimeoutMs;
     this.#sysctlNetDir = options.sysctlNetDir ?? "/proc/sys/net";
-    this.#maxQueued = options.maxQueued ?? 256;
+    this.#changes = new SerialQueue("network changes", options.maxQueued ?? 256);
   }
 
   async updateInterface(request: InterfaceText, signal?: AbortSignal): Promise<InterfaceText> {
@@ -63,7 +62,10 @@ export class NetworkService {
       }
     }
     const ipv6 = plan.addresses.some((a) => a.family === AF_INET6) && this.#ipv6Enabled();
-    const index = await this.#serially(() => updateInterface(rtnl, plan, { ipv6, log: this.#log, signal }));
+    const index = await this.#changes.run(
+      () => updateInterface(rtnl, plan, { ipv6, log: this.#log, signal }),
+      signal,
+    );
     const link = await rtnl.link(index);
     if (!link)
       throw new AgentError(Code.NOT_FOUND, `${linkNotFound(plan.mac)}: it went away just after its update`);
@@ -77,7 +79,7 @@ export class NetworkService {
 
   async updateRoutes(routes: readonly RouteText[], signal?: AbortSignal): Promise<RouteText[]> {
     const rtnl = this.#netlink();
-    const links = await this.#serially(async () => {
+    const links = await this.#changes.run(async () => {
       const links = await linksNamed(rtnl, routes);
       const planned = planRoutes(routes, linkIndexByName(links)).map((route, i) => ({
         route,
@@ -93,17 +95,17 @@ export class NetworkService {
       }
       await updateRoutes(rtnl, kept, this.#log, signal);
       return links;
-    });
+    }, signal);
     const table = await rtnl.mainRoutes();
     return routeTexts(table, await withLinksOf(rtnl, table, links));
   }
 
   async addNeighbours(neighbours: readonly NeighbourText[], signal?: AbortSignal): Promise<void> {
     const rtnl = this.#netlink();
-    await this.#serially(async () => {
+    await this.#changes.run(async () => {
       const planned = planNeighbours(neighbours, linkIndexByName(await linksNamed(rtnl, neighbours)));
       await addNeighbours(rtnl, planned, this.#log, signal);
-    });
+    }, signal);
   }
 
   async listInterfaces(): Promise<InterfaceText[]> {
@@ -127,20 +129,6 @@ export class NetworkService {
   #netlink(): Rtnl {
     this.#rtnl ??= new Rtnl();
     return this.#rtnl;
-  }
-
-  #serially<T>(change: () => Promise<T>): Promise<T> {
-    if (this.#queued >= this.#maxQueued) {
-      return Promise.reject(
-        new AgentError(Code.RESOURCE_EXHAUSTED, `${this.#queued} network changes are waiting already`),
-      );
-    }
-    this.#queued++;
-    const run = this.#tail.then(change);
-    this.#tail = run.catch(() => {});
-    return run.finally(() => {
-      this.#queued--;
-    });
   }
 
   /** As Kata decides: IPv6 is on unless both all/ and default/ disable it (or the kernel has none). */

@@ -1,5 +1,6 @@
 import { AgentError, Code } from "../../errors.js";
 import { NETLINK_ROUTE, NetlinkSocket } from "../../sys/netlink-socket.js";
+import { SerialQueue } from "../../sys/serial-queue.js";
 import {
   type Attribute,
   encodeMessage,
@@ -21,7 +22,7 @@ import {
 export interface RouteNetlinkLimits {
   /** How long one request may wait for the kernel's answer (default 10 s). */
   timeoutMs?: number;
-  /** Requests queued behind the one in flight (default 4096). */
+  /** Requests in flight or waiting (default 4096). */
   maxQueued?: number;
   /** Objects one dump may return (default 65536). */
   maxDumpEntries?: number;
@@ -55,16 +56,14 @@ const DUMP_RETRIES = 3;
 export class RouteNetlink {
   readonly #socket: NetlinkSocket;
   readonly #timeoutMs: number;
-  readonly #maxQueued: number;
+  readonly #requests: SerialQueue;
   readonly #maxDumpEntries: number;
   #seq = Math.floor(Math.random() * 0x7fffffff);
-  #tail: Promise<unknown> = Promise.resolve();
-  #queued = 0;
   #pending: Pending | undefined;
 
   constructor(limits: RouteNetlinkLimits = {}) {
     this.#timeoutMs = limits.timeoutMs ?? 10_000;
-    this.#maxQueued = limits.maxQueued ?? 4096;
+    this.#requests = new SerialQueue("netlink requests", limits.maxQueued ?? 4096);
     this.#maxDumpEntries = limits.maxDumpEntries ?? 65_536;
     this.#socket = NetlinkSocket.open(NETLINK_ROUTE);
     this.#socket.listen(() => this.#receive());
@@ -109,20 +108,7 @@ export class RouteNetlink {
     kind: Kind,
     decode: (message: NetlinkMessage) => unknown,
   ): Promise<{ entries: unknown[]; interrupted: boolean }> {
-    if (this.#queued >= this.#maxQueued) {
-      return Promise.reject(
-        new AgentError(Code.RESOURCE_EXHAUSTED, `${this.#queued} netlink requests are queued already`),
-      );
-    }
-    this.#queued++;
-    const run = this.#tail.then(() => this.#run(type, flags, body, kind, decode));
-    this.#tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run.finally(() => {
-      this.#queued--;
-    });
+    return this.#requests.run(() => this.#run(type, flags, body, kind, decode));
   }
 
   #run(
