@@ -4,23 +4,22 @@ import { throwIfAborted } from "../sys/abort.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import type { InterfacePlan } from "./interface-plan.js";
 import { addressKey } from "./interface-plan.js";
-import { AF_INET6, formatMac, sameBytes } from "./ip-address.js";
+import { AF_INET6, formatMac } from "./ip-address.js";
 import {
   addressToAdd,
+  findByMac,
   isKernelLinkLocal,
   linkAddressKey,
   renameLink,
   restoreAddresses,
   restoreRoutes,
+  unwindAfter,
 } from "./link-state.js";
 import { IFF_NOARP, IFF_UP, type Link, type LinkChange } from "./netlink/link-message.js";
 import type { Rtnl } from "./netlink/rtnl.js";
 
 /** The text the Go host looks for before it retries an UpdateInterface (kata_agent.go): keep it. */
 export const linkNotFound = (mac: Uint8Array) => `Link not found (Address: ${formatMac(mac)})`;
-
-export const findByMac = (links: readonly Link[], mac: Uint8Array) =>
-  links.find((l) => sameBytes(l.address, mac));
 
 export interface UpdateInterfaceOptions {
   ipv6: boolean;
@@ -149,27 +148,6 @@ async function rename(
     await renameLink(rtnl, { index: holder.index, flags: 0 }, link.name, holderUp);
     undo.push(`rename ${link.name} back to ${temporary}`, () =>
       renameLink(rtnl, { index: holder.index, flags: IFF_UP }, temporary, false),
-    );
-  }
-}
-
-/**
- * Unwinds after `error`; returns the error to throw: `error` itself, or, when an undo failed too, `error`
- * saying so (logged as well: the guest's network is then not as it was).
- */
-export async function unwindAfter(undo: CleanupStack, error: unknown, log: Logger): Promise<AgentError> {
-  const reason = AgentError.from(error);
-  try {
-    await undo.unwind();
-    return reason;
-  } catch (cleanup) {
-    log.error({ err: cleanup, cause: reason.message }, "a network change failed and was not fully undone");
-    return new AgentError(
-      reason.code,
-      `${reason.message}; undoing it failed too: ${AgentError.from(cleanup).message}`,
-      {
-        cause: error,
-      },
     );
   }
 }

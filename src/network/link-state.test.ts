@@ -55,12 +55,15 @@ describe("routeIdentity()", () => {
 
 describe("gatewaysLast()", () => {
   it("puts routes without a gateway first, each group in its own order", () => {
-    const sorted = gatewaysLast([
-      { name: "a", gateway: bytes("10.0.0.1") },
-      { name: "b" },
-      { name: "c", gateway: bytes("10.0.0.2") },
-      { name: "d", gateway: undefined },
-    ]);
+    const sorted = gatewaysLast(
+      [
+        { name: "a", gateway: bytes("10.0.0.1") },
+        { name: "b" },
+        { name: "c", gateway: bytes("10.0.0.2") },
+        { name: "d", gateway: undefined },
+      ],
+      (r) => r.gateway,
+    );
     assert.deepEqual(
       sorted.map((r) => r.name),
       ["b", "d", "a", "c"],
@@ -68,7 +71,10 @@ describe("gatewaysLast()", () => {
   });
 
   it("leaves an empty list empty", () => {
-    assert.deepEqual(gatewaysLast([]), []);
+    assert.deepEqual(
+      gatewaysLast([], (r: Route) => r.gateway),
+      [],
+    );
   });
 });
 

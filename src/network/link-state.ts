@@ -1,6 +1,9 @@
-import { AF_INET6, formatIp } from "./ip-address.js";
+import { AgentError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { CleanupStack } from "../sys/cleanup-stack.js";
+import { AF_INET6, formatIp, sameBytes } from "./ip-address.js";
 import { IFA_F_NODAD, type LinkAddress } from "./netlink/address-message.js";
-import { IFF_UP } from "./netlink/link-message.js";
+import { IFF_UP, type Link } from "./netlink/link-message.js";
 import { type Route, RT_TABLE_MAIN, RTPROT_KERNEL, RTPROT_RA } from "./netlink/route-message.js";
 import type { Rtnl } from "./netlink/rtnl.js";
 
@@ -44,10 +47,10 @@ export function routeIdentity(r: Route): string {
 }
 
 /** Routes without a gateway first (they make gateways reachable), the order otherwise kept. */
-export const gatewaysLast = <T extends { gateway?: Uint8Array | undefined }>(routes: readonly T[]): T[] => [
-  ...routes.filter((r) => !r.gateway),
-  ...routes.filter((r) => r.gateway),
-];
+export const gatewaysLast = <T>(
+  routes: readonly T[],
+  gatewayOf: (route: T) => Uint8Array | undefined,
+): T[] => [...routes.filter((r) => !gatewayOf(r)), ...routes.filter((r) => gatewayOf(r))];
 
 /**
  * Makes link `index` hold exactly the addresses of `addresses` again (kernel link-locals aside), and puts
@@ -81,7 +84,7 @@ export async function restoreRoutes(
   for (const r of current) {
     if (!wanted.delete(routeIdentity(r))) await ignoreGone(rtnl.deleteRoute(r));
   }
-  for (const r of gatewaysLast([...wanted.values()])) await rtnl.replaceRoute(r);
+  for (const r of gatewaysLast([...wanted.values()], (w) => w.gateway)) await rtnl.replaceRoute(r);
 }
 
 /** A delete of what is already gone (ESRCH, EADDRNOTAVAIL) is not a failure. */
@@ -106,4 +109,29 @@ export async function renameLink(
 ): Promise<void> {
   if (link.flags & IFF_UP) await rtnl.setLink({ index: link.index, flags: 0, flagMask: IFF_UP });
   await rtnl.setLink({ index: link.index, name, flags: up ? IFF_UP : 0, flagMask: IFF_UP });
+}
+
+/** The link whose MAC is `mac`. */
+export const findByMac = (links: readonly Link[], mac: Uint8Array) =>
+  links.find((l) => sameBytes(l.address, mac));
+
+/**
+ * Unwinds after `error`; returns the error to throw: `error` itself, or, when an undo failed too, `error`
+ * saying so (logged as well: the guest's network is then not as it was).
+ */
+export async function unwindAfter(undo: CleanupStack, error: unknown, log: Logger): Promise<AgentError> {
+  const reason = AgentError.from(error);
+  try {
+    await undo.unwind();
+    return reason;
+  } catch (cleanup) {
+    log.error({ err: cleanup, cause: reason.message }, "a network change failed and was not fully undone");
+    return new AgentError(
+      reason.code,
+      `${reason.message}; undoing it failed too: ${AgentError.from(cleanup).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
 }

@@ -2,6 +2,7 @@ import { AgentError, Code } from "../errors.js";
 import { abortReason } from "../sys/abort.js";
 import { NETLINK_ROUTE, NetlinkSocket } from "../sys/netlink-socket.js";
 import { sameBytes } from "./ip-address.js";
+import { findByMac } from "./link-state.js";
 import { decodeLink, type Link, RTM_NEWLINK, RTMGRP_LINK } from "./netlink/link-message.js";
 import { splitMessages } from "./netlink/netlink-message.js";
 
@@ -48,7 +49,7 @@ export async function waitForLink(mac: Uint8Array, options: LinkWaitOptions): Pr
       const check = () =>
         options.listLinks().then(
           (links) => {
-            const link = links.find((l) => sameBytes(l.address, mac));
+            const link = findByMac(links, mac);
             if (link) finish(undefined, link);
           },
           (error: unknown) => finish(AgentError.from(error)),

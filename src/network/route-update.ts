@@ -2,9 +2,8 @@ import { AgentError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { throwIfAborted } from "../sys/abort.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
-import { unwindAfter } from "./interface-update.js";
 import { AF_INET6, formatIp, networkOf } from "./ip-address.js";
-import { gatewaysLast, ignoreGone, isManagedRoute, restoreRoutes } from "./link-state.js";
+import { gatewaysLast, ignoreGone, isManagedRoute, restoreRoutes, unwindAfter } from "./link-state.js";
 import type { Route } from "./netlink/route-message.js";
 import type { Rtnl } from "./netlink/rtnl.js";
 
@@ -63,7 +62,7 @@ export async function updateRoutes(
     await restoreRoutes(rtnl, touched, before);
   });
   try {
-    for (const { route, shown } of gatewaysLast(planned.map((p) => ({ ...p, gateway: p.route.gateway })))) {
+    for (const { route, shown } of gatewaysLast(planned, (p) => p.route.gateway)) {
       throwIfAborted(signal);
       await rtnl.replaceRoute(route).catch((error: unknown) => {
         throw AgentError.wrap(error, `cannot add route ${shown}`);
