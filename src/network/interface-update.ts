@@ -79,8 +79,9 @@ export async function updateInterface(
     throwIfAborted(options.signal);
     // Taking a link down drops its IPv6 addresses: after a rename, read them again.
     const current = renaming && link.flags & IFF_UP ? await rtnl.addresses(link.index) : addressesBefore;
+    const present = new Set(current.map(linkAddressKey));
     for (const address of current) {
-      if (isKernelLinkLocal(address) || keep.delete(linkAddressKey(address))) continue;
+      if (isKernelLinkLocal(address) || keep.has(linkAddressKey(address))) continue;
       throwIfAborted(options.signal);
       await rtnl.deleteAddress(address).catch((error: unknown) => {
         throw AgentError.wrap(
@@ -91,7 +92,7 @@ export async function updateInterface(
     }
     for (const address of wanted) {
       const key = addressKey(address);
-      if (!keep.has(key)) continue;
+      if (present.has(key)) continue;
       throwIfAborted(options.signal);
       await rtnl
         .addAddress(
