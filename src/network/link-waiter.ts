@@ -30,8 +30,8 @@ export async function waitForLink(mac: Uint8Array, options: LinkWaitOptions): Pr
       `${waiters} calls are waiting for a hot-plugged link already`,
     );
   }
-  waiters++;
   const socket = NetlinkSocket.open(NETLINK_ROUTE, { groups: RTMGRP_LINK });
+  waiters++;
   try {
     return await new Promise<Link | undefined>((resolve, reject) => {
       let done = false;
