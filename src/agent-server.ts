@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { AgentError, Code as ErrorCode } from "./errors.js";
 import type { GuestService } from "./guest/guest-service.js";
 import type { Logger } from "./log.js";
 import { createProtocolDispatcher, type WireProtocol } from "./protocol/dispatch.js";
@@ -20,6 +21,7 @@ import type { SandboxService } from "./sandbox/sandbox-service.js";
 import { ByteBudget } from "./sys/byte-budget.js";
 import type { ListenAddress } from "./transport/address.js";
 import { listen } from "./transport/listener.js";
+import { listenSerial } from "./transport/serial-listener.js";
 
 /**
  * The two counts of bytes every connection, ttrpc and gRPC alike, shares: what calls in flight hold of
@@ -114,13 +116,24 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   registerTtrpcServices(ttrpc, services);
   const grpc = lazyGrpc(services, budgets, log);
   const transportLog = log.child({ subsystem: "transport" });
-  const dispatch = createProtocolDispatcher(
-    { ttrpc: (socket) => ttrpc.serveConnection(socket), grpc: (socket) => grpc.serve(socket) },
-    { only: options.protocol, log: (msg, fields) => transportLog.debug(fields, msg) },
-  );
-  const listener = await listen(options.address, dispatch, {
-    log: (level, msg, fields) => transportLog[level](fields, msg),
-  });
+  const transport = (level: "debug" | "warn", msg: string, fields: Record<string, unknown>) =>
+    transportLog[level](fields, msg);
+  const { address } = options;
+  let listener: { close(): Promise<void> };
+  if (address.kind === "serial") {
+    if (options.protocol === "grpc") {
+      throw new AgentError(ErrorCode.INVALID_ARGUMENT, "a serial port carries ttrpc only, not gRPC");
+    }
+    listener = await listenSerial(address.name, (stream) => ttrpc.serveConnection(stream), {
+      log: transport,
+    });
+  } else {
+    const dispatch = createProtocolDispatcher(
+      { ttrpc: (socket) => ttrpc.serveConnection(socket), grpc: (socket) => grpc.serve(socket) },
+      { only: options.protocol, log: (msg, fields) => transportLog.debug(fields, msg) },
+    );
+    listener = await listen(address, dispatch, { log: transport });
+  }
   return {
     address: options.address,
     stopAccepting: () => listener.close(),

@@ -1,4 +1,4 @@
-import { formatListenAddress, type ListenAddress, parseListenAddress } from "../transport/address.js";
+import { formatListenAddress, parseListenAddress, type SocketAddress } from "../transport/address.js";
 import { UsageError } from "./ctl-error.js";
 
 /**
@@ -12,7 +12,7 @@ const VMADDR_CID_LOCAL = 1;
 
 /** The agent's address and where berthctl got it, for error messages. */
 export interface AgentAddress {
-  address: ListenAddress;
+  address: SocketAddress;
   text: string;
   source: "--addr" | "BERTH_ADDR" | "KATA_AGENT_SERVER_ADDR" | "the default";
 }
@@ -24,9 +24,15 @@ export interface AgentAddress {
  */
 export function resolveAgentAddress(flag: string | undefined, env: NodeJS.ProcessEnv): AgentAddress {
   const [text, source] = pick(flag, env);
-  let address: ListenAddress;
+  let address: SocketAddress;
   try {
-    address = parseListenAddress(text);
+    const parsed = parseListenAddress(text);
+    if (parsed.kind === "serial") {
+      throw new Error(
+        `invalid agent address ${JSON.stringify(text)}: a serial port is the guest's end; connect to the socket berth-vm serves it on`,
+      );
+    }
+    address = parsed;
   } catch (error) {
     const message = (error as Error).message.replace("listen address", "agent address");
     throw new UsageError(`${message} (from ${source}); ${ADDRESS_FORMS}`);

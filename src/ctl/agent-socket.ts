@@ -1,13 +1,13 @@
 import { connect, type Socket } from "node:net";
 import { getSystemErrorMap } from "node:util";
 import { connectStream } from "../sys/listening-socket.js";
-import type { ListenAddress } from "../transport/address.js";
+import type { SocketAddress } from "../transport/address.js";
 
 /**
  * A connected stream socket to the agent. Unix paths go through Node; abstract names and vsock through
  * berth's native connect, since Node pads abstract names and has no vsock.
  */
-export function openAgentSocket(address: ListenAddress): Promise<Socket> {
+export function openAgentSocket(address: SocketAddress): Promise<Socket> {
   switch (address.kind) {
     case "abstract":
       return connectStream({ unix: `\0${address.name}` });

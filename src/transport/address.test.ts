@@ -20,8 +20,21 @@ describe("parseListenAddress()", () => {
     });
   });
 
+  it("reads a virtio-serial port by its name", () => {
+    assert.deepEqual(parseListenAddress("serial://agent.channel.0"), {
+      kind: "serial",
+      name: "agent.channel.0",
+    });
+  });
+
   it("formats what it parses back to the same text", () => {
-    for (const text of ["vsock://-1:1024", "vsock://2:1", "unix:///a/b.sock", "unix://@x"]) {
+    for (const text of [
+      "vsock://-1:1024",
+      "vsock://2:1",
+      "unix:///a/b.sock",
+      "unix://@x",
+      "serial://a.b-0",
+    ]) {
       assert.equal(formatListenAddress(parseListenAddress(text)), text);
     }
   });
@@ -36,6 +49,8 @@ describe("parseListenAddress()", () => {
     ["vsock://3:4294967296", /the port must be/],
     ["vsock://3", /expected vsock:\/\/CID:PORT/],
     ["/just/a/path", /expected unix:\/\/PATH/],
+    ["serial://", /a serial port name is/],
+    ["serial:///dev/vport0p1", /a serial port name is/],
   ] as const) {
     it(`refuses ${JSON.stringify(text)}`, () => {
       assert.throws(

@@ -1,10 +1,17 @@
 import { AgentError, Code } from "../errors.js";
 
-/** Where berth listens: a unix socket path, an abstract unix socket, or a vsock (cid, port). */
+/**
+ * Where berth listens: a unix socket path, an abstract unix socket, a vsock (cid, port), or a virtio-serial
+ * port by its name (Kata 1.x's `agent.channel.0`).
+ */
 export type ListenAddress =
   | { kind: "unix"; path: string }
   | { kind: "abstract"; name: string }
-  | { kind: "vsock"; cid: number; port: number };
+  | { kind: "vsock"; cid: number; port: number }
+  | { kind: "serial"; name: string };
+
+/** An address a stream socket listens on, and a client connects to. */
+export type SocketAddress = Exclude<ListenAddress, { kind: "serial" }>;
 
 /** Kata's default: any CID, port 1024. */
 export const DEFAULT_ADDRESS = "vsock://-1:1024";
@@ -24,11 +31,12 @@ function parseUint32(text: string, what: string, address: string): number {
 
 /**
  * Parses Kata's address syntax: `unix:///abs/path`, `unix://@abstract-name`, `vsock://CID:PORT`
- * (`-1` for any CID, as in Kata's default `vsock://-1:1024`).
+ * (`-1` for any CID, as in Kata's default `vsock://-1:1024`), and berth's `serial://PORT-NAME`.
  */
 export function parseListenAddress(address: string): ListenAddress {
   const scheme = /^([a-z]+):\/\/(.*)$/s.exec(address);
-  if (!scheme) throw invalid(address, "expected unix://PATH, unix://@NAME or vsock://CID:PORT");
+  if (!scheme)
+    throw invalid(address, "expected unix://PATH, unix://@NAME, vsock://CID:PORT or serial://NAME");
   const [, kind, rest = ""] = scheme;
   if (kind === "unix") {
     if (rest.includes("\0")) throw invalid(address, "it contains a NUL byte");
@@ -51,7 +59,16 @@ export function parseListenAddress(address: string): ListenAddress {
     const cid = cidText === "-1" ? VMADDR_CID_ANY : parseUint32(cidText, "the CID", address);
     return { kind: "vsock", cid, port: parseUint32(portText, "the port", address) };
   }
-  throw invalid(address, `unknown scheme ${JSON.stringify(kind)}; berth listens on unix:// and vsock://`);
+  if (kind === "serial") {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(rest)) {
+      throw invalid(address, "a serial port name is 1 to 64 of A-Z a-z 0-9 . _ -");
+    }
+    return { kind: "serial", name: rest };
+  }
+  throw invalid(
+    address,
+    `unknown scheme ${JSON.stringify(kind)}; berth listens on unix://, vsock:// and serial://`,
+  );
 }
 
 export function formatListenAddress(address: ListenAddress): string {
@@ -62,5 +79,7 @@ export function formatListenAddress(address: ListenAddress): string {
       return `unix://@${address.name}`;
     case "vsock":
       return `vsock://${address.cid === VMADDR_CID_ANY ? -1 : address.cid}:${address.port}`;
+    case "serial":
+      return `serial://${address.name}`;
   }
 }

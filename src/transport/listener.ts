@@ -2,7 +2,7 @@ import { lstat, unlink } from "node:fs/promises";
 import { connect, type Server, type Socket } from "node:net";
 import { AgentError, Code } from "../errors.js";
 import { listenUnixFd, listenVsockFd, serverFromListeningFd } from "../sys/listening-socket.js";
-import { formatListenAddress, type ListenAddress } from "./address.js";
+import { formatListenAddress, type SocketAddress } from "./address.js";
 
 /**
  * Kata's hosts open one connection to the agent (the shim's; Kata 1.x one per container process), plus a
@@ -22,7 +22,7 @@ export interface ListenOptions {
 }
 
 export interface Listener {
-  readonly address: ListenAddress;
+  readonly address: SocketAddress;
   /** Stops accepting; connections already accepted are left to their protocol servers. Idempotent. */
   close(): Promise<void>;
 }
@@ -54,7 +54,7 @@ async function clearStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
-function listeningFd(address: ListenAddress): number {
+function listeningFd(address: SocketAddress): number {
   switch (address.kind) {
     case "unix":
       return listenUnixFd(address.path);
@@ -88,7 +88,7 @@ function throttled(write: (fields: Record<string, unknown>, message: string) => 
  * 'error' listener from the start, and a failed accept is logged while the server keeps listening.
  */
 export async function listen(
-  address: ListenAddress,
+  address: SocketAddress,
   onConnection: (socket: Socket) => void,
   options: ListenOptions,
 ): Promise<Listener> {
