@@ -5,7 +5,7 @@ import { runcLogDir, storageRecord } from "./config/agent-paths.js";
 import { faultsFromEnv } from "./config/faults.js";
 import { AgentError } from "./errors.js";
 import { GuestService } from "./guest/guest-service.js";
-import { initGuest, shutdownGuest } from "./init/pid1.js";
+import { initGuest, mountInitFilesystems, shutdownGuest } from "./init/pid1.js";
 import { createLogger, type Logger } from "./log.js";
 import { IpTables } from "./network/iptables.js";
 import { NetworkService } from "./network/network-service.js";
@@ -163,6 +163,10 @@ async function shutDown(server: AgentServer, sandboxes: SandboxService, log: Log
 
 /** berth-agent itself: the exit code once it has finished. */
 async function runAgent(argv: readonly string[]): Promise<number> {
+  const asInit = process.pid === 1;
+  // As PID 1, /proc (where the kernel command line is) comes before the configuration, as in Kata.
+  let earlyMounts: string[] | Error = [];
+  if (asInit) earlyMounts = await mountInitFilesystems().catch((error: unknown) => AgentError.from(error));
   const resolved = configuration(argv);
   if (typeof resolved === "number") return resolved;
   const { config, warnings } = resolved;
@@ -170,7 +174,8 @@ async function runAgent(argv: readonly string[]): Promise<number> {
   survive(log);
   log.info({ "api-version": API_VERSION, config: describeConfig(config) }, "announce");
   for (const warning of warnings) log.warn({ subsystem: "config" }, warning);
-  const asInit = process.pid === 1;
+  if (earlyMounts instanceof Error) log.error({ err: earlyMounts }, "cannot mount the guest's filesystems");
+  else if (asInit) log.debug({ targets: earlyMounts }, "mounted the guest's filesystems");
   // As PID 1 the agent's work ends with the sandbox; as a service, with a signal.
   let finish: (reason: string) => void = () => {};
   const stop = new Promise<string>((resolve) => {
