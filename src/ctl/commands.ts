@@ -1,3 +1,5 @@
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { type Storage, StorageSchema } from "../protocol/gen/agent_pb.js";
 import type { OptionSpec, ParsedArgs } from "./cli-args.js";
 import { completionScript } from "./completion.js";
 import { kill, ps, rm } from "./container-commands.js";
@@ -50,6 +52,15 @@ const CWD = {
   help: "working directory in the container",
 } as const;
 
+/** A --sandbox-storage value: one Storage, in protobuf JSON. */
+function parseStorage(text: string): Storage {
+  try {
+    return fromJson(StorageSchema, JSON.parse(text) as JsonValue);
+  } catch (error) {
+    throw new UsageError(`--sandbox-storage: not a Storage in protobuf JSON: ${(error as Error).message}`);
+  }
+}
+
 const processOptions = (args: ParsedArgs) => ({
   args: args.tail,
   env: args.lists.get("env") ?? [],
@@ -87,6 +98,12 @@ export const COMMANDS: Command[] = [
         help: "the sandbox's hostname, if run creates it (default berth)",
       },
       {
+        name: "sandbox-storage",
+        kind: "list",
+        arg: "JSON",
+        help: "a Storage (protobuf JSON) for CreateSandbox, if run creates it: what berth-vm start printed",
+      },
+      {
         name: "read-only",
         kind: "flag",
         help: "mount the root filesystem read-only (else the container writes to DIR)",
@@ -107,6 +124,7 @@ export const COMMANDS: Command[] = [
         rootfs,
         id: args.values.get("id"),
         hostname: args.values.get("hostname"),
+        sandboxStorages: (args.lists.get("sandbox-storage") ?? []).map(parseStorage),
         readonly: args.flags.has("read-only"),
         keep: args.flags.has("keep"),
       });

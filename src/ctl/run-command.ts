@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
+import type { Storage } from "../protocol/gen/agent_pb.js";
 import { Code } from "../protocol/ttrpc/code.js";
 import type { AgentClient } from "./agent-client.js";
 import { attach } from "./attach.js";
@@ -15,6 +16,8 @@ export interface RunOptions extends RunSpecOptions {
   interactive: boolean;
   /** The sandbox's hostname, when run creates the sandbox. */
   hostname?: string | undefined;
+  /** Storages (protobuf JSON) the sandbox mounts, when run creates it: a VM's share (berth-vm start). */
+  sandboxStorages?: readonly Storage[] | undefined;
   /** Leave the container after it exits (for `berthctl rm`). */
   keep: boolean;
 }
@@ -43,7 +46,7 @@ export async function runContainer(ctx: CtlContext, options: RunOptions): Promis
     const { spec, warnings } = await loadRunSpec(options.rootfs, { ...options, size }, ctx.env);
     for (const warning of warnings) ctx.warn(warning);
     const client = await ctx.connect();
-    await ensureSandbox(ctx, client, options.hostname);
+    await ensureSandbox(ctx, client, options.hostname, options.sandboxStorages ?? []);
     checkInterrupted();
     await client.call("createContainer", { containerId: id, execId: id, OCI: spec });
     try {
@@ -68,12 +71,18 @@ async function ensureSandbox(
   ctx: CtlContext,
   client: AgentClient,
   hostname: string | undefined,
+  storages: readonly Storage[],
 ): Promise<void> {
   try {
-    await client.call("createSandbox", { sandboxId: SANDBOX_ID, hostname: hostname ?? DEFAULT_HOSTNAME });
+    await client.call("createSandbox", {
+      sandboxId: SANDBOX_ID,
+      hostname: hostname ?? DEFAULT_HOSTNAME,
+      storages: [...storages],
+    });
   } catch (error) {
     if (!(error instanceof RpcError && error.code === Code.ALREADY_EXISTS)) throw error;
     if (hostname !== undefined) ctx.warn(`a sandbox exists already; --hostname ${hostname} is ignored`);
+    if (storages.length > 0) ctx.warn("a sandbox exists already; --sandbox-storage is ignored");
   }
 }
 
