@@ -59,6 +59,7 @@ export function newcHeader(fields: NewcFields): Uint8Array {
 export class CpioWriter {
   readonly #sink: CpioSink;
   readonly #names = new Set<string>();
+  #buffer: Buffer | undefined;
   #ino = 0;
   #offset = 0;
   #busy = false;
@@ -93,7 +94,8 @@ export class CpioWriter {
         const stats = await handle.stat();
         if (!stats.isFile()) throw new AgentError(Code.INVALID_ARGUMENT, `${source} is not a regular file`);
         await this.#header(name, S_IFREG | (mode & 0o7777), 1, stats.size);
-        const buffer = Buffer.alloc(Math.min(CHUNK, Math.max(stats.size, 1)));
+        this.#buffer ??= Buffer.alloc(CHUNK);
+        const buffer = this.#buffer;
         let left = stats.size;
         while (left > 0) {
           const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left));
