@@ -93,6 +93,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "agent-server",
   ],
   ctl: ["errors", "version", "sys", "transport", "oci", "protocol/ttrpc", "protocol/gen"],
+  vm: ["errors", "sys"],
 };
 
 function sources(dir: string): string[] {
