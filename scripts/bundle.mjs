@@ -1,4 +1,4 @@
-// Bundles the two programs tsc emitted into dist/bin, in place: one file each (plus shared chunks, and
+// Bundles the three programs tsc emitted into dist/bin, in place: one file each (plus shared chunks, and
 // the gRPC server as a chunk of its own that loads on the first gRPC connection). Node then reads a few
 // files instead of some hundred modules: the agent answers its first call about 100 ms sooner.
 //
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 
 await build({
-  entryPoints: ["dist/bin/berth-agent.js", "dist/bin/berthctl.js"],
+  entryPoints: ["dist/bin/berth-agent.js", "dist/bin/berthctl.js", "dist/bin/berth-vm.js"],
   outdir: "dist/bin",
   allowOverwrite: true,
   bundle: true,

@@ -119,7 +119,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const transport = (level: "debug" | "warn", msg: string, fields: Record<string, unknown>) =>
     transportLog[level](fields, msg);
   const { address } = options;
-  let listener: { close(): Promise<void> };
+  let listener: { stopAccepting(): Promise<void>; close(): Promise<void> };
   if (address.kind === "serial") {
     if (options.protocol === "grpc") {
       throw new AgentError(ErrorCode.INVALID_ARGUMENT, "a serial port carries ttrpc only, not gRPC");
@@ -132,17 +132,20 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       { ttrpc: (socket) => ttrpc.serveConnection(socket), grpc: (socket) => grpc.serve(socket) },
       { only: options.protocol, log: (msg, fields) => transportLog.debug(fields, msg) },
     );
-    listener = await listen(address, dispatch, { log: transport });
+    const socket = await listen(address, dispatch, { log: transport });
+    listener = { stopAccepting: () => socket.close(), close: () => socket.close() };
   }
   return {
     address: options.address,
-    stopAccepting: () => listener.close(),
+    stopAccepting: () => listener.stopAccepting(),
     async close(graceMs = 0) {
-      await listener.close();
+      await listener.stopAccepting();
       const grpcServer = await grpc.close(graceMs);
       await ttrpc.shutdown(graceMs);
       grpcServer?.injector.destroy();
       grpcServer?.server.forceShutdown();
+      // A serial port's session outlives its connections until their last bytes are out.
+      await listener.close();
     },
   };
 }

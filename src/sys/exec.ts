@@ -151,3 +151,30 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): P
     }
   });
 }
+
+export interface DetachedCommand {
+  readonly pid: number;
+  /** Settles when the command fails to start or exits, with why; never rejects. */
+  readonly ended: Promise<Error>;
+}
+
+/**
+ * Starts a daemon: a command in a session of its own, its output to `logFd`, that lives on after this
+ * process exits (nothing here waits for it or keeps the loop alive for it). Resolves once it has started.
+ */
+export function spawnDetached(argv: readonly string[], logFd: number): Promise<DetachedCommand> {
+  const [file, ...args] = argv;
+  if (!file) return Promise.reject(new AgentError(Code.INVALID_ARGUMENT, "empty command"));
+  const child = spawn(file, args, { detached: true, stdio: ["ignore", logFd, logFd] });
+  const ended = new Promise<Error>((resolve) => {
+    child.once("error", (error) => resolve(new Error(`cannot run ${quote(argv)}: ${error.message}`)));
+    child.once("exit", (code, signal) =>
+      resolve(new Error(`${file} exited (${signal ?? `status ${code}`})`)),
+    );
+  });
+  child.unref();
+  return new Promise((resolve, reject) => {
+    child.once("spawn", () => resolve({ pid: child.pid as number, ended }));
+    child.once("error", (error) => reject(AgentError.wrap(error, `cannot run ${quote(argv)}`)));
+  });
+}

@@ -3,10 +3,18 @@ import { AgentError } from "../errors.js";
 import { MuxSession } from "../protocol/mux/index.js";
 import { findVirtioPort, SerialPort } from "./serial-port.js";
 
+const DRAIN_MS = 1000;
+
 export interface SerialListener {
   /** The port's device, as found by its name. */
   readonly device: string;
-  /** Ends the session (every connection in it) and closes the port. Idempotent. */
+  /** Refuses new connections; those open are served on. */
+  stopAccepting(): Promise<void>;
+  /**
+   * Ends the session (every connection in it) once what was written to the port has gone out (at most
+   * DRAIN_MS: a reply to DestroySandbox must reach the host before the guest powers off), and closes the
+   * port. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -62,9 +70,14 @@ export async function listenSerial(
   let closed = false;
   return {
     device,
+    async stopAccepting() {
+      session.refuseStreams();
+    },
     async close() {
       if (closed) return;
       closed = true;
+      session.refuseStreams();
+      await port?.drained(DRAIN_MS);
       clearInterval(serving);
       session.close();
       port?.close();

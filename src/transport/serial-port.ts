@@ -93,6 +93,14 @@ export class SerialPort {
     if (this.#writable) this.#flush();
   }
 
+  /** Resolves once nothing waits to be written (or the host is away), or after `ms`. */
+  async drained(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.#queued > 0 && this.#up && !this.#closed && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -27,7 +27,7 @@ const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 function downloadImpossible(error: unknown): boolean {
   for (let e = error; e instanceof Error; e = e.cause) {
     if (e instanceof CommandError && e.argv[0] === "apt-get") {
-      return e.argv.includes("update") || (e.argv.includes("download") && !e.argv.includes("--print-uris"));
+      return e.argv.includes("update") || e.argv.includes("download");
     }
   }
   return false;

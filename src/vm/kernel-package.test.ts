@@ -25,9 +25,15 @@ describe("kernel package", () => {
     assert.equal(kernelVersionOf("linux-image-6.1.0-57-amd64"), "6.1.0-57-amd64");
   });
 
-  it("reads the .deb's name, size and checksum from apt-get --print-uris", () => {
-    const line =
-      "'http://deb.debian.org/debian-security/pool/updates/main/l/linux-signed-amd64/linux-image-6.1.0-57-amd64_6.1.192-3_amd64.deb' linux-image-6.1.0-57-amd64_6.1.192-3_amd64.deb 70591024 SHA256:14d219d0\n";
+  it("reads the .deb's name, size and checksum from apt-cache show", () => {
+    const line = [
+      "Package: linux-image-6.1.0-57-amd64",
+      "Version: 6.1.192-3",
+      "Filename: pool/updates/main/l/linux-signed-amd64/linux-image-6.1.0-57-amd64_6.1.192-3_amd64.deb",
+      "Size: 70591024",
+      "SHA256: 14d219d0",
+      "",
+    ].join("\n");
     assert.deepEqual(downloadOf(line), {
       file: "linux-image-6.1.0-57-amd64_6.1.192-3_amd64.deb",
       size: 70591024,

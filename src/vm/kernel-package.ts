@@ -41,16 +41,26 @@ export function kernelVersionOf(packageName: string): string {
   return packageName.replace(/^linux-image-/, "");
 }
 
-/** The .deb's file name, size and checksum from `apt-get download --print-uris`'s line for it. */
-export function downloadOf(printUrisOutput: string): Pick<KernelPackage, "file" | "size" | "hash"> {
-  const match = /^'[^']+' (\S+\.deb) (\d+) (\S+)$/m.exec(printUrisOutput);
-  if (!match?.[1] || !match[2] || !match[3]) {
+/**
+ * The .deb's file name, size and checksum from `apt-cache show --no-all-versions` (the candidate). Not
+ * `apt-get download --print-uris`: that prints nothing when the current directory already holds the file.
+ */
+export function downloadOf(showOutput: string): Pick<KernelPackage, "file" | "size" | "hash"> {
+  const field = (name: string) => new RegExp(`^${name}: (\\S+)$`, "m").exec(showOutput)?.[1];
+  const filename = field("Filename");
+  const size = field("Size");
+  const sha256 = field("SHA256");
+  if (!filename?.endsWith(".deb") || !size || !/^\d+$/.test(size) || !sha256) {
     throw new AgentError(
       Code.NOT_FOUND,
-      `apt-get --print-uris names no .deb: ${JSON.stringify(printUrisOutput.trim())}`,
+      `apt-cache show names no .deb with its size and SHA256: ${JSON.stringify(showOutput.trim().slice(0, 500))}`,
     );
   }
-  return { file: match[1], size: Number(match[2]), hash: match[3] };
+  return {
+    file: filename.slice(filename.lastIndexOf("/") + 1),
+    size: Number(size),
+    hash: `SHA256:${sha256}`,
+  };
 }
 
 const APT_AS_ROOT = ["-o", "APT::Sandbox::User=root"];
@@ -61,11 +71,11 @@ async function resolve(steps: Steps): Promise<KernelPackage> {
     timeoutMs: 60_000,
   });
   const name = kernelPackageName(depends.stdout);
-  const uris = await runCommand(["apt-get", ...APT_AS_ROOT, "download", "--print-uris", name], {
+  const shown = await runCommand(["apt-cache", "show", "--no-all-versions", name], {
     signal: steps.signal,
     timeoutMs: 60_000,
   });
-  return { name, kernelVersion: kernelVersionOf(name), ...downloadOf(uris.stdout) };
+  return { name, kernelVersion: kernelVersionOf(name), ...downloadOf(shown.stdout) };
 }
 
 /**

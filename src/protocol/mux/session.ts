@@ -53,6 +53,7 @@ export class MuxSession {
   /** host: streams opened while no session was up, opened when one begins. */
   readonly #waiting = new Set<MuxStream>();
   #synced = false;
+  #refusing = false;
   #up = false;
   #closed = false;
   /** host: the nonce of the SYNC awaiting its ACK. */
@@ -123,6 +124,11 @@ export class MuxSession {
     return stream;
   }
 
+  /** guest: streams the host opens from now on are closed at once; those open go on. */
+  refuseStreams(): void {
+    this.#refusing = true;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -141,8 +147,9 @@ export class MuxSession {
     if (this.#role !== "guest") return this.#lostSync("the guest opened a stream");
     if (id <= this.#lastId) return this.#lostSync(`stream ${id} opened after stream ${this.#lastId}`);
     this.#lastId = id;
-    if (this.#streams.size >= this.#maxStreams) {
-      this.#log("warn", "refused a stream: too many are open", { open: this.#streams.size });
+    if (this.#refusing || this.#streams.size >= this.#maxStreams) {
+      if (!this.#refusing)
+        this.#log("warn", "refused a stream: too many are open", { open: this.#streams.size });
       this.#link.write([encodeHeader(FrameType.CLOSE, id, 0)]);
       return;
     }
