@@ -5,6 +5,9 @@ import type { CallOptions, LaunchOptions, OciRuntime } from "./oci-runtime.js";
 import { type CreateArgs, type ExecArgs, type RuncGlobals, runcArgs } from "./runc-args.js";
 import { deleteHalfMade, isHalfMade } from "./runc-leftovers.js";
 
+/** Tries of `runc pause` that meet runc's "unable to freeze". */
+const PAUSE_ATTEMPTS = 3;
+
 /** What `runc state` reports. */
 export interface RuncState {
   id: string;
@@ -159,9 +162,21 @@ export class Runc implements OciRuntime {
     return JSON.parse(await this.#run("", "features", (g) => runcArgs.features(g)));
   }
 
-  /** Freezes every process of the container (`runc pause`). */
+  /**
+   * Freezes every process of the container (`runc pause`). runc's cgroup v1 freezer gives up ("unable to
+   * freeze", the cgroup left thawed) when tasks keep forking through its retries: tried again, a few times.
+   */
   async pause(id: string): Promise<void> {
-    await this.#run(id, "pause", (g) => runcArgs.pause(g, id));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#run(id, "pause", (g) => runcArgs.pause(g, id));
+        return;
+      } catch (error) {
+        if (attempt >= PAUSE_ATTEMPTS || !/unable to freeze/.test(String((error as Error).message)))
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   }
 
   async resume(id: string): Promise<void> {
