@@ -13,9 +13,11 @@ import { ReadStreamRequestSchema } from "../../src/protocol/gen/agent_pb.js";
 import { CheckRequestSchema } from "../../src/protocol/gen/health_pb.js";
 import { encodeHeader, FrameType } from "../../src/protocol/mux/index.js";
 import { connectTtrpc, encodeFrame, encodeRequest, MessageType } from "../../src/protocol/ttrpc/index.js";
+import { AGENT_VERSION } from "../../src/version.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { makeBusyboxRootfs } from "../support/busybox-rootfs.js";
 import { containerSpec } from "../support/container-spec.js";
+import { buildGoPeers } from "../support/interop-peers.js";
 import {
   alive,
   BERTH_VM,
@@ -191,6 +193,22 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
       a.close();
       b.close();
     }
+  });
+
+  it("answers the Go containerd/ttrpc client through the proxy", async () => {
+    const peers = await buildGoPeers();
+    const { stdout } = await run(peers.peer, [
+      "health",
+      "--proto",
+      "ttrpc",
+      "--addr",
+      `unix://${(vm as VmHandle).agentSocket}`,
+    ]);
+    assert.deepEqual(JSON.parse(stdout.trim().split("\n")[0] ?? ""), {
+      check: "SERVING",
+      grpc_version: "0.0.1",
+      agent_version: AGENT_VERSION,
+    });
   });
 
   it("never hands a killed client's late reply to the next client", async () => {
