@@ -1,14 +1,6 @@
 import { runningCommandPids } from "./exec.js";
 import { native } from "./native.js";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import { processExists } from "./process-exists.js";
 
 /** How a process ended: its exit code, or the signal that killed it. */
 export interface ExitStatus {
@@ -73,7 +65,7 @@ export class Reaper {
     const done = this.#unclaimed.get(pid);
     if (done) {
       this.#unclaimed.delete(pid);
-      if (!isAlive(pid)) return Promise.resolve(done);
+      if (!processExists(pid)) return Promise.resolve(done);
     }
     return new Promise((resolve) => {
       const list = this.#watchers.get(pid);

@@ -1,20 +1,12 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { processExists } from "../sys/process-exists.js";
 
 const BUILD_DIR = /^\.build-(\d+)-/;
 
 /** The prefix of a temporary build directory or file (for mkdtemp): it names the process building in it. */
 export function buildDirPrefix(pid = process.pid): string {
   return `.build-${pid}-`;
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -28,7 +20,7 @@ export async function removeAbandonedBuilds(cacheDir: string, log: (message: str
     names
       .filter((name) => {
         const pid = BUILD_DIR.exec(name)?.[1];
-        return pid !== undefined && !running(Number(pid));
+        return pid !== undefined && !processExists(Number(pid));
       })
       .map((name) =>
         rm(join(cacheDir, name), { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch(

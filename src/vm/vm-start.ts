@@ -10,6 +10,7 @@ import {
 } from "../protocol/gen/health_pb.js";
 import { connectTtrpc } from "../protocol/ttrpc/index.js";
 import { type DetachedCommand, spawnDetached } from "../sys/exec.js";
+import { processExists } from "../sys/process-exists.js";
 import type { GuestImage } from "./guest-image.js";
 import { DEFAULT_HOTPLUG_TIMEOUT_S, qemuArguments, SHARE_TAG, type VmLayout } from "./qemu-command.js";
 
@@ -75,15 +76,6 @@ async function check(options: StartOptions): Promise<void> {
 
 function bad(message: string): AgentError {
   return new AgentError(Code.INVALID_ARGUMENT, message);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function tail(path: string, lines = 30): string {
@@ -171,7 +163,7 @@ export async function startVm(options: StartOptions): Promise<StartedVm> {
       shareStorage: shareStorageJson(),
     };
   } catch (error) {
-    for (const { pid } of spawned) if (alive(pid)) process.kill(pid, "SIGKILL");
+    for (const { pid } of spawned) if (processExists(pid)) process.kill(pid, "SIGKILL");
     for (const path of [options.agentSocket, portSocket, options.qmpSocket, options.pidFile]) {
       if (path) await unlink(path).catch(() => undefined);
     }

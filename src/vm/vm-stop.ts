@@ -1,17 +1,9 @@
 import { readFile, unlink } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
+import { processExists } from "../sys/process-exists.js";
 import { qmpCommand } from "./qmp.js";
 
 const EXIT_BOUND_MS = 10_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Ends the VM: QMP `quit`, on a connection of its own, then waits until QEMU has closed it (it is
@@ -24,7 +16,7 @@ export async function stopVm(options: { qmpSocket: string; pidFile?: string | un
   await qmpCommand(options.qmpSocket, "quit", undefined, { untilClosed: true, timeoutMs: EXIT_BOUND_MS });
   if (!Number.isInteger(pid)) return;
   const end = Date.now() + EXIT_BOUND_MS;
-  while (alive(pid)) {
+  while (processExists(pid)) {
     if (Date.now() > end) throw new AgentError(Code.DEADLINE_EXCEEDED, `QEMU (pid ${pid}) is still running`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
