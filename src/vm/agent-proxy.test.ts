@@ -31,7 +31,11 @@ class FakePort {
       this.current = socket;
       const session = new MuxSession({
         role: "guest",
-        link: { write: (chunks) => chunks.forEach((c) => socket.write(c)) },
+        link: {
+          write: (chunks) => {
+            for (const chunk of chunks) socket.write(chunk);
+          },
+        },
         onStream: (stream) => this.ttrpc.serveConnection(stream),
       });
       socket.on("data", (chunk: Buffer) => session.receive(chunk));
