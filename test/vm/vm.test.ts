@@ -4,8 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -14,6 +24,7 @@ import { CheckRequestSchema } from "../../src/protocol/gen/health_pb.js";
 import { encodeHeader, FrameType } from "../../src/protocol/mux/index.js";
 import { connectTtrpc, encodeFrame, encodeRequest, MessageType } from "../../src/protocol/ttrpc/index.js";
 import { AGENT_VERSION } from "../../src/version.js";
+import { qmpCommand } from "../../src/vm/qmp.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { makeBusyboxRootfs } from "../support/busybox-rootfs.js";
 import { containerSpec } from "../support/container-spec.js";
@@ -39,19 +50,24 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
   let ns: ShareNamespace;
   let vm: VmHandle | undefined;
   let rootfs: string;
+  let disk: string;
 
   before(async () => {
     ns = await ShareNamespace.open();
     mkdirSync(ns.path(`${SHARE}/c1`), { recursive: true });
     makeBusyboxRootfs(ns.path(`${SHARE}/c1/rootfs`));
     rootfs = `${SHARE}/c1/rootfs`;
-    vm = await startVm(ns, ["--hotplug-timeout", "10"]);
+    disk = join(mkdtempSync(join(tmpdir(), "berth-vm-disk-")), "cold.img");
+    writeFileSync(disk, Buffer.alloc(0));
+    truncateSync(disk, 8 << 20);
+    vm = await startVm(ns, ["--hotplug-timeout", "10", "--disk", disk]);
     process.stderr.write(`# the VM answered Health ${vm.startMs} ms after berth-vm start\n`);
   });
 
   after(() => {
     killVm(vm);
     ns?.close();
+    if (disk) rmSync(dirname(disk), { recursive: true, force: true });
   });
 
   const agent = () => AgentRpc.connect((vm as VmHandle).agentSocket);
@@ -67,6 +83,12 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
     });
     const { stdout } = await run(process.execPath, [BERTHCTL, "--addr", `unix://${v.agentSocket}`, "health"]);
     assert.match(stdout, /SERVING/);
+    // berth-vm holds no QMP connection: outside tools (hot-plug) get QEMU's one QMP client.
+    assert.deepEqual(await qmpCommand(v.qmpSocket, "query-status"), {
+      status: "running",
+      singlestep: false,
+      running: true,
+    });
     const console = readFileSync(v.log, "utf8");
     assert.match(console, /"msg":"guest initialised as PID 1"/);
     assert.match(console, /"msg":"loaded the boot modules"/);
@@ -90,7 +112,7 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
         "--",
         "sh",
         "-c",
-        "echo hello from $(hostname); cat /proc/1/comm >&2; exit 3",
+        "echo hello from $(hostname); cat /proc/1/comm >&2; ls /sys/block >&2; exit 3",
       ])
       .then(
         () => assert.fail("exit 3 expected"),
@@ -99,6 +121,7 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
     assert.equal(result.code, 3, result.stderr);
     assert.equal(result.stdout, `hello from ${SANDBOX}\n`);
     assert.match(result.stderr, /^sh\n/m);
+    assert.match(result.stderr, /^vda$/m, "the --disk is a virtio-blk disk present at boot");
   });
 
   it("carries exec, stdin, a tty resize and a signal to a container in the guest", async () => {
@@ -303,16 +326,22 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
       { detached: true, stdio: "ignore" },
     );
     proxy.unref();
+    // The old proxy's socket file is still there until the new one takes its place: ask until it answers.
     const started = Date.now();
-    const { stdout } = await run(
-      process.execPath,
-      [BERTHCTL, "--addr", `unix://${v.agentSocket}`, "health"],
-      {
+    let stdout = "";
+    while (!stdout && Date.now() - started < 10_000) {
+      stdout = await run(process.execPath, [BERTHCTL, "--addr", `unix://${v.agentSocket}`, "health"], {
         timeout: T,
-      },
-    );
+      }).then(
+        (r) => r.stdout,
+        () => "",
+      );
+      if (!stdout) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     assert.match(stdout, /SERVING/);
-    process.stderr.write(`# a new host end answered Health after ${Date.now() - started} ms\n`);
+    process.stderr.write(
+      `# a new host end answered Health ${Date.now() - started} ms after it was started\n`,
+    );
   });
 
   it("powers the VM off after DestroySandbox: QEMU exits and the proxy with it", async () => {
