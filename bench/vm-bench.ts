@@ -10,7 +10,7 @@
  *
  *   BENCH_RUNS=3 BENCH_CALLS=300 npm run bench:vm
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -193,7 +193,6 @@ async function main() {
     row("create → exit of `true`, host berth", life.host, life.host),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
-  writeFileSync(join(tmpdir(), "berth-vm-bench.md"), `${lines.join("\n")}\n`);
 }
 
 await main();
