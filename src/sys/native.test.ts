@@ -405,8 +405,10 @@ describe("native addon", () => {
       const { Worker } = await import("node:worker_threads");
       for (let i = 0; i < 3; i++) {
         const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+        // Both listeners first: the worker's message and its exit can come in one turn of the loop.
+        const exited = new Promise((resolve) => w.once("exit", resolve));
         await new Promise((resolve) => w.once("message", resolve));
-        await new Promise((resolve) => w.once("exit", resolve));
+        await exited;
       }
       console.log("done");`);
     assert.equal(ended.signal, null, ended.stderr);
