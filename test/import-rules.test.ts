@@ -93,7 +93,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
     "agent-server",
   ],
   ctl: ["errors", "version", "sys", "transport", "oci", "protocol/ttrpc", "protocol/gen"],
-  vm: ["errors", "log", "sys", "package-dir", "protocol/mux", "protocol/ttrpc", "protocol/gen"],
+  vm: ["errors", "log", "sys", "package-dir", "transport", "protocol/mux", "protocol/ttrpc", "protocol/gen"],
 };
 
 function sources(dir: string): string[] {

@@ -1,7 +1,8 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { getSystemErrorMap } from "node:util";
 import { connectStream } from "../sys/listening-socket.js";
 import type { SocketAddress } from "../transport/address.js";
+import { connectUnix } from "../transport/unix-socket.js";
 
 /**
  * A connected stream socket to the agent. Unix paths go through Node; abstract names and vsock through
@@ -14,14 +15,7 @@ export function openAgentSocket(address: SocketAddress): Promise<Socket> {
     case "vsock":
       return connectStream({ vsock: { cid: address.cid, port: address.port } });
     case "unix":
-      return new Promise((resolve, reject) => {
-        const socket = connect(address.path);
-        socket.once("error", reject);
-        socket.once("connect", () => {
-          socket.off("error", reject);
-          resolve(socket);
-        });
-      });
+      return connectUnix(address.path);
   }
 }
 

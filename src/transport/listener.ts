@@ -1,8 +1,9 @@
-import { lstat, unlink } from "node:fs/promises";
-import { connect, type Server, type Socket } from "node:net";
-import { AgentError, Code } from "../errors.js";
+import { unlink } from "node:fs/promises";
+import type { Server, Socket } from "node:net";
+import { AgentError } from "../errors.js";
 import { listenUnixFd, listenVsockFd, serverFromListeningFd } from "../sys/listening-socket.js";
 import { formatListenAddress, type SocketAddress } from "./address.js";
+import { clearStaleSocket } from "./unix-socket.js";
 
 /**
  * Kata's hosts open one connection to the agent (the shim's; Kata 1.x one per container process), plus a
@@ -25,33 +26,6 @@ export interface Listener {
   readonly address: SocketAddress;
   /** Stops accepting; connections already accepted are left to their protocol servers. Idempotent. */
   close(): Promise<void>;
-}
-
-function isLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", () => resolve(false));
-  });
-}
-
-/** Clears a socket file left by a previous run; refuses to touch a live socket or any other file. */
-async function clearStaleSocket(path: string): Promise<void> {
-  const stat = await lstat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return undefined;
-    throw error;
-  });
-  if (!stat) return;
-  if (!stat.isSocket()) {
-    throw new AgentError(Code.ALREADY_EXISTS, `cannot listen on ${path}: it exists and is not a socket`);
-  }
-  if (await isLive(path)) {
-    throw new AgentError(Code.ALREADY_EXISTS, `cannot listen on ${path}: another server is listening there`);
-  }
-  await unlink(path);
 }
 
 function listeningFd(address: SocketAddress): number {

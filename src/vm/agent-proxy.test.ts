@@ -120,7 +120,7 @@ describe("runAgentProxy()", () => {
   it("refuses a second proxy on a live agent socket", async () => {
     await assert.rejects(
       runAgentProxy({ portSocket: join(dir, "port.sock"), agentSocket: agentSocket(), log: () => {} }),
-      /already served by another process/,
+      /another server is listening there/,
     );
   });
 });

@@ -1,7 +1,7 @@
 import { unlink } from "node:fs/promises";
-import { connect, createServer, type Server, type Socket } from "node:net";
-import { AgentError, Code } from "../errors.js";
+import { createServer, type Server, type Socket } from "node:net";
 import { MuxSession } from "../protocol/mux/index.js";
+import { clearStaleSocket, connectUnix } from "../transport/unix-socket.js";
 
 /** Clients served at once, as the agent's own sockets (a client past it is closed at once). */
 const MAX_CLIENTS = 128;
@@ -24,23 +24,12 @@ export interface AgentProxyOptions {
   signal?: AbortSignal;
 }
 
-function connectOnce(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-    socket.once("error", reject);
-  });
-}
-
 async function connectWithin(path: string, ms: number, signal?: AbortSignal): Promise<Socket | undefined> {
   const end = Date.now() + ms;
   for (;;) {
     if (signal?.aborted) return undefined;
     try {
-      return await connectOnce(path);
+      return await connectUnix(path);
     } catch {
       if (Date.now() >= end) return undefined;
     }
@@ -124,15 +113,7 @@ export async function runAgentProxy(options: AgentProxyOptions): Promise<void> {
 
 /** Listens at `path`, taking the place of a socket file nobody serves any more, never of a live one. */
 async function listenUnix(path: string, onClient: (socket: Socket) => void): Promise<Server> {
-  const live = await connectOnce(path).then(
-    (socket) => {
-      socket.destroy();
-      return true;
-    },
-    () => false,
-  );
-  if (live) throw new AgentError(Code.ALREADY_EXISTS, `${path} is already served by another process`);
-  await unlink(path).catch(() => undefined);
+  await clearStaleSocket(path);
   return new Promise((resolve, reject) => {
     const server = createServer({ allowHalfOpen: false }, onClient);
     server.once("error", reject);
