@@ -13,7 +13,7 @@ export interface QmpReply {
  * the socket longer than a command (outside tools hot-plug through the same socket). Reads the greeting,
  * negotiates capabilities, sends the command and returns its reply; events that come between are skipped.
  * With `untilClosed`, it returns only once QEMU has closed the connection too (after `quit`: QEMU is
- * exiting).
+ * exiting); the timeout passing first is a failure, not a close.
  */
 export async function qmpCommand(
   socketPath: string,
@@ -24,7 +24,11 @@ export async function qmpCommand(
   const socket = connect(socketPath);
   const lines = lineReader(socket);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const timer = setTimeout(() => socket.destroy(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    socket.destroy(new Error(`no answer in ${timeoutMs} ms`));
+  }, timeoutMs);
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
@@ -48,8 +52,10 @@ export async function qmpCommand(
     };
     await send("qmp_capabilities");
     const result = await send(command, args);
-    if (options.untilClosed) await new Promise((resolve) => socket.once("close", resolve));
-    else socket.end();
+    if (options.untilClosed) {
+      await lines.closed;
+      if (timedOut) throw new Error(`QEMU did not close the connection in ${timeoutMs} ms`);
+    } else socket.end();
     return result;
   } catch (error) {
     socket.destroy();
@@ -95,7 +101,10 @@ function lineReader(socket: Socket) {
   });
   socket.on("error", (error: Error) => fail(error));
   socket.on("close", () => fail(new Error("QEMU closed the QMP connection")));
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
   return {
+    /** Resolves once the connection is closed, whoever closed it. */
+    closed,
     next(): Promise<Record<string, unknown>> {
       const queued = queue.shift();
       if (queued) return Promise.resolve(queued);
