@@ -177,7 +177,6 @@ export class MuxSession {
     if (this.#role === "guest") {
       if (kind !== SyncKind.SYNC) return;
       this.#endSession("the host began a new session");
-      this.#lastId = 0;
       this.#synced = true;
       this.#parser.frame();
       this.#link.write([encodeRecord(SyncKind.ACK, nonce)]);
@@ -189,7 +188,6 @@ export class MuxSession {
     } else if (kind === SyncKind.ACK && !this.#synced && this.#expected?.equals(nonce)) {
       this.#expected = undefined;
       this.#synced = true;
-      this.#lastId = 0;
       this.#parser.frame();
       for (const stream of [...this.#waiting]) {
         this.#waiting.delete(stream);
@@ -230,9 +228,11 @@ export class MuxSession {
     stream.opened(id);
   }
 
+  /** Drops the session's streams; stream ids start again from 1 in the next one. */
   #endSession(reason: string) {
     const wasSynced = this.#synced;
     this.#synced = false;
+    this.#lastId = 0;
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     for (const stream of streams) stream.lost();
