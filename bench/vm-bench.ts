@@ -19,7 +19,7 @@ import { build } from "esbuild";
 import { CheckRequestSchema } from "../src/protocol/gen/health_pb.js";
 import { connectTtrpc } from "../src/protocol/ttrpc/client.js";
 import { CpioWriter, fileSink } from "../src/vm/cpio.js";
-import { buildGuestImage, type GuestImage } from "../src/vm/guest-image.js";
+import { buildGuestImage, defaultCacheDir, type GuestImage } from "../src/vm/guest-image.js";
 import { shareStorageJson, startVm } from "../src/vm/vm-start.js";
 import { stopVm } from "../src/vm/vm-stop.js";
 import { startAgent } from "../test/support/agent-process.js";
@@ -105,7 +105,7 @@ async function lifecycle(rpc: AgentRpc, rootfs: string, n: number): Promise<numb
 
 async function main() {
   const image = await buildGuestImage({
-    cacheDir: join(process.env.XDG_CACHE_HOME || join(process.env.HOME ?? "/root", ".cache"), "berth-vm"),
+    cacheDir: defaultCacheDir(process.env),
     packageDir: REPO,
   });
   const work = mkdtempSync(join(tmpdir(), "berth-vm-bench-"));

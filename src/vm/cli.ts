@@ -1,10 +1,8 @@
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AgentError, Code } from "../errors.js";
 import { packageDir } from "../package-dir.js";
 import { runAgentProxy } from "./agent-proxy.js";
-import { buildGuestImage } from "./guest-image.js";
+import { buildGuestImage, defaultCacheDir } from "./guest-image.js";
 import { startVm } from "./vm-start.js";
 import { stopVm } from "./vm-stop.js";
 
@@ -24,10 +22,6 @@ export const USAGE = `Usage:
   berth-vm proxy --port-socket PATH --agent-socket PATH
       The host end of the agent's port (start runs it in the background).
 `;
-
-function defaultCacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "berth-vm");
-}
 
 function integer(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;

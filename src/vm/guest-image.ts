@@ -1,4 +1,5 @@
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { throwIfAborted } from "../sys/abort.js";
 import { pathExists } from "../sys/path-exists.js";
@@ -22,6 +23,11 @@ import {
   unpackedKernel,
   vmlinuzIn,
 } from "./kernel-package.js";
+
+/** Where images are kept unless told: `$XDG_CACHE_HOME/berth-vm`, else `~/.cache/berth-vm`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "berth-vm");
+}
 
 export interface GuestImageOptions {
   /** Where images, the unpacked kernel and the file-hash index are kept. */
