@@ -63,6 +63,8 @@ export class SerialPort {
   #writable = true;
   #closed = false;
   #probe: NodeJS.Timeout | undefined;
+  /** Told when nothing is left to write: the queue went out, was dropped, or the port closed. */
+  readonly #drainWaiters = new Set<() => void>();
 
   constructor(path: string, events: SerialPortEvents) {
     const { O_RDWR, O_NONBLOCK, O_NOCTTY } = constants;
@@ -94,11 +96,17 @@ export class SerialPort {
   }
 
   /** Resolves once nothing waits to be written (or the host is away), or after `ms`. */
-  async drained(ms: number): Promise<void> {
-    const end = Date.now() + ms;
-    while (this.#queued > 0 && this.#up && !this.#closed && Date.now() < end) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  drained(ms: number): Promise<void> {
+    if (this.#queued === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#drainWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#drainWaiters.add(done);
+    });
   }
 
   close(): void {
@@ -106,7 +114,7 @@ export class SerialPort {
     this.#closed = true;
     clearTimeout(this.#probe);
     this.#poll.stop();
-    this.#queue = [];
+    this.#dropQueue();
     try {
       closeSync(this.#fd);
     } catch {}
@@ -157,8 +165,7 @@ export class SerialPort {
   }
 
   #goDown() {
-    this.#queue = [];
-    this.#queued = 0;
+    this.#dropQueue();
     this.#writable = true;
     if (!this.#up) return;
     this.#up = false;
@@ -197,6 +204,17 @@ export class SerialPort {
       this.#writable = true;
       this.#setEvents();
     }
+    if (this.#queued === 0) this.#wakeDrainWaiters();
+  }
+
+  #dropQueue() {
+    this.#queue = [];
+    this.#queued = 0;
+    this.#wakeDrainWaiters();
+  }
+
+  #wakeDrainWaiters() {
+    for (const done of [...this.#drainWaiters]) done();
   }
 
   #consume(bytes: number) {
