@@ -71,6 +71,15 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
   });
 
   const agent = () => AgentRpc.connect((vm as VmHandle).agentSocket);
+  /** A container of the share's busybox rootfs running `args`, created and started. */
+  const startContainer = async (rpc: AgentRpc, id: string, args: string[]) => {
+    await rpc.call(
+      "createContainer",
+      { containerId: id, execId: id, OCI: containerSpec({ rootfs, args }) },
+      T,
+    );
+    await rpc.call("startContainer", { containerId: id }, T);
+  };
 
   it("boots with berth as PID 1 and prints the share's storage last", async () => {
     const v = vm as VmHandle;
@@ -128,19 +137,7 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
     const rpc = await agent();
     try {
       const id = "long";
-      await rpc.call(
-        "createContainer",
-        {
-          containerId: id,
-          execId: id,
-          OCI: containerSpec({
-            rootfs,
-            args: ["sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.1; done"],
-          }),
-        },
-        T,
-      );
-      await rpc.call("startContainer", { containerId: id }, T);
+      await startContainer(rpc, id, ["sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.1; done"]);
       await rpc.call(
         "execProcess",
         {
@@ -197,16 +194,7 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
     const [a, b] = await Promise.all([agent(), agent()]);
     try {
       const id = "waiter";
-      await a.call(
-        "createContainer",
-        {
-          containerId: id,
-          execId: id,
-          OCI: containerSpec({ rootfs, args: ["sh", "-c", "sleep 2; exit 7"] }),
-        },
-        T,
-      );
-      await a.call("startContainer", { containerId: id }, T);
+      await startContainer(a, id, ["sh", "-c", "sleep 2; exit 7"]);
       const waited = a.call("waitProcess", { containerId: id, execId: id }, T);
       const checks = await Promise.all(Array.from({ length: 20 }, () => b.call("getGuestDetails", {}, T)));
       assert.equal(checks.length, 20);
@@ -239,16 +227,7 @@ describe("berth in a QEMU guest, over the serial transport", { timeout: 600_000 
     const rpc = await agent();
     const id = "late";
     try {
-      await rpc.call(
-        "createContainer",
-        {
-          containerId: id,
-          execId: id,
-          OCI: containerSpec({ rootfs, args: ["sh", "-c", "sleep 3; echo LATE"] }),
-        },
-        T,
-      );
-      await rpc.call("startContainer", { containerId: id }, T);
+      await startContainer(rpc, id, ["sh", "-c", "sleep 3; echo LATE"]);
       // A client in a process of its own asks for the container's output on ttrpc stream 1 and is killed
       // while it waits: the agent's answer comes for a stream whose client is gone.
       const request = encodeRequest({
