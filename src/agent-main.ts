@@ -3,6 +3,8 @@ import { type AgentServer, createRpcBudgets, startAgentServer } from "./agent-se
 import { type AgentConfig, describeConfig, parseCommandLine, USAGE } from "./config/agent-config.js";
 import { runcLogDir, storageRecord } from "./config/agent-paths.js";
 import { faultsFromEnv } from "./config/faults.js";
+import { DeviceRegistry } from "./device/device-registry.js";
+import { UeventListener } from "./device/uevent-listener.js";
 import { AgentError } from "./errors.js";
 import { GuestService } from "./guest/guest-service.js";
 import { initGuest, mountInitFilesystems, shutdownGuest } from "./init/pid1.js";
@@ -47,6 +49,7 @@ function runcFor(config: AgentConfig): Runc {
 async function sandboxService(
   config: AgentConfig,
   runc: Runc,
+  devices: DeviceRegistry,
   log: Logger,
   replyBudget: ByteBudget,
   onSandboxDestroyed: () => void,
@@ -65,11 +68,15 @@ async function sandboxService(
       paths,
       log: log.child({ subsystem: "storage" }),
       record: new PersistedSet(storageRecord(paths)),
+      devices,
+      hotplugTimeoutMs: config.hotplugTimeoutMs,
     }),
     log: log.child({ subsystem: "sandbox" }),
     faults: faultsFromEnv(process.env),
     noPivot: await rootIsInitramfs(),
     sysfs: "/sys",
+    devices,
+    hotplugTimeoutMs: config.hotplugTimeoutMs,
     containerPipeSize: config.containerPipeSize,
     replyBudget,
     onSandboxDestroyed,
@@ -193,7 +200,10 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       requestBytes: config.rpcRequestBudget,
       replyBytes: config.rpcReplyBudget,
     });
-    sandboxes = await sandboxService(config, runc, log, budgets.replies, () => {
+    // Before the server: what is hot-plugged for the first call is heard.
+    const devices = new DeviceRegistry({ log: log.child({ subsystem: "device" }) });
+    UeventListener.start(devices, log.child({ subsystem: "uevent" }));
+    sandboxes = await sandboxService(config, runc, devices, log, budgets.replies, () => {
       if (asInit) finish("DestroySandbox");
     });
     server = await startAgentServer({
@@ -206,6 +216,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
         links: new NetworkService({
           log: log.child({ subsystem: "network" }),
           hotplugTimeoutMs: config.hotplugTimeoutMs,
+          devices,
         }),
         iptables: new IpTables(),
       },

@@ -1,5 +1,6 @@
 import type { AgentPaths } from "../config/agent-paths.js";
 import type { Faults } from "../config/faults.js";
+import type { DeviceWaiter } from "../device/device-registry.js";
 import type { Logger } from "../log.js";
 import type { LaunchOptions } from "../process/launch.js";
 import type { OciRuntime } from "../runtime/oci-runtime.js";
@@ -46,8 +47,12 @@ export interface ContainerDeps {
    * handed on (the server's reply budget, shared); without one, each process has a small one of its own.
    */
   readonly replyBudget?: ByteBudget;
-  /** sysfs, for online CPUs and the PCI rescan (default /sys). */
+  /** sysfs, for online CPUs and device addresses (default /sys). */
   readonly sysfs: string;
+  /** Where devices are awaited (the agent's one registry, fed by its uevent listener). */
+  readonly devices: DeviceWaiter;
+  /** How long a device may take to appear (agent.hotplug_timeout). */
+  readonly hotplugTimeoutMs: number;
   /** DEFAULT_BOUNDS unless a test sets tighter ones. */
   readonly bounds?: Partial<ContainerBounds>;
 }

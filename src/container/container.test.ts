@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { bundlePaths } from "../bundle/bundle-paths.js";
 import type { AgentPaths } from "../config/agent-paths.js";
 import { noFaults } from "../config/faults.js";
+import { DeviceRegistry } from "../device/device-registry.js";
 import { AgentError, Code } from "../errors.js";
 import { capturingLog } from "../log.test-util.js";
 import type { Process } from "../oci/oci-spec.js";
@@ -75,6 +76,8 @@ describe("Container, on a scripted runtime", () => {
       noPivot: false,
       containerPipeSize: 0,
       sysfs: "/sys",
+      devices: new DeviceRegistry({ log }),
+      hotplugTimeoutMs: 3000,
       bounds: { ...BOUNDS, ...o.bounds },
     };
     const bundle = bundlePaths(paths, id);

@@ -9,7 +9,6 @@ import type { Spec } from "../oci/oci-spec.js";
 import { specToJson } from "../oci/spec-json.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
-import { blockDriver } from "../storage/block-driver.js";
 import type { StorageSpec } from "../storage/storage-spec.js";
 import { removeDirIfEmpty } from "../storage/storage-steps.js";
 import { abortReason, throwIfAborted } from "../sys/abort.js";
@@ -50,21 +49,8 @@ export interface SandboxPlacement {
   readonly onOom: (() => void) | undefined;
 }
 
-/** A rescan (about a millisecond) is only worth it when the container asks for a hotplugged device. */
-function needsPciRescan(req: CreateContainerRequest): boolean {
-  return req.devices.length > 0 || req.storages.some((s) => blockDriver.names.includes(s.driver));
-}
-
-async function rescanPci(deps: ContainerDeps) {
-  try {
-    await writeFile(`${deps.sysfs}/bus/pci/rescan`, "1");
-  } catch (error) {
-    deps.log.debug({ err: error }, "PCI rescan skipped");
-  }
-}
-
 /**
- * CreateContainer, in the Go agent's order: checks → PCI rescan (when devices are asked for) → devices →
+ * CreateContainer, in the Go agent's order: checks → devices (each awaited until the guest has it) →
  * storages (rollback armed from here) → spec edits (guest root device, cpuset, network sysctls, whose
  * old values only a failed creation restores, namespaces, guest hooks) → bundle → stdio → runc create (its undo armed
  * before it runs: a runc killed half way leaves state only that undo removes). A failure at any step
@@ -100,11 +86,16 @@ export async function createContainer(
   };
   try {
     throwIfAborted(signal);
-    if (needsPciRescan(req)) await rescanPci(deps);
-    await applyDevices(spec, req.devices);
+    await applyDevices(spec, req.devices, {
+      devices: deps.devices,
+      sysfs: deps.sysfs,
+      timeoutMs: deps.hotplugTimeoutMs,
+      signal,
+      log: deps.log,
+    });
     step("devices");
 
-    const mountPoints = await deps.storages.add(req.storages, id);
+    const mountPoints = await deps.storages.add(req.storages, id, signal);
     undo.push(`release the storages of ${id}`, () => deps.storages.release(mountPoints));
     step("storages");
 

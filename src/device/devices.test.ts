@@ -3,12 +3,27 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { AgentError, Code } from "../errors.js";
+import { createLogger } from "../log.js";
 import type { Spec } from "../oci/oci-spec.js";
 import { runCommand } from "../sys/exec.js";
 import { DEVICE_HANDLERS } from "./device-handlers.js";
-import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "./devices.js";
+import { DeviceRegistry } from "./device-registry.js";
+import type { DeviceContext } from "./device-spec.js";
+import { applyDevices as apply, type DeviceSpec, guestRootDeviceRule } from "./devices.js";
+
+/** An empty sysfs: nothing is hot-plugged, and every wait ends at its short timeout. */
+const emptySysfs = await mkdtemp(join(tmpdir(), "berth-devices-sysfs-"));
+after(() => rm(emptySysfs, { recursive: true, force: true }));
+const noLog = createLogger({ level: "silent" });
+const ctx: DeviceContext = {
+  devices: new DeviceRegistry({ log: noLog, sysfs: emptySysfs }),
+  sysfs: emptySysfs,
+  timeoutMs: 150,
+  log: noLog,
+};
+const applyDevices = (spec: Spec, devices: readonly DeviceSpec[]) => apply(spec, devices, ctx);
 
 const device = (d: Partial<DeviceSpec>): DeviceSpec => ({
   id: "",
@@ -155,28 +170,40 @@ describe("applyDevices()", () => {
         /not a block or character device/,
       ],
       [
-        "a vm_path that does not exist (no hotplug wait yet)",
+        "a virtio-mmio disk that never appears",
         device({ vmPath: "/dev/berth-no-such-device" }),
-        Code.NOT_FOUND,
-        /cannot find \/dev\/berth-no-such-device in the guest \(berth does not wait for hotplugged devices yet\)/,
+        Code.DEADLINE_EXCEEDED,
+        /^mmioblk device for \/dev\/xda: timed out after 150 ms waiting for the virtio-mmio disk berth-no-such-device$/,
       ],
       [
-        "a virtio-blk device known only by its PCI path",
+        "a virtio-blk disk behind a bridge the guest does not have",
         device({ type: "blk", id: "02/03" }),
-        Code.UNIMPLEMENTED,
-        /^blk device "02\/03" for \/dev\/xda: no guest path \(vm_path\) was given; finding the device by its PCI path and waiting for its hotplug come with device hotplug support/,
+        Code.NOT_FOUND,
+        /^blk device "02\/03" for \/dev\/xda: PCI path 02\/03: there is no bridge at \/devices\/pci0000:00\/0000:00:02.0$/,
       ],
       [
-        "a SCSI device known only by its address",
-        device({ type: "scsi", id: "0:0" }),
-        Code.UNIMPLEMENTED,
-        /finding the device by its SCSI address/,
+        "a malformed PCI path",
+        device({ type: "blk", id: "02/3g" }),
+        Code.INVALID_ARGUMENT,
+        /PCI path "02\/3g": element 2 \("3g"\) is not SS or SS.F in hex/,
       ],
       [
-        "VFIO passthrough",
-        device({ type: "vfio-pci", id: "0000:00:05.0", options: ["0000:3b:00.0=02/01"] }),
-        Code.UNIMPLEMENTED,
-        /^vfio-pci device "0000:00:05.0" for \/dev\/xda: VFIO PCI passthrough .* comes with device hotplug support/,
+        "a SCSI disk that never appears",
+        device({ type: "scsi", id: "0:7" }),
+        Code.DEADLINE_EXCEEDED,
+        /timed out after 150 ms waiting for the SCSI disk at 0:7/,
+      ],
+      [
+        "a malformed SCSI address",
+        device({ type: "scsi", id: "0-7" }),
+        Code.INVALID_ARGUMENT,
+        /SCSI address "0-7" is not <target>:<lun>/,
+      ],
+      [
+        "an s390x-only type",
+        device({ type: "blk-ccw", id: "0.0.0005" }),
+        Code.FAILED_PRECONDITION,
+        /CCW is only supported on s390x/,
       ],
     ];
     for (const [what, bad, code, message] of cases) {
@@ -224,7 +251,7 @@ describe("applyDevices()", () => {
         .map((hex) => Number.parseInt(hex, 16));
       assert.equal(major, 7, "loop devices are major 7");
       const spec = hostSpec();
-      await applyDevices(spec, [device({ type: "blk", id: "02/03", vmPath: loop })]);
+      await applyDevices(spec, [device({ type: "mmioblk", vmPath: loop })]);
       assert.deepEqual(spec.linux?.devices?.[1], {
         path: "/dev/xda",
         type: "b",

@@ -2,13 +2,20 @@ import { AgentError, Code } from "../errors.js";
 import { allowDevice } from "../oci/device-rules.js";
 import type { Int64, LinuxDevice, LinuxDeviceCgroup, Spec } from "../oci/oci-spec.js";
 import { DEVICE_HANDLERS } from "./device-handlers.js";
-import type { DeviceHandler, DeviceSpec, GuestDevice } from "./device-spec.js";
+import type {
+  DeviceContext,
+  DeviceHandler,
+  DeviceSpec,
+  DeviceUpdate,
+  GuestDevice,
+  PciPair,
+} from "./device-spec.js";
 import { deviceName } from "./guest-dev-path.js";
 
-export type { DeviceSpec, GuestDevice } from "./device-spec.js";
+export type { DeviceContext, DeviceSpec, GuestDevice, PciPair } from "./device-spec.js";
 export { guestRootDeviceRule } from "./root-device.js";
 
-/** A device checked against the spec: its handler and the `linux.devices[]` entry it replaces. */
+/** A device checked against the spec: its handler and the `linux.devices[]` entry it replaces (-1: none). */
 interface Planned {
   device: DeviceSpec;
   handler: DeviceHandler;
@@ -18,26 +25,32 @@ interface Planned {
 /**
  * Sets up the container's devices (CreateContainer's `devices`) and edits the spec to match, in place:
  * each device's `linux.devices[]` entry (matched by `containerPath`) gets the guest node's type and
- * major/minor; device-cgroup rules that named the host's numbers for it are rewritten the same way; and
- * an allow rule "rwm" for the guest node is appended. Every device is checked (INVALID_ARGUMENT) and
- * found in the guest before the spec is touched, so on failure the spec is as it was.
+ * major/minor (and its path, where the guest's differs: VFIO groups); device-cgroup rules that named the
+ * host's numbers for it are rewritten the same way; and an allow rule "rwm" for the guest node is
+ * appended, `linux.resources` made if the spec had none. Every device is checked (INVALID_ARGUMENT) and
+ * found in the guest (waiting for it up to `ctx.timeoutMs`) before the spec is touched, so on failure the
+ * spec is as it was. Returns the host→guest PCI addresses of every device, for `PCIDEVICE_*`.
  */
 export async function applyDevices(
   spec: Spec,
   devices: readonly DeviceSpec[],
+  ctx: DeviceContext,
   handlers: ReadonlyMap<string, DeviceHandler> = DEVICE_HANDLERS,
-): Promise<void> {
+): Promise<PciPair[]> {
   const planned = devices.map((device, index) => plan(spec, device, index, handlers));
-  const twice = planned.find((p, i) => planned.findIndex((other) => other.entry === p.entry) !== i);
+  const twice = planned.find(
+    (p, i) => p.entry >= 0 && planned.findIndex((other) => other.entry === p.entry) !== i,
+  );
   if (twice) {
     throw new AgentError(
       Code.INVALID_ARGUMENT,
       `${deviceName(twice.device)}: another device of the request has the same container_path`,
     );
   }
-  const found: GuestDevice[] = [];
-  for (const p of planned) found.push(await p.handler(p.device));
-  rewrite(spec, planned, found);
+  const updates: DeviceUpdate[] = [];
+  for (const p of planned) updates.push(await p.handler.setUp(p.device, ctx));
+  rewrite(spec, planned, updates);
+  return updates.flatMap((u) => u.pci);
 }
 
 function plan(
@@ -56,6 +69,7 @@ function plan(
   if (!handler) throw invalid(`unknown device type ${q(type)} (known: ${[...handlers.keys()].join(", ")})`);
   const entries = spec.linux?.devices ?? [];
   const entry = entries.findIndex((d) => d.path === device.containerPath);
+  if (!handler.specEntry) return { device, handler, entry: -1 };
   if (entry < 0) {
     throw new AgentError(
       Code.INVALID_ARGUMENT,
@@ -75,20 +89,26 @@ function plan(
  * Applies every change computed from the spec as it was, so that a rule is rewritten at most once even
  * when one device's guest numbers are another's host numbers.
  */
-function rewrite(spec: Spec, planned: readonly Planned[], found: readonly GuestDevice[]) {
+function rewrite(spec: Spec, planned: readonly Planned[], updates: readonly DeviceUpdate[]) {
   const entries = spec.linux?.devices ?? [];
-  const hosts = planned.map((p) => entries[p.entry]);
+  const hosts = planned.map((p) => (p.entry >= 0 ? entries[p.entry] : undefined));
+  const found = updates.map((u) => u.node);
   for (const [i, p] of planned.entries()) {
     const host = hosts[i];
-    const guest = found[i];
-    if (host && guest) entries[p.entry] = { ...host, ...numbers(guest) };
+    const update = updates[i];
+    if (!host || !update?.node) continue;
+    entries[p.entry] = {
+      ...host,
+      ...numbers(update.node),
+      ...(update.finalPath ? { path: update.finalPath } : {}),
+    };
   }
   const rules = spec.linux?.resources?.devices ?? [];
   for (const [r, rule] of rules.entries()) {
     const guest = found[hosts.findIndex((host) => host !== undefined && namesHostDevice(rule, host))];
     if (guest) rules[r] = { ...rule, ...numbers(guest) };
   }
-  for (const guest of found) allowDevice(spec, { ...numbers(guest), access: "rwm" });
+  for (const guest of found) if (guest) allowDevice(spec, { ...numbers(guest), access: "rwm" });
 }
 
 const numbers = ({ type, major, minor }: GuestDevice) => ({ type, major, minor });

@@ -1,4 +1,7 @@
 import { readFileSync } from "node:fs";
+import type { DeviceRegistry } from "../device/device-registry.js";
+import { type DeviceMatcher, netInterface } from "../device/matchers.js";
+import { parsePciPath, resolvePciPath } from "../device/pci-path.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { SerialQueue } from "../sys/serial-queue.js";
@@ -16,10 +19,25 @@ import type { InterfaceText, NeighbourText, RouteText } from "./network-types.js
 import { describeRoute, planRoutes } from "./route-plan.js";
 import { updateRoutes } from "./route-update.js";
 
+/**
+ * What announces the NIC at a PCI path, or undefined when this guest has no such path (a guest without
+ * PCI, such as Firecracker's, or a bridge that is not there): then only its link is awaited.
+ */
+async function nicMatcher(devices: DeviceRegistry, devicePath: string): Promise<DeviceMatcher | undefined> {
+  try {
+    const pci = await resolvePciPath(devices.sysfs.root, parsePciPath(devicePath));
+    return netInterface(pci.devpath, devicePath);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface NetworkServiceOptions {
   log: Logger;
   /** How long UpdateInterface waits for a NIC hot-plugged at a PCI path (agent.hotplug_timeout). */
   hotplugTimeoutMs: number;
+  /** Where a hot-plugged NIC is awaited (the agent's device registry); none: only its link is. */
+  devices?: DeviceRegistry | undefined;
   /** Where the net sysctls are (default /proc/sys/net): IPv6 counts as off when both all/ and default/ say so. */
   sysctlNetDir?: string;
   /** Changes being made or waiting (default 256). */
@@ -35,6 +53,7 @@ export interface NetworkServiceOptions {
 export class NetworkService {
   readonly #log: Logger;
   readonly #hotplugTimeoutMs: number;
+  readonly #devices: DeviceRegistry | undefined;
   readonly #sysctlNetDir: string;
   readonly #changes: SerialQueue;
   #rtnl: Rtnl | undefined;
@@ -42,6 +61,7 @@ export class NetworkService {
   constructor(options: NetworkServiceOptions) {
     this.#log = options.log;
     this.#hotplugTimeoutMs = options.hotplugTimeoutMs;
+    this.#devices = options.devices;
     this.#sysctlNetDir = options.sysctlNetDir ?? "/proc/sys/net";
     this.#changes = new SerialQueue("network changes", options.maxQueued ?? 256);
   }
@@ -50,17 +70,7 @@ export class NetworkService {
     const plan = planInterface(request);
     const rtnl = this.#netlink();
     if (plan.devicePath !== "" && !findByMac(await rtnl.links(), plan.mac)) {
-      const link = await waitForLink(plan.mac, {
-        timeoutMs: this.#hotplugTimeoutMs,
-        signal,
-        listLinks: () => rtnl.links(),
-      });
-      if (!link) {
-        throw new AgentError(
-          Code.NOT_FOUND,
-          `${linkNotFound(plan.mac)}: no link with it appeared within ${this.#hotplugTimeoutMs} ms of the NIC at PCI path ${plan.devicePath}`,
-        );
-      }
+      await this.#waitForNic(plan.mac, plan.devicePath, rtnl, signal);
     }
     const ipv6 = plan.addresses.some((a) => a.family === AF_INET6) && this.#ipv6Enabled();
     const index = await this.#changes.run(
@@ -76,6 +86,34 @@ export class NetworkService {
       devicePath: request.devicePath,
       type: request.type,
     };
+  }
+
+  /**
+   * A NIC hot-plugged for UpdateInterface: its interface at the PCI path (through the device registry,
+   * when the guest has that path's bridges), then its link by MAC, all within the hotplug timeout.
+   */
+  async #waitForNic(mac: Uint8Array, devicePath: string, rtnl: Rtnl, signal: AbortSignal | undefined) {
+    const deadline = performance.now() + this.#hotplugTimeoutMs;
+    const notFound = (cause?: unknown) =>
+      new AgentError(
+        Code.NOT_FOUND,
+        `${linkNotFound(mac)}: no link with it appeared within ${this.#hotplugTimeoutMs} ms of the NIC at PCI path ${devicePath}`,
+        cause === undefined ? undefined : { cause },
+      );
+    const nic = this.#devices ? await nicMatcher(this.#devices, devicePath) : undefined;
+    if (nic && this.#devices) {
+      await this.#devices
+        .waitFor(nic, { timeoutMs: this.#hotplugTimeoutMs, signal })
+        .catch((error: unknown) => {
+          throw AgentError.from(error).code === Code.DEADLINE_EXCEEDED ? notFound(error) : error;
+        });
+    }
+    const link = await waitForLink(mac, {
+      timeoutMs: Math.max(0, deadline - performance.now()),
+      signal,
+      listLinks: () => rtnl.links(),
+    });
+    if (!link) throw notFound();
   }
 
   async updateRoutes(routes: readonly RouteText[], signal?: AbortSignal): Promise<RouteText[]> {

@@ -8,6 +8,7 @@ import { noFaults } from "../config/faults.js";
 import type { ContainerDeps } from "../container/container-deps.js";
 import type { CreateContainerRequest } from "../container/create-container.js";
 import { FakeRuntime, scratchPaths } from "../container/fake-runtime.test-util.js";
+import { DeviceRegistry } from "../device/device-registry.js";
 import { AgentError, Code } from "../errors.js";
 import { capturingLog } from "../log.test-util.js";
 import { StorageRegistry } from "../storage/storage-registry.js";
@@ -43,6 +44,8 @@ describe("Sandbox, on a scripted runtime", () => {
       noPivot: false,
       containerPipeSize: 0,
       sysfs: "/sys",
+      devices: new DeviceRegistry({ log }),
+      hotplugTimeoutMs: 3000,
       bounds: { runcKillMs: 100, exitWaitMs: 200 },
     };
     return new Sandbox({

@@ -1,4 +1,5 @@
 import type { AgentPaths } from "../config/agent-paths.js";
+import type { BlockContext } from "../device/block-devices.js";
 import type { Logger } from "../log.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import type { StorageSpec } from "./storage-spec.js";
@@ -13,6 +14,8 @@ export interface StorageContext {
   readonly paths: AgentPaths;
   /** sysfs root (hugepage pools). */
   readonly sysfs: string;
+  /** Where a block storage waits for its disk, for how long, and the call's signal. */
+  readonly devices: BlockContext;
   readonly log: Logger;
   /**
    * The storage's undo steps: a driver pushes one after each step that creates something. They run newest

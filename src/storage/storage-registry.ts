@@ -1,5 +1,6 @@
 import { checkContainerId } from "../bundle/container-id.js";
 import type { AgentPaths } from "../config/agent-paths.js";
+import { DeviceRegistry, type DeviceWaiter } from "../device/device-registry.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
@@ -14,8 +15,12 @@ import type { StorageSpec } from "./storage-spec.js";
 export interface StorageRegistryDeps {
   paths: AgentPaths;
   log: Logger;
-  /** sysfs root, for hugepage pools (default /sys). */
+  /** sysfs root, for hugepage pools and device addresses (default /sys). */
   sysfs?: string;
+  /** Where block storages wait for their disks (default: a registry of its own that polls sysfs). */
+  devices?: DeviceWaiter;
+  /** How long a block storage waits for its disk (agent.hotplug_timeout; default 3 s). */
+  hotplugTimeoutMs?: number;
   /**
    * Where the mount points being set up are recorded, before anything is mounted, until they are undone:
    * what a restarted agent unmounts when this one died. None: not recorded.
@@ -61,28 +66,31 @@ function combined(what: string, failures: readonly unknown[]): AgentError {
  * did. Work on one mount point is serialised; different mount points proceed concurrently.
  */
 export class StorageRegistry {
-  readonly #deps: Required<Omit<StorageRegistryDeps, "record">>;
+  readonly #deps: Required<Omit<StorageRegistryDeps, "record" | "devices">>;
+  readonly #devices: DeviceWaiter;
   readonly #record: PersistedSet | undefined;
   readonly #refs = new StorageRefs<SetUp>();
   readonly #lock = new KeyedLock();
 
   constructor(deps: StorageRegistryDeps) {
-    this.#deps = { sysfs: "/sys", ...deps };
-    this.#record = deps.record;
+    const { record, devices, ...rest } = deps;
+    this.#deps = { sysfs: "/sys", hotplugTimeoutMs: 3000, ...rest };
+    this.#devices = devices ?? new DeviceRegistry({ log: deps.log, sysfs: this.#deps.sysfs });
+    this.#record = record;
   }
 
   /**
    * Sets up each storage in order (a second user of a mount point only bumps its count). On failure
    * releases what this call added, newest first, and rethrows the original error. Returns one mount point
-   * per storage, for release(). `containerId` undefined = sandbox storage.
+   * per storage, for release(). `containerId` undefined = sandbox storage. `signal` ends a wait for a disk.
    */
-  async add(storages: readonly StorageSpec[], containerId?: string): Promise<string[]> {
+  async add(storages: readonly StorageSpec[], containerId?: string, signal?: AbortSignal): Promise<string[]> {
     if (containerId !== undefined) checkContainerId(containerId);
     const plans = storages.map(plan);
     const added: { mountPoint: string; fresh: boolean }[] = [];
     try {
       for (const p of plans) {
-        const fresh = await this.#lock.run(p.mountPoint, () => this.#acquire(p, containerId));
+        const fresh = await this.#lock.run(p.mountPoint, () => this.#acquire(p, containerId, signal));
         added.push({ mountPoint: p.mountPoint, fresh });
       }
     } catch (error) {
@@ -105,17 +113,19 @@ export class StorageRegistry {
   async #acquire(
     { storage, driver, mountPoint }: Planned,
     containerId: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<boolean> {
     if (this.#refs.acquire(mountPoint)) {
       this.#deps.log.debug({ mountPoint, containerId }, "storage already set up; counting one more user");
       return false;
     }
     const undo = new CleanupStack();
-    const { paths, sysfs } = this.#deps;
+    const { paths, sysfs, hotplugTimeoutMs } = this.#deps;
+    const devices = { devices: this.#devices, sysfs, timeoutMs: hotplugTimeoutMs, signal };
     const log = this.#deps.log.child({ driver: storage.driver, mountPoint });
     await this.#record?.add(mountPoint);
     try {
-      await driver.setup({ storage, mountPoint, containerId, paths, sysfs, log, undo });
+      await driver.setup({ storage, mountPoint, containerId, paths, sysfs, devices, log, undo });
     } catch (error) {
       await this.#undo(undo, mountPoint).catch((cleanup: unknown) => {
         log.error({ err: cleanup }, "undoing a failed storage setup was incomplete");

@@ -363,9 +363,9 @@ describe("storages and devices through CreateContainer", () => {
       f.rpc.call("createContainer", {
         containerId: "pcidev",
         OCI: f.spec(["true"], { devices: [{ path: "/dev/vdb", type: "b", major: 254n, minor: 16n }] }),
-        devices: [{ type: "blk", id: "02/01", containerPath: "/dev/vdb" }],
+        devices: [{ type: "blk", id: "1f/01", containerPath: "/dev/vdb" }],
       }),
-      failsWith(Code.UNIMPLEMENTED, /hotplug/),
+      failsWith(Code.NOT_FOUND, /blk device "1f\/01" for \/dev\/vdb: PCI path 1f\/01: there is no bridge/),
     );
     f.assertNoContainerLeft(["baddriver", "pcidev"]);
   });

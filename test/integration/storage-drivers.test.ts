@@ -83,6 +83,7 @@ describe("storage drivers", () => {
     dir = mkdtempSync(join(tmpdir(), "berth-storage-"));
     run = join(dir, "run");
     storages = new StorageRegistry({
+      hotplugTimeoutMs: 200,
       paths: { ...DEFAULT_PATHS, runDir: run },
       log: createLogger({ level: "silent" }),
       sysfs: join(dir, "sys"),
@@ -272,13 +273,21 @@ describe("storage drivers", () => {
     }
   });
 
-  it("blk and friends: refuse device addresses (UNIMPLEMENTED) and non-block devices", async () => {
+  it("blk and friends: refuse malformed addresses, disks that never come, and non-block devices", async () => {
     const mp = join(dir, "disk");
     const cases: [string, string, Code, string][] = [
-      ["blk", "02/01", Code.UNIMPLEMENTED, "resolving a PCI path comes with device hotplug support"],
-      ["scsi", "0:0", Code.UNIMPLEMENTED, "a SCSI address"],
-      ["nvdimm", "pmem0", Code.UNIMPLEMENTED, "a pmem device name"],
-      ["blk", "/dev/null", Code.INVALID_ARGUMENT, '"/dev/null" is not a block device'],
+      ["blk", "02/1x", Code.INVALID_ARGUMENT, "the source must be a PCI path or a /dev path"],
+      [
+        "blk",
+        "1f/1f/01",
+        Code.NOT_FOUND,
+        "PCI path 1f/1f/01: there is no bridge at /devices/pci0000:00/0000:00:1f.0",
+      ],
+      ["scsi", "0:0", Code.DEADLINE_EXCEEDED, "timed out after 200 ms waiting for the SCSI disk at 0:0"],
+      ["scsi", "zero", Code.INVALID_ARGUMENT, 'SCSI address "zero" is not <target>:<lun>'],
+      ["nvdimm", "pmem0", Code.INVALID_ARGUMENT, "the source must be a /dev/pmem path"],
+      ["nvdimm", "/dev/pmem9", Code.DEADLINE_EXCEEDED, "waiting for the pmem device pmem9"],
+      ["blk", "/dev/null", Code.INVALID_ARGUMENT, "/dev/null is not a block device"],
       ["blk", "/dev/berth-missing", Code.NOT_FOUND, "does not exist"],
       ["blk", "/dev/../etc/passwd", Code.INVALID_ARGUMENT, 'has a ".." segment'],
     ];
