@@ -83,8 +83,16 @@ async function sandboxService(
   });
 }
 
-function guestService(config: AgentConfig, runc: Runc, log: Logger, initDaemon: boolean): GuestService {
+function guestService(
+  config: AgentConfig,
+  runc: Runc,
+  devices: DeviceRegistry,
+  log: Logger,
+  initDaemon: boolean,
+): GuestService {
   return new GuestService({
+    devices,
+    hotplugTimeoutMs: config.hotplugTimeoutMs,
     paths: config.paths,
     sysfs: "/sys",
     procfs: "/proc",
@@ -211,7 +219,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       protocol: config.protocol,
       log,
       sandboxes,
-      guest: guestService(config, runc, log, asInit),
+      guest: guestService(config, runc, devices, log, asInit),
       network: {
         links: new NetworkService({
           log: log.child({ subsystem: "network" }),

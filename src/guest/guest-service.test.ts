@@ -20,6 +20,8 @@ describe("GuestService.details()", () => {
     let answer: "fail" | "yes" = "fail";
     const guest = new GuestService({
       paths: DEFAULT_PATHS,
+      devices: { waitFor: () => Promise.reject(new Error("no devices here")) },
+      hotplugTimeoutMs: 3000,
       sysfs: join(root, "sys"),
       procfs: join(root, "proc"),
       runc: {

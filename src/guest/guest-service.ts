@@ -1,5 +1,6 @@
 import { type AgentPaths, sharedContainersDir } from "../config/agent-paths.js";
 import { deviceHandlerNames } from "../device/device-handlers.js";
+import type { DeviceWaiter } from "../device/device-registry.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { KeyedLock } from "../storage/keyed-lock.js";
@@ -15,6 +16,7 @@ import { checkedGuestTime } from "./guest-time.js";
 import { memoryBlockSize, memoryHotplugProbe } from "./memory-info.js";
 import { probeSeccompSupport } from "./seccomp-support.js";
 import { openSharedDir } from "./shared-dir.js";
+import { addSwapDisk } from "./swap-disk.js";
 
 export interface GuestDeps {
   readonly paths: AgentPaths;
@@ -26,6 +28,9 @@ export interface GuestDeps {
   readonly runc: { features(): Promise<unknown> };
   /** The agent is the guest's init (PID 1). */
   readonly initDaemon: boolean;
+  /** Where AddSwap's disk is awaited, and for how long (agent.hotplug_timeout). */
+  readonly devices: DeviceWaiter;
+  readonly hotplugTimeoutMs: number;
   readonly log: Logger;
 }
 
@@ -58,7 +63,7 @@ function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentErro
   return AgentError.wrap(error, where);
 }
 
-/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile. */
+/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap. */
 export class GuestService {
   readonly #deps: GuestDeps;
   readonly #uploads: FileUploads;
@@ -96,6 +101,13 @@ export class GuestService {
       this.#deps.log.warn({ err: error }, "cannot tell whether runc supports seccomp; reporting it does not");
       return false;
     }
+  }
+
+  /** AddSwap: swap on the disk hot-plugged at the PCI path `slots`. */
+  async addSwap(slots: readonly number[], signal?: AbortSignal): Promise<void> {
+    const { devices, sysfs, hotplugTimeoutMs, log } = this.#deps;
+    const device = await addSwapDisk({ devices, sysfs, timeoutMs: hotplugTimeoutMs, signal }, slots);
+    log.info({ device, pciPath: slots }, "swap enabled");
   }
 
   /** Sets the guest clock, refusing a time Linux cannot hold before trying. */

@@ -9,6 +9,10 @@ export function guestHandlers(guest: GuestService): ServiceImpl<typeof AgentServ
       guest.setDateTime(req.Sec, req.Usec);
       return {};
     },
+    addSwap: async (req, ctx) => {
+      await guest.addSwap(req.PCIPath, ctx.signal);
+      return {};
+    },
     copyFile: async (req) => {
       await guest.copyFile(req);
       return {};

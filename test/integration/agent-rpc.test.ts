@@ -37,6 +37,7 @@ const IMPLEMENTED = new Set<string>([
   "GetGuestDetails",
   "SetGuestDateTime",
   "CopyFile",
+  "AddSwap",
   "GetOOMEvent",
   "PauseContainer",
   "ResumeContainer",
