@@ -119,7 +119,7 @@ export class DeviceRegistry implements DeviceWaiter {
           reject(error);
           return;
         }
-        this.#log.debug(
+        this.#log.info(
           {
             device: matcher.description,
             devpath: event.devpath,

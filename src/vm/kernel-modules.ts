@@ -6,7 +6,8 @@ import { pathExists } from "../sys/path-exists.js";
 
 /**
  * The modules the guest loads at start (from /etc/modules-load.d/berth.conf): its devices (virtio PCI,
- * block, SCSI disks, console, NVDIMM), the filesystems storages use, and crc32c, which ext4 asks for.
+ * block, SCSI disks, console, NVDIMM, hot-plugged NICs), the filesystems storages use, and crc32c, which ext4
+ * asks for.
  */
 export const GUEST_MODULES: readonly string[] = [
   "virtio_pci",
@@ -21,6 +22,7 @@ export const GUEST_MODULES: readonly string[] = [
   "9p",
   "9pnet_virtio",
   "crc32c_generic",
+  "virtio_net",
 ];
 
 /** The module tables copied as they are (depmod makes the others); the last is not in every kernel. */

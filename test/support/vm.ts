@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { qmpCommand } from "../../src/vm/qmp.js";
 
 const REPO = new URL("../../../", import.meta.url).pathname;
 export const BERTH_VM = join(REPO, "dist/bin/berth-vm.js");
@@ -161,4 +162,42 @@ export function proxyPids(agentSocket: string): number[] {
     } catch {}
   }
   return out;
+}
+
+/** Where a hot-plugged disk goes: a slot of pci-bridge-0, the root port rp0, or a LUN of scsi0's target 0. */
+export type DiskPlace = { bridgeSlot: number } | { rootPort: true } | { scsiLun: number };
+
+/** Hot-plugs `file` as disk `id` (QMP blockdev-add + device_add, as Kata's runtime does). */
+export async function plugDisk(vm: VmHandle, id: string, file: string, place: DiskPlace): Promise<void> {
+  await qmpCommand(vm.qmpSocket, "blockdev-add", {
+    driver: "raw",
+    "node-name": `drive-${id}`,
+    file: { driver: "file", filename: file },
+  });
+  const device =
+    "scsiLun" in place
+      ? { driver: "scsi-hd", bus: "scsi0.0", "scsi-id": 0, lun: place.scsiLun }
+      : "rootPort" in place
+        ? { driver: "virtio-blk-pci", bus: "rp0" }
+        : {
+            driver: "virtio-blk-pci",
+            bus: "pci-bridge-0",
+            addr: place.bridgeSlot.toString(16).padStart(2, "0"),
+          };
+  await qmpCommand(vm.qmpSocket, "device_add", { ...device, id, drive: `drive-${id}` });
+}
+
+/** Unplugs device `id` and waits until QEMU has let it go (the guest acknowledged the ACPI eject). */
+export async function unplug(vm: VmHandle, id: string, drive?: string): Promise<void> {
+  await qmpCommand(vm.qmpSocket, "device_del", { id });
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const peripherals = (await qmpCommand(vm.qmpSocket, "qom-list", { path: "/machine/peripheral" })) as {
+      name: string;
+    }[];
+    if (!peripherals.some((p) => p.name === id)) break;
+    if (Date.now() > end) throw new Error(`QEMU still has ${id} 20 s after device_del`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (drive) await qmpCommand(vm.qmpSocket, "blockdev-del", { "node-name": drive });
 }
