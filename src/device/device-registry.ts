@@ -124,6 +124,8 @@ export class DeviceRegistry implements DeviceWaiter {
             device: matcher.description,
             devpath: event.devpath,
             waited_ms: Math.round(performance.now() - started),
+            // CLOCK_MONOTONIC, as the kernel's log stamps its lines: when berth had the device.
+            monotonic_us: Number(process.hrtime.bigint() / 1000n),
           },
           event.seqnum === 0 ? "device present" : "device announced",
         );

@@ -26,6 +26,7 @@ interface Storage {
   fstype: string;
   options: string[];
   mountPoint: string;
+  fsGroup?: { groupId: number; groupChangePolicy: number };
 }
 interface Device {
   type: string;
@@ -150,14 +151,15 @@ describe("devices and block storages in a QEMU guest", { timeout: 600_000 }, () 
     assert.equal(read("bridge"), "on-the-bridge");
   });
 
-  it("finds a disk on the root port rp0 (01/00), whose bus number is not its slot", async () => {
+  it("finds a disk on the root port rp0 (01/00), whose bus number is not its slot, and gives it the pod's fsGroup", async () => {
     await plugDisk(v(), "blk-port", ext4Image(dir, "port", "on-the-root-port"), { rootPort: true });
-    await create("port", "cat /data/hello > /out/port", {
-      storages: [volume("blk", "01/00")],
+    await create("port", "cat /data/hello > /out/port; stat -c '%g %A' /data /data/hello > /out/port.stat", {
+      storages: [volume("blk", "01/00", { fsGroup: { groupId: 3000, groupChangePolicy: 0 } })],
       ...readVolume("01/00"),
     });
     assert.equal(await finish("port"), 0);
     assert.equal(read("port"), "on-the-root-port");
+    assert.equal(read("port.stat"), "3000 drwxrwsr-x\n3000 -rw-rw-r--");
   });
 
   it("scans for a SCSI disk at its address (0:1) under scsi_mod.scan=none, read-only", async () => {
