@@ -6,6 +6,7 @@ import { localDriver } from "./local-driver.js";
 import { overlayfsDriver } from "./overlayfs-driver.js";
 import { ninePDriver, virtioFsDriver } from "./shared-fs-driver.js";
 import type { StorageDriver } from "./storage-driver.js";
+import { watchableBindDriver } from "./watchable-bind-driver.js";
 
 const DRIVERS: readonly StorageDriver[] = [
   localDriver,
@@ -15,6 +16,7 @@ const DRIVERS: readonly StorageDriver[] = [
   bindDriver,
   blockDriver,
   overlayfsDriver,
+  watchableBindDriver,
 ];
 
 const BY_NAME: ReadonlyMap<string, StorageDriver> = new Map(

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { DEFAULT_PATHS } from "../config/agent-paths.js";
 import { AgentError, Code } from "../errors.js";
-import { checkedMountPoint, checkedPath, checkText } from "./storage-paths.js";
+import { checkedMountPoint, checkedPath, checkText, watchableDirOf } from "./storage-paths.js";
 
 const invalid = (fragment: string) => (e: unknown) =>
   e instanceof AgentError && e.code === Code.INVALID_ARGUMENT && e.message.includes(fragment);
@@ -44,5 +45,43 @@ describe("checkText()", () => {
   it("accepts tags and rejects NUL bytes", () => {
     checkText("source", "kataShared");
     assert.throws(() => checkText("option", "size=1m\0"), invalid("contains a NUL byte"));
+  });
+});
+
+describe("watchableDirOf()", () => {
+  const shared = "/run/kata-containers/shared/containers";
+
+  it("accepts a mount point directly in a watchable directory of the configured shared dir, or a rootless one", () => {
+    for (const dir of [
+      `${shared}/watchable`,
+      `${shared}/passthrough/watchable`,
+      `/run/user/1000${shared}/watchable`,
+      `/run/user/4294967295${shared}/passthrough/watchable`,
+    ]) {
+      assert.equal(watchableDirOf(`${dir}/cid-abc-secret`, DEFAULT_PATHS), dir);
+    }
+    assert.equal(
+      watchableDirOf("/tmp/t/run/shared/containers/watchable/x", { ...DEFAULT_PATHS, runDir: "/tmp/t/run" }),
+      "/tmp/t/run/shared/containers/watchable",
+    );
+  });
+
+  it("refuses any other place (INVALID_ARGUMENT), quoting the mount point", () => {
+    for (const mountPoint of [
+      `${shared}/watchable`,
+      `${shared}/watchable/a/b`,
+      `${shared}/other/x`,
+      "/etc/watchable/x",
+      `/run/user/0${shared}/watchable/x`,
+      `/run/user/01000${shared}/watchable/x`,
+      `/run/user/4294967296${shared}/watchable/x`,
+      `/run/user/1000/extra${shared}/watchable/x`,
+    ]) {
+      assert.throws(
+        () => watchableDirOf(mountPoint, DEFAULT_PATHS),
+        invalid(`watchable mount point ${JSON.stringify(mountPoint)} is not directly in`),
+        mountPoint,
+      );
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { type AgentPaths, sharedContainersDir } from "../config/agent-paths.js";
 import { AgentError, Code } from "../errors.js";
 
 const invalid = (what: string, value: string, why: string) =>
@@ -26,4 +27,29 @@ export function checkedMountPoint(value: string): string {
   const path = checkedPath("mount point", value);
   if (path === "/") throw invalid("mount point", value, "is the root directory");
   return path;
+}
+
+/** A rootless runtime's prefix of Kata's guest paths: `/run/user/<uid>`, uid a u32 other than 0, no leading 0. */
+const ROOTLESS_PREFIX = /^\/run\/user\/([1-9][0-9]{0,9})(\/.+)$/;
+
+/**
+ * The directory a `watchable-bind` storage's mount point (checked) lies directly in, where berth mounts the
+ * tmpfs its copies go to: `<shared dir>/watchable` (the Go runtime), `<shared dir>/passthrough/watchable`
+ * (runtime-rs), or either under `/run/user/<uid>` (a rootless runtime). INVALID_ARGUMENT quoting the mount
+ * point otherwise.
+ */
+export function watchableDirOf(mountPoint: string, paths: AgentPaths): string {
+  const shared = posix.normalize(sharedContainersDir(paths));
+  const allowed = [`${shared}/watchable`, `${shared}/passthrough/watchable`];
+  const dir = posix.dirname(mountPoint);
+  const rootless = ROOTLESS_PREFIX.exec(dir);
+  const uid = Number(rootless?.[1] ?? 0);
+  if (allowed.includes(dir) || (rootless && uid <= 0xffffffff && allowed.includes(rootless[2] ?? ""))) {
+    return dir;
+  }
+  throw invalid(
+    "watchable mount point",
+    mountPoint,
+    `is not directly in ${allowed.map((a) => JSON.stringify(a)).join(" or ")} (nor in one of them under /run/user/<uid>)`,
+  );
 }

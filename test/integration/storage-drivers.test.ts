@@ -9,7 +9,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -26,6 +25,7 @@ import { StorageRegistry } from "../../src/storage/storage-registry.js";
 import type { StorageSpec } from "../../src/storage/storage-spec.js";
 import { currentMounts, mount, UnmountFlag, unmount } from "../../src/sys/mount.js";
 import { mountsUnder } from "../support/leftovers.js";
+import { assertOwnMountNamespace } from "../support/mount-namespace.js";
 
 type Wire = Partial<StorageSpec> & Pick<StorageSpec, "driver" | "mountPoint">;
 const spec = (s: Wire): StorageSpec => ({
@@ -53,31 +53,13 @@ async function mountAt(path: string) {
 const mountCount = async (path: string) =>
   (await currentMounts()).filter((m) => m.mountPoint === path).length;
 
-/** The mount namespace of init, or of kthreadd (pid 2, always in the initial one) where init's is unreadable. */
-function initialMountNamespace(): string {
-  for (const pid of [1, 2]) {
-    try {
-      return readlinkSync(`/proc/${pid}/ns/mnt`);
-    } catch {
-      // not ours to read: try the next
-    }
-  }
-  throw new Error("cannot read the initial mount namespace from /proc/1 or /proc/2");
-}
-
 /** Real mounts, in-process, under a fresh directory per test; the suite refuses to run in the host's mount namespace. */
 describe("storage drivers", () => {
   let dir: string;
   let run: string;
   let storages: StorageRegistry;
 
-  before(() => {
-    assert.notEqual(
-      readlinkSync("/proc/self/ns/mnt"),
-      initialMountNamespace(),
-      "refusing to mount in the host's mount namespace: run under `unshare --mount --propagation private`",
-    );
-  });
+  before(assertOwnMountNamespace);
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "berth-storage-"));
