@@ -70,6 +70,13 @@ function writeSecret(dir: string, n: number, values: Record<string, string>): vo
 }
 
 /** Real tmpfs and bind mounts, in-process, under a fresh run dir per test (in the runner's own mount namespace). */
+/** watchable-bind waits for no device. */
+const noDevices = {
+  devices: { waitFor: () => Promise.reject(new Error("watchable-bind waits for no device")) },
+  sysfs: "/sys",
+  timeoutMs: 0,
+};
+
 describe("watchable-bind storages", () => {
   let dir: string;
   let paths: AgentPaths;
@@ -162,7 +169,16 @@ describe("watchable-bind storages", () => {
     const undo = new CleanupStack();
     const storage = watchable(source, mountPoint);
     try {
-      await driver.setup({ storage, mountPoint, containerId: "c1", paths, sysfs: "/sys", log, undo });
+      await driver.setup({
+        storage,
+        mountPoint,
+        containerId: "c1",
+        paths,
+        sysfs: "/sys",
+        devices: noDevices,
+        log,
+        undo,
+      });
       assert.equal(readFileSync(join(mountPoint, "a"), "utf8"), "a");
       writeFileSync(join(source, "b"), "b");
       await eventually("b is copied", () => existsSync(join(mountPoint, "b")), 2000);
