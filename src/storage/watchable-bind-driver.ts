@@ -1,5 +1,6 @@
 import { realpath, stat } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
+import { throwIfAborted } from "../sys/abort.js";
 import { SerialQueue } from "../sys/serial-queue.js";
 import { CopyWatch } from "./copy-watch.js";
 import type { StorageContext, StorageDriver } from "./storage-driver.js";
@@ -50,15 +51,16 @@ async function resolvedSource(source: string): Promise<{ path: string; kind: "di
 }
 
 /** Scans a few times while the source keeps changing under the copy (a host writing a file in place). */
-async function initialCopy(copy: WatchedCopy): Promise<ScanOutcome> {
+async function initialCopy(copy: WatchedCopy, signal: AbortSignal | undefined): Promise<ScanOutcome> {
   for (let attempt = 1; ; attempt++) {
-    const outcome = await copy.scan();
+    const outcome = await copy.scan(signal);
     if (outcome.kind === "too-big" || outcome.deferred === 0 || attempt >= INITIAL_SCANS) return outcome;
   }
 }
 
 async function setup(ctx: StorageContext, options: WatchableBindOptions, turns: SerialQueue): Promise<void> {
   const { mountPoint, undo, log } = ctx;
+  const { signal } = ctx.devices;
   if (ctx.containerId === undefined) {
     throw new AgentError(
       Code.INVALID_ARGUMENT,
@@ -80,8 +82,9 @@ async function setup(ctx: StorageContext, options: WatchableBindOptions, turns: 
   await withWatchableTmpfs(dir, log, async () => {
     undo.push(`release the watchable tmpfs on ${dir}`, () => releaseWatchableTmpfs(dir, log));
     undo.push(`stop watching ${source.path}`, () => watch.close());
-    const first = await initialCopy(copy);
+    const first = await initialCopy(copy, signal);
     if (first.kind === "too-big") {
+      throwIfAborted(signal);
       await watch.bindInstead(first.reason);
       return;
     }

@@ -98,10 +98,14 @@ describe("watchable-bind storages", () => {
   });
 
   afterEach(async () => {
+    // A test that failed half-way must not leave a watch (and its timer) keeping the runner alive.
+    const held = storages.list().length;
+    await storages.releaseAll().catch(() => {});
     const left = mountsUnder(process.pid, dir);
     for (const m of [...left].reverse()) await unmount(m, UnmountFlag.DETACH).catch(() => {});
     if (mountsUnder(process.pid, dir).length === 0) rmSync(dir, { recursive: true, force: true });
     assert.deepEqual(left, [], "mounts left under the test directory");
+    assert.equal(held, 0, "storages the test did not release");
     assert.equal(timers(), timersBefore, "a timer outlived the storages");
   });
 
@@ -191,6 +195,20 @@ describe("watchable-bind storages", () => {
     }
     assert.deepEqual(mountsUnder(process.pid, dir), []);
     assert.deepEqual(readdirSync(source).sort(), ["a", "b", "c", "d", "e", "f"]);
+    assert.deepEqual(readdirSync(watchDir), []);
+  });
+
+  it("honours the call's signal: an aborted add copies nothing and leaves nothing mounted", async () => {
+    const source = join(shared, "c1-aborted-secret");
+    mkdirSync(source);
+    writeFileSync(join(source, "key"), "value");
+    const abort = new AbortController();
+    abort.abort(new AgentError(Code.DEADLINE_EXCEEDED, "the call's deadline passed"));
+    await assert.rejects(
+      storages.add([watchable(source, join(watchDir, "c1-aborted-secret"))], "c1", abort.signal),
+      failsWith(Code.DEADLINE_EXCEEDED, "deadline"),
+    );
+    assert.deepEqual(mountsUnder(process.pid, dir), []);
     assert.deepEqual(readdirSync(watchDir), []);
   });
 
