@@ -2,6 +2,7 @@ import { AgentError, Code } from "../errors.js";
 import { mmioBlkAt, pmemAt, scsiDiskAt, virtioBlkAt } from "./block-devices.js";
 import type { DeviceContext, DeviceHandler, DeviceSpec, DeviceUpdate } from "./device-spec.js";
 import { deviceName, guestDeviceAt } from "./guest-dev-path.js";
+import { VFIO_HANDLERS } from "./vfio-devices.js";
 
 /** A handler that finds the device's node and gives the container that node. */
 function nodeHandler(find: (device: DeviceSpec, ctx: DeviceContext) => Promise<string>): DeviceHandler {
@@ -51,6 +52,7 @@ const SUPPORTED: ReadonlyMap<string, DeviceHandler> = new Map([
   ["mmioblk", mmioblk],
   ["scsi", scsi],
   ["nvdimm", nvdimm],
+  ...VFIO_HANDLERS,
 ]);
 
 /** Handlers by the wire's `Device.type`, Kata's names (`DEVICE_HANDLERS` in the Rust agent). */

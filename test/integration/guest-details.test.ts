@@ -55,7 +55,14 @@ describe("GetGuestDetails and SetGuestDateTime", () => {
     assert.equal(agentDetails.initDaemon, false);
     assert.deepEqual(agentDetails.storageHandlers, [...storageDriverNames]);
     assert.ok(agentDetails.storageHandlers.includes("virtio-fs"));
-    assert.deepEqual(agentDetails.deviceHandlers, ["blk", "mmioblk", "nvdimm", "scsi"]);
+    assert.deepEqual(agentDetails.deviceHandlers, [
+      "blk",
+      "mmioblk",
+      "nvdimm",
+      "scsi",
+      "vfio-pci",
+      "vfio-pci-gk",
+    ]);
     assert.equal(agentDetails.supportsSeccomp, seccompHere());
     assert.deepEqual(agentDetails.extraFeatures, []);
     const again = await rpc.call("getGuestDetails", {});
