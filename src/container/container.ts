@@ -3,6 +3,7 @@ import type { BundlePaths } from "../bundle/bundle-paths.js";
 import type { CgroupDir, CgroupDirs } from "../cgroup/cgroup-dirs.js";
 import { enabledControllerDir, writeCgroupFiles } from "../cgroup/cgroup-fs.js";
 import { type OomWatch, watchOom } from "../cgroup/oom-watch.js";
+import type { PciPair } from "../device/devices.js";
 import { AgentError, Code } from "../errors.js";
 import type { LinuxResources, Process } from "../oci/oci-spec.js";
 import { specToJson } from "../oci/spec-json.js";
@@ -18,6 +19,7 @@ import { discardProcess, killContainer } from "./container-kill.js";
 import { type ContainerState, checkMove } from "./container-state.js";
 import { type ContainerStats, readContainerStats } from "./container-stats.js";
 import { startExec } from "./exec-process.js";
+import { guestPciEnv } from "./guest-pci-env.js";
 import { restrictUpdateCpus } from "./spec-edits.js";
 
 const { SIGKILL } = constants.signals;
@@ -32,6 +34,8 @@ export class Container {
   readonly init: ContainerProcess;
   /** Where runc put the container, found once it was created; runc delete (RemoveContainer) removes it. */
   readonly cgroup: CgroupDirs;
+  /** The PCI functions its devices passed through (host → guest address), for the `PCIDEVICE_*` of execs. */
+  readonly pci: readonly PciPair[];
   #state: ContainerState = "created";
   readonly #execs = new Map<string, ContainerProcess>();
   /** Exec ids being started (taken, though not yet processes), each with the end of its start. */
@@ -55,11 +59,13 @@ export class Container {
     deps: ContainerDeps;
     /** Told of each OOM kill in it; none for the sandbox's own container, which Kata does not watch either. */
     onOom: (() => void) | undefined;
+    pci?: readonly PciPair[];
   }) {
     this.id = d.id;
     this.bundle = d.bundle;
     this.init = d.init;
     this.cgroup = d.cgroup;
+    this.pci = d.pci ?? [];
     this.#undo = d.undo;
     this.#deps = d.deps;
     this.#bounds = { ...DEFAULT_BOUNDS, ...d.deps.bounds };
@@ -159,16 +165,18 @@ export class Container {
   }
 
   /**
-   * Starts an extra process (`runc exec`). The exec id must not name a live process; a command that
-   * cannot start fails the call with runc's reason. A process whose start returns after removal began,
-   * or after `signal` ended the call, is killed and released, and the call fails: nothing of it is left.
+   * Starts an extra process (`runc exec`), its `PCIDEVICE_*` variables naming the guest's PCI addresses as
+   * the container's own do. The exec id must not name a live process; a command that cannot start fails
+   * the call with runc's reason. A process whose start returns after removal began, or after `signal`
+   * ended the call, is killed and released, and the call fails: nothing of it is left.
    */
   async exec(execId: string, spec: Process, signal?: AbortSignal): Promise<ContainerProcess> {
     this.#checkExec(execId);
     let started!: () => void;
     this.#starting.set(execId, new Promise<void>((resolve) => (started = resolve)));
     try {
-      const proc = await startExec(this.#deps, this.bundle, execId, spec);
+      const env = spec.env && guestPciEnv(spec.env, this.pci, this.#deps.log, this.id);
+      const proc = await startExec(this.#deps, this.bundle, execId, env ? { ...spec, env } : spec);
       const refused =
         this.#removal !== undefined
           ? new AgentError(

@@ -19,6 +19,7 @@ import { writeSysctlsWithUndo } from "../sys/sysctl.js";
 import { Container } from "./container.js";
 import { type ContainerDeps, launchOptions } from "./container-deps.js";
 import type { GuestHooks } from "./guest-hooks.js";
+import { guestPciEnv } from "./guest-pci-env.js";
 import {
   hasPidNamespace,
   joinSandboxNamespaces,
@@ -50,7 +51,8 @@ export interface SandboxPlacement {
 }
 
 /**
- * CreateContainer, in the Go agent's order: checks → devices (each awaited until the guest has it) →
+ * CreateContainer, in the Go agent's order: checks → devices (each awaited until the guest has it; the
+ * process's `PCIDEVICE_*` variables then name the guest's PCI addresses, in the spec the container runs) →
  * storages (rollback armed from here) → spec edits (guest root device, cpuset, network sysctls, whose
  * old values only a failed creation restores, namespaces, guest hooks) → bundle → stdio → runc create (its undo armed
  * before it runs: a runc killed half way leaves state only that undo removes). A failure at any step
@@ -86,13 +88,14 @@ export async function createContainer(
   };
   try {
     throwIfAborted(signal);
-    await applyDevices(spec, req.devices, {
+    const pci = await applyDevices(spec, req.devices, {
       devices: deps.devices,
       sysfs: deps.sysfs,
       timeoutMs: deps.hotplugTimeoutMs,
       signal,
       log: deps.log,
     });
+    if (spec.process?.env) spec.process.env = guestPciEnv(spec.process.env, pci, deps.log, id);
     step("devices");
 
     const mountPoints = await deps.storages.add(req.storages, id, signal);
@@ -158,7 +161,16 @@ export async function createContainer(
     step("runc-create");
 
     sysctls.transfer();
-    return new Container({ id, bundle, init, cgroup, undo: undo.transfer(), deps, onOom: placement.onOom });
+    return new Container({
+      id,
+      bundle,
+      init,
+      cgroup,
+      undo: undo.transfer(),
+      deps,
+      onOom: placement.onOom,
+      pci,
+    });
   } catch (error) {
     await undo.unwind().catch((cleanup: unknown) => {
       deps.log.error({ container: id, err: cleanup }, "rollback of a failed CreateContainer was incomplete");

@@ -45,6 +45,8 @@ interface Scripted {
  */
 export class FakeRuntime implements OciRuntime {
   readonly calls: string[] = [];
+  /** The process spec of each exec, as runc would read it. */
+  readonly execSpecs: { args: string[]; env?: string[] }[] = [];
   readonly #scripts = new Map<string, Scripted>();
   readonly #children = new Map<string, ChildProcess[]>();
   readonly #exits = new Map<number, Promise<ExitStatus>>();
@@ -151,7 +153,8 @@ export class FakeRuntime implements OciRuntime {
       await this.#act("exec", id, options);
       return;
     }
-    const spec = JSON.parse(readFileSync(args.process, "utf8")) as { args: string[] };
+    const spec = JSON.parse(readFileSync(args.process, "utf8")) as { args: string[]; env?: string[] };
+    this.execSpecs.push(spec);
     writeFileSync(args.pidFile, String(this.#spawn(id, spec.args, options?.stdio)));
     await this.#act("exec", id, options);
   }

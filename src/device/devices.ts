@@ -13,6 +13,7 @@ import type {
 import { deviceName } from "./guest-dev-path.js";
 
 export type { DeviceContext, DeviceSpec, GuestDevice, PciPair } from "./device-spec.js";
+export { rewritePciEnv, type UntranslatedPciVariable } from "./pci-env.js";
 export { guestRootDeviceRule } from "./root-device.js";
 
 /** A device checked against the spec: its handler and the `linux.devices[]` entry it replaces (-1: none). */
