@@ -12,8 +12,9 @@ export const USAGE = `Usage:
       from Debian packages and this package; cached, rebuilt when an input changes.
   berth-vm start --agent-socket PATH --qmp-socket PATH --share DIR [--pid-file PATH] [--disk FILE]...
                  [--memory MiB] [--max-memory MiB] [--cpus N] [--max-cpus N] [--log FILE]
-                 [--hotplug-timeout SECONDS] [--boot-timeout SECONDS] [--cache-dir DIR]
-      Boots a guest with berth as its init under QEMU (TCG), laid out as Kata's, and serves the agent's
+                 [--hotplug-timeout SECONDS] [--boot-timeout SECONDS] [--iommu] [--cache-dir DIR]
+      Boots a guest with berth as its init under QEMU (TCG), laid out as Kata's (--iommu: with Kata's
+      emulated Intel IOMMU, so that devices can be bound to vfio-pci in the guest), and serves the agent's
       virtio-serial port at --agent-socket for any number of ttrpc clients. Returns once the agent
       answers Health; QEMU runs on. The last line printed is the CreateSandbox storage (protobuf JSON)
       that mounts DIR at /run/kata-containers/shared/containers in the guest.
@@ -81,6 +82,7 @@ export async function runVmCli(argv: readonly string[], env: NodeJS.ProcessEnv, 
             log: { type: "string" },
             "hotplug-timeout": { type: "string" },
             "boot-timeout": { type: "string" },
+            iommu: { type: "boolean" },
             "cache-dir": { type: "string" },
           },
         });
@@ -101,6 +103,7 @@ export async function runVmCli(argv: readonly string[], env: NodeJS.ProcessEnv, 
           maxCpus: integer(values["max-cpus"], "max-cpus", 4),
           log: values.log,
           hotplugTimeoutS: integer(values["hotplug-timeout"], "hotplug-timeout", 3),
+          iommu: values.iommu === true,
           bootTimeoutMs: integer(values["boot-timeout"], "boot-timeout", 180) * 1000,
           proxyCommand: [process.execPath, process.argv[1] ?? "", "proxy"],
           image,

@@ -6,8 +6,8 @@ import { pathExists } from "../sys/path-exists.js";
 
 /**
  * The modules the guest loads at start (from /etc/modules-load.d/berth.conf): its devices (virtio PCI,
- * block, SCSI disks, console, NVDIMM, hot-plugged NICs), the filesystems storages use, and crc32c, which ext4
- * asks for.
+ * block, SCSI disks, console, NVDIMM, hot-plugged NICs), VFIO for devices passed through to containers,
+ * the filesystems storages use, and crc32c, which ext4 asks for.
  */
 export const GUEST_MODULES: readonly string[] = [
   "virtio_pci",
@@ -22,6 +22,9 @@ export const GUEST_MODULES: readonly string[] = [
   "9p",
   "9pnet_virtio",
   "crc32c_generic",
+  "vfio",
+  "vfio_iommu_type1",
+  "vfio_pci",
   "virtio_net",
 ];
 

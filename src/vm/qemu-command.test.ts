@@ -66,6 +66,22 @@ describe("qemuArguments()", () => {
     );
   });
 
+  it("has no IOMMU unless asked for", () => {
+    assert.equal(devices.filter((d) => d.includes("iommu")).length, 0);
+    assert.doesNotMatch(values(argv, "-append")[0] ?? "", /iommu/);
+  });
+
+  it("with iommu: Kata's emulated intel-iommu before every PCI device, a split irqchip and the kernel's IOMMU on", () => {
+    const withIommu = qemuArguments({ ...LAYOUT, iommu: true });
+    const all = values(withIommu, "-device");
+    assert.deepEqual(values(withIommu, "-machine"), ["q35,accel=tcg,nvdimm=on,kernel-irqchip=split"]);
+    assert.equal(all[0], "intel-iommu,intremap=on,caching-mode=on");
+    assert.equal(all.filter((d) => d.startsWith("intel-iommu")).length, 1);
+    assert.deepEqual(all.slice(1), devices, "the other devices as they were");
+    const words = (values(withIommu, "-append")[0] ?? "").split(" ");
+    assert.ok(words.includes("intel_iommu=on") && words.includes("iommu=pt"));
+  });
+
   it("never reboots, reads no user config and serves QMP without waiting for a client", () => {
     for (const flag of ["-no-reboot", "-no-user-config", "-nodefaults"]) assert.ok(argv.includes(flag), flag);
     assert.deepEqual(values(argv, "-qmp"), ["unix:/v/qmp.sock,server=on,wait=off"]);
@@ -73,6 +89,13 @@ describe("qemuArguments()", () => {
 });
 
 describe("kernelCommandLine()", () => {
+  it("turns the guest's IOMMU on, in passthrough mode for the guest's own devices, only with one", () => {
+    const without = kernelCommandLine({ maxCpus: 4, hotplugTimeoutS: 3 });
+    const with_ = kernelCommandLine({ maxCpus: 4, hotplugTimeoutS: 3, iommu: true });
+    assert.doesNotMatch(without, /iommu/);
+    assert.equal(with_.replace(" intel_iommu=on iommu=pt", ""), without);
+  });
+
   it("boots as Kata does, with the agent on the serial port and Kata's hotplug timeout", () => {
     const words = kernelCommandLine({ maxCpus: 4, hotplugTimeoutS: 3 }).split(" ");
     for (const w of [

@@ -22,16 +22,23 @@ export interface VmLayout {
   /** Guest console and QEMU's own messages. */
   log: string;
   hotplugTimeoutS: number;
+  /**
+   * An emulated Intel IOMMU (Kata's `enable_iommu`), so that the guest has IOMMU groups and can bind
+   * devices to vfio-pci.
+   */
+  iommu?: boolean | undefined;
 }
 
 /**
- * The kernel command line of a Kata guest on x86_64 (the Go runtime's arch parameters), its cgroup setup
- * (v2 only) and `scsi_mod.scan=none` as Kata passes with virtio-scsi, then the agent's parameters.
+ * The kernel command line of a Kata guest on x86_64 (the Go runtime's arch parameters, with its IOMMU
+ * ones when there is one), its cgroup setup (v2 only) and `scsi_mod.scan=none` as Kata passes with
+ * virtio-scsi, then the agent's parameters.
  */
-export function kernelCommandLine(layout: Pick<VmLayout, "maxCpus" | "hotplugTimeoutS">): string {
+export function kernelCommandLine(layout: Pick<VmLayout, "maxCpus" | "hotplugTimeoutS" | "iommu">): string {
   return [
     "tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1",
     "i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests net.ifnames=0 pci=lastbus=0",
+    ...(layout.iommu ? ["intel_iommu=on iommu=pt"] : []),
     `console=ttyS0 quiet panic=1 nr_cpus=${layout.maxCpus} scsi_mod.scan=none`,
     "cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1",
     `agent.server_addr=serial://${AGENT_PORT_NAME} agent.hotplug_timeout=${layout.hotplugTimeoutS}`,
@@ -42,8 +49,10 @@ export function kernelCommandLine(layout: Pick<VmLayout, "maxCpus" | "hotplugTim
  * QEMU's arguments for a guest laid out as Kata lays out its q35 guests, under TCG: `pci-bridge-0` at
  * slot 2 of pcie.0 with its slots free (ACPI hotplug), a root port `rp0` at slot 1, `scsi0` the only SCSI
  * host, NVDIMM support with free memory slots, hot-pluggable vCPUs; cold-plugged disks on pcie.0 from
- * slot 8 on. Nothing is read from a user config, nothing is written back, and the guest never reboots:
- * its power-off, or a panic, ends QEMU.
+ * slot 8 on. With `iommu`, Kata's vIOMMU: `intel-iommu` with interrupt remapping and caching mode (Kata
+ * also sets device-iotlb, which only ATS-capable devices use) before every PCI device, and the split
+ * irqchip interrupt remapping needs. Nothing is read from a user config, nothing is written back, and
+ * the guest never reboots: its power-off, or a panic, ends QEMU.
  */
 export function qemuArguments(layout: VmLayout): string[] {
   const disks = layout.disks.flatMap((file, i) => [
@@ -56,7 +65,7 @@ export function qemuArguments(layout: VmLayout): string[] {
     "-name",
     "berth-vm",
     "-machine",
-    "q35,accel=tcg,nvdimm=on",
+    `q35,accel=tcg,nvdimm=on${layout.iommu ? ",kernel-irqchip=split" : ""}`,
     "-cpu",
     "max",
     "-smp",
@@ -79,6 +88,7 @@ export function qemuArguments(layout: VmLayout): string[] {
     "chardev:console",
     "-qmp",
     `unix:${escapeOption(layout.qmpSocket)},server=on,wait=off`,
+    ...(layout.iommu ? ["-device", "intel-iommu,intremap=on,caching-mode=on"] : []),
     "-device",
     "pci-bridge,bus=pcie.0,id=pci-bridge-0,chassis_nr=1,shpc=off,addr=2,io-reserve=4k,mem-reserve=1m,pref64-reserve=1m",
     "-device",

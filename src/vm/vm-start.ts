@@ -32,6 +32,8 @@ export interface StartOptions {
   maxCpus: number;
   log?: string | undefined;
   hotplugTimeoutS?: number | undefined;
+  /** An emulated Intel IOMMU, for VFIO in the guest. */
+  iommu?: boolean | undefined;
   bootTimeoutMs?: number | undefined;
   /** The proxy's command line, without its options: `berth-vm proxy` as this package runs it. */
   proxyCommand: readonly string[];
@@ -140,6 +142,7 @@ export async function startVm(options: StartOptions): Promise<StartedVm> {
     maxCpus: options.maxCpus,
     log,
     hotplugTimeoutS: options.hotplugTimeoutS ?? DEFAULT_HOTPLUG_TIMEOUT_S,
+    iommu: options.iommu,
   };
   await writeFile(log, "", { flag: "a" });
   const logFd = openSync(log, "a");
