@@ -1,20 +1,9 @@
-import {
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  readlink,
-  rm,
-  symlink,
-  unlink,
-  writeFile,
-} from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, readlink, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { DeviceRegistry, type DeviceWaiter } from "./device-registry.js";
 import type { DeviceContext } from "./device-spec.js";
-import type { Uevent } from "./uevent.js";
+import { event, FakeSysfs } from "./fake-sysfs.test-util.js";
 
 /** The guest's bridge `pci-bridge-0`: slot 2 of the root bus, its secondary bus 02 (as QEMU's guests have it). */
 export const BRIDGE = "/devices/pci0000:00/0000:00:02.0";
@@ -32,14 +21,15 @@ export interface FakeFunction {
 }
 
 /**
- * A sysfs tree in a temp dir, as the guest kernel shows PCI functions behind the bridge: devices with
- * uevent files, subsystem/driver/iommu_group links and driver_override, /sys/bus/pci's device links,
- * drivers (each with an unbind file) and drivers_probe, as plain files the test reads back. Playing the
- * kernel, it makes functions appear and binds them to vfio-pci, announcing each to the registry through
- * `handle()`; it acts when a wait is registered, the first moment an event can be seen.
+ * A FakeSysfs with what binding PCI functions to a driver reads and writes: functions behind the bridge with
+ * driver/iommu_group links and driver_override, /sys/bus/pci's device links, drivers (each with an unbind
+ * file) and drivers_probe, as plain files the test reads back. Playing the kernel, it makes functions
+ * appear and binds them to vfio-pci, announcing each to the registry through `handle()`; it acts when a
+ * wait is registered, the first moment an event can be seen.
  */
 export class FakePciSysfs {
-  readonly root: string;
+  readonly sysfs = new FakeSysfs();
+  readonly root = this.sysfs.root;
   readonly registry: DeviceRegistry;
   /** Functions hot-plugged once their wait is registered (announced by an `add` event). */
   readonly pending = new Map<string, FakeFunction>();
@@ -47,22 +37,27 @@ export class FakePciSysfs {
   vfioLoaded = true;
   /** Every matcher awaited, in order. */
   readonly waited: string[] = [];
-  readonly #seqnum = { next: 1000 };
+  #seqnum = 1000;
 
-  private constructor(root: string, log: Logger) {
-    this.root = root;
-    this.registry = new DeviceRegistry({ log, sysfs: root, devfs: join(root, "dev") });
+  private constructor(log: Logger) {
+    this.registry = new DeviceRegistry({ log, sysfs: this.root, devfs: this.sysfs.dev });
     this.registry.setEventSource(true);
   }
 
   static async create(log: Logger): Promise<FakePciSysfs> {
-    const sysfs = new FakePciSysfs(await mkdtemp(join(tmpdir(), "berth-fake-sysfs-")), log);
-    await sysfs.#makeTree();
-    return sysfs;
+    const fake = new FakePciSysfs(log);
+    fake.sysfs.bridge(BRIDGE, "0000:02");
+    for (const driver of ["vfio-pci", "ixgbevf", "virtio-pci"]) {
+      await mkdir(fake.#path(`/bus/pci/drivers/${driver}`), { recursive: true });
+      await writeFile(fake.#path(`/bus/pci/drivers/${driver}/unbind`), "");
+    }
+    await writeFile(fake.#path("/bus/pci/drivers_probe"), "");
+    await mkdir(fake.#path("/bus/pci/devices"), { recursive: true });
+    return fake;
   }
 
   async remove(): Promise<void> {
-    await rm(this.root, { recursive: true, force: true });
+    this.sysfs.close();
   }
 
   /** A DeviceContext waiting on this tree, whose waits make the kernel act. */
@@ -78,18 +73,6 @@ export class FakePciSysfs {
     return { devices, sysfs: this.root, timeoutMs, signal, log };
   }
 
-  async #makeTree(): Promise<void> {
-    await mkdir(join(this.root, BRIDGE, "pci_bus", "0000:02"), { recursive: true });
-    await writeFile(join(this.root, BRIDGE, "uevent"), "DRIVER=pcieport\nPCI_SLOT_NAME=0000:00:02.0\n");
-    for (const driver of ["vfio-pci", "ixgbevf", "virtio-pci"]) {
-      await mkdir(this.#path(`/bus/pci/drivers/${driver}`), { recursive: true });
-      await writeFile(this.#path(`/bus/pci/drivers/${driver}/unbind`), "");
-    }
-    await writeFile(this.#path("/bus/pci/drivers_probe"), "");
-    await mkdir(this.#path("/bus/pci/devices"), { recursive: true });
-    await mkdir(this.#path("/class/vfio"), { recursive: true });
-  }
-
   #path(inside: string): string {
     return join(this.root, inside);
   }
@@ -101,12 +84,10 @@ export class FakePciSysfs {
 
   /** Adds a function to the tree now (cold-plugged, or plugged before anyone waited). */
   async plug(fn: FakeFunction): Promise<void> {
+    this.sysfs.device(this.devpath(fn.bdf), "pci", { PCI_SLOT_NAME: fn.bdf, PCI_ID: "1234:11E8" });
     const dir = this.#path(this.devpath(fn.bdf));
     const up = "../../../..";
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, "uevent"), `PCI_SLOT_NAME=${fn.bdf}\nPCI_ID=1234:11E8\n`);
     await writeFile(join(dir, "driver_override"), fn.override ?? "(null)\n");
-    await symlink(`${up}/bus/pci`, join(dir, "subsystem"));
     if (fn.driver) await symlink(`${up}/bus/pci/drivers/${fn.driver}`, join(dir, "driver"));
     if (fn.group) {
       await mkdir(this.#path(`/kernel/iommu_groups/${fn.group}/devices`), { recursive: true });
@@ -126,16 +107,12 @@ export class FakePciSysfs {
     return target?.split("/").at(-1);
   }
 
-  #event(devpath: string, subsystem: string, devname = ""): Uevent {
-    return { action: "add", devpath, subsystem, devname, interface: "", seqnum: this.#seqnum.next++ };
-  }
-
   async #act(description: string): Promise<void> {
     for (const [bdf, fn] of this.pending) {
       if (!description.includes(`(${this.devpath(bdf)})`)) continue;
       this.pending.delete(bdf);
       await this.plug(fn);
-      this.registry.handle(this.#event(this.devpath(bdf), "pci"));
+      this.registry.handle(event("add", this.devpath(bdf), "pci", { seqnum: this.#seqnum++ }));
     }
     const group = /^the VFIO group ([0-9]+)$/.exec(description)?.[1];
     if (group !== undefined) await this.#bindProbed(group);
@@ -162,12 +139,9 @@ export class FakePciSysfs {
   /** Makes the node of VFIO group `group` (its sysfs device and /dev entry), and announces it. */
   async addGroup(group: string): Promise<void> {
     const vfio = `/devices/virtual/vfio/${group}`;
-    await mkdir(this.#path(vfio), { recursive: true });
-    await writeFile(this.#path(`${vfio}/uevent`), `MAJOR=${VFIO_MAJOR}\nMINOR=0\nDEVNAME=vfio/${group}\n`);
+    await mkdir(this.#path("dev/vfio"), { recursive: true });
+    this.sysfs.device(vfio, "vfio", { MAJOR: `${VFIO_MAJOR}`, MINOR: "0", DEVNAME: `vfio/${group}` });
     await writeFile(this.#path(`${vfio}/dev`), `${VFIO_MAJOR}:0\n`);
-    await symlink("../../../../class/vfio", this.#path(`${vfio}/subsystem`)).catch(() => {});
-    await mkdir(this.#path("/dev/vfio"), { recursive: true });
-    await writeFile(this.#path(`/dev/vfio/${group}`), "");
-    this.registry.handle(this.#event(vfio, "vfio", `vfio/${group}`));
+    this.registry.handle(event("add", vfio, "vfio", { devname: `vfio/${group}`, seqnum: this.#seqnum++ }));
   }
 }
