@@ -144,15 +144,24 @@ describe("VFIO passthrough in a QEMU guest with an emulated IOMMU", { timeout: 6
 
     await rpc.call("removeContainer", { containerId: id }, T);
 
-    const ready = readFileSync(v.log, "utf8")
+    const logged = readFileSync(v.log, "utf8")
       .split("\n")
-      .filter((line) => line.includes('"msg":"VFIO group ready"'))
-      .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as { bind_ms: number; group_ms: number });
+      .filter((line) => line.includes('"msg":'))
+      .map(
+        (line) =>
+          JSON.parse(line.slice(line.indexOf("{"))) as {
+            msg: string;
+            device?: string;
+            [field: string]: unknown;
+          },
+      );
+    const ready = logged.filter((l) => l.msg === "VFIO group ready");
     assert.equal(ready.length, 1, "one VFIO group set up");
+    const found = logged.find((l) => l.device?.startsWith("the PCI function at PCI path 02/03"));
     process.stderr.write(
-      `# vfio-pci: device_add to CreateContainer's answer ${Math.round(done - plugged)} ms ` +
-        `(CreateContainer ${Math.round(done - created)} ms: the binds ${ready[0]?.bind_ms} ms, ` +
-        `then the group's node ${ready[0]?.group_ms} ms)\n`,
+      `# vfio-pci: device_add to CreateContainer's answer ${Math.round(done - plugged)} ms; ` +
+        `CreateContainer ${Math.round(done - created)} ms: the function ${found?.msg} after ${found?.waited_ms} ms, ` +
+        `the binds ${ready[0]?.bind_ms} ms, then the group's node ${ready[0]?.group_ms} ms\n`,
     );
   });
 
