@@ -14,6 +14,7 @@ import { type CopyFileFields, type CopyPlan, planCopy } from "./copy-file-reques
 import { FileUploads } from "./file-uploads.js";
 import { checkedGuestTime } from "./guest-time.js";
 import { memoryBlockSize, memoryHotplugProbe } from "./memory-info.js";
+import { probeMemory } from "./memory-probe.js";
 import { probeSeccompSupport } from "./seccomp-support.js";
 import { openSharedDir } from "./shared-dir.js";
 import { addSwapDisk } from "./swap-disk.js";
@@ -63,7 +64,7 @@ function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentErro
   return AgentError.wrap(error, where);
 }
 
-/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap. */
+/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap, MemHotplugByProbe. */
 export class GuestService {
   readonly #deps: GuestDeps;
   readonly #uploads: FileUploads;
@@ -108,6 +109,12 @@ export class GuestService {
     const { devices, sysfs, hotplugTimeoutMs, log } = this.#deps;
     const device = await addSwapDisk({ devices, sysfs, timeoutMs: hotplugTimeoutMs, signal }, slots);
     log.info({ device, pciPath: slots }, "swap enabled");
+  }
+
+  /** MemHotplugByProbe: hot-added memory announced to the kernel through its probe file. */
+  async probeMemory(addresses: readonly bigint[]): Promise<void> {
+    await probeMemory(this.#deps.sysfs, addresses);
+    this.#deps.log.info({ addresses: addresses.map((a) => `0x${a.toString(16)}`) }, "memory probed");
   }
 
   /** Sets the guest clock, refusing a time Linux cannot hold before trying. */

@@ -13,6 +13,10 @@ export function guestHandlers(guest: GuestService): ServiceImpl<typeof AgentServ
       await guest.addSwap(req.PCIPath, ctx.signal);
       return {};
     },
+    memHotplugByProbe: async (req) => {
+      await guest.probeMemory(req.memHotplugProbeAddr);
+      return {};
+    },
     copyFile: async (req) => {
       await guest.copyFile(req);
       return {};

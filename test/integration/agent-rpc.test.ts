@@ -38,6 +38,7 @@ const IMPLEMENTED = new Set<string>([
   "SetGuestDateTime",
   "CopyFile",
   "AddSwap",
+  "MemHotplugByProbe",
   "GetOOMEvent",
   "PauseContainer",
   "ResumeContainer",
