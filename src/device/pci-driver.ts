@@ -1,21 +1,17 @@
-import { constants } from "node:fs";
-import { readlink, writeFile } from "node:fs/promises";
+import { readlink } from "node:fs/promises";
 import { basename } from "node:path";
 import { AgentError, Code } from "../errors.js";
+import { hasErrno } from "../sys/errno.js";
+import { writeKernelFile } from "../sys/write-kernel-file.js";
 
 const devicePath = (sysfs: string, bdf: string) => `${sysfs}/bus/pci/devices/${bdf}`;
-
-/** As a shell's `>` opens, but never making the file: what is not in sysfs is not the kernel's to take. */
-const SYSFS_WRITE = constants.O_WRONLY | constants.O_TRUNC;
-
-const errnoOf = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
 /** The name of the driver bound to the PCI function `bdf` ("virtio-pci"); undefined when none is. */
 export async function pciDriverOf(sysfs: string, bdf: string): Promise<string | undefined> {
   try {
     return basename(await readlink(`${devicePath(sysfs, bdf)}/driver`));
   } catch (error) {
-    if (errnoOf(error) === "ENOENT") return undefined;
+    if (hasErrno(error, "ENOENT")) return undefined;
     throw AgentError.wrap(error, `${bdf}: cannot read its driver link`);
   }
 }
@@ -27,7 +23,7 @@ export async function iommuGroupOf(sysfs: string, bdf: string): Promise<string |
   try {
     target = await readlink(link);
   } catch (error) {
-    if (errnoOf(error) === "ENOENT") return undefined;
+    if (hasErrno(error, "ENOENT")) return undefined;
     throw AgentError.wrap(error, `${bdf}: cannot read its IOMMU group`);
   }
   const group = basename(target);
@@ -50,9 +46,9 @@ export async function bindPciDriver(sysfs: string, bdf: string, driver: string):
   const dev = devicePath(sysfs, bdf);
   const write = async (file: string, text: string, what: string, tolerated: readonly string[] = []) => {
     try {
-      await writeFile(file, text, { flag: SYSFS_WRITE });
+      await writeKernelFile(file, text);
     } catch (error) {
-      if (tolerated.includes(errnoOf(error) ?? "")) return;
+      if (hasErrno(error, ...tolerated)) return;
       throw AgentError.wrap(error, `${bdf}: cannot bind it to ${driver}: ${what}`);
     }
   };

@@ -1,6 +1,6 @@
-import { writeFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { hasErrno } from "../sys/errno.js";
+import { writeKernelFile } from "../sys/write-kernel-file.js";
 
 const PROBE = "devices/system/memory/probe";
 const MAX_ADDRESSES = 4096;
@@ -21,7 +21,7 @@ export async function probeMemory(sysfs: string, addresses: readonly bigint[]): 
   const file = `${sysfs}/${PROBE}`;
   for (const address of addresses) {
     try {
-      await writeFile(file, `0x${address.toString(16)}`, { flag: "r+" });
+      await writeKernelFile(file, `0x${address.toString(16)}`);
     } catch (error) {
       if (hasErrno(error, "ENOENT")) {
         throw new AgentError(

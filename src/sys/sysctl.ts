@@ -1,7 +1,7 @@
-import { constants } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import type { CleanupStack } from "./cleanup-stack.js";
+import { writeKernelFile } from "./write-kernel-file.js";
 
 /** Longer keys are not sysctls; longer values do not fit the one page a /proc/sys write accepts. */
 const MAX_KEY_LENGTH = 256;
@@ -80,13 +80,7 @@ function plannedWrites(values: Readonly<Record<string, string>>, procSys: string
 
 async function writeOne(key: string, value: string, file: string) {
   try {
-    // O_WRONLY without O_CREAT: some sysctls are write-only (mode 0200), and none may be created.
-    const handle = await open(file, constants.O_WRONLY | constants.O_TRUNC);
-    try {
-      await handle.write(value);
-    } finally {
-      await handle.close();
-    }
+    await writeKernelFile(file, value);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code ?? "";
     if (errno === "ENOENT") {
