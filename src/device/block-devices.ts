@@ -1,6 +1,8 @@
-import { access, readdir, writeFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { basename, posix } from "node:path";
 import { AgentError, Code } from "../errors.js";
+import { pathExists } from "../sys/path-exists.js";
+import { writeKernelFile } from "../sys/write-kernel-file.js";
 import type { DeviceContext } from "./device-spec.js";
 import { blockNamed, PMEM_DEVPATH_PREFIX, scsiDisk, virtioBlkPci } from "./matchers.js";
 import { formatPciPath, type PciPath, parsePciPath, resolvePciPath } from "./pci-path.js";
@@ -19,24 +21,18 @@ export async function virtioBlkAt(ctx: BlockContext, path: string | PciPath): Pr
 /** `vmPath` ("/dev/vdb"): at once when the node is there, else once the guest has that virtio-mmio disk. */
 export async function mmioBlkAt(ctx: BlockContext, vmPath: string): Promise<string> {
   const name = devName(vmPath, "virtio-mmio disk");
-  if (!(await nodeExists(vmPath))) await ctx.devices.waitFor(blockNamed(name, "the virtio-mmio disk"), ctx);
+  if (!(await pathExists(vmPath))) await ctx.devices.waitFor(blockNamed(name, "the virtio-mmio disk"), ctx);
   return vmPath;
 }
 
 /** `vmPath` ("/dev/pmem0"): at once when the node is there, else once the guest has that NVDIMM namespace. */
 export async function pmemAt(ctx: BlockContext, vmPath: string): Promise<string> {
   const name = devName(vmPath, "pmem device");
-  if (!(await nodeExists(vmPath))) {
+  if (!(await pathExists(vmPath))) {
     await ctx.devices.waitFor(blockNamed(name, "the pmem device", PMEM_DEVPATH_PREFIX), ctx);
   }
   return vmPath;
 }
-
-const nodeExists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 const SCSI_ADDRESS = /^([0-9]{1,5}):([0-9]{1,5})$/;
 
@@ -62,7 +58,9 @@ export async function scsiDiskAt(ctx: BlockContext, address: string): Promise<st
 async function scanScsiHosts(sysfs: string, id: number, lun: number): Promise<void> {
   const hosts = await readdir(`${sysfs}/class/scsi_host`).catch((): string[] => []);
   await Promise.all(
-    hosts.map((host) => writeFile(`${sysfs}/class/scsi_host/${host}/scan`, `0 ${id} ${lun}`).catch(() => {})),
+    hosts.map((host) =>
+      writeKernelFile(`${sysfs}/class/scsi_host/${host}/scan`, `0 ${id} ${lun}`).catch(() => {}),
+    ),
   );
 }
 
