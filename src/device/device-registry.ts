@@ -1,7 +1,7 @@
-import { access } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { abortReason } from "../sys/abort.js";
+import { pathExists } from "../sys/path-exists.js";
 import type { DeviceMatcher } from "./matchers.js";
 import { SysfsDevices } from "./sysfs-devices.js";
 import type { Uevent } from "./uevent.js";
@@ -159,7 +159,7 @@ export class DeviceRegistry implements DeviceWaiter {
       return;
     }
     if (!event || this.#wasRemoved(event.devpath) || !waiter.matcher.matches(event)) return;
-    if (event.devname !== "" && !(await this.#nodeExists(event.devname))) return;
+    if (event.devname !== "" && !(await pathExists(`${this.#devfs}/${event.devname}`))) return;
     if (this.#waiters.has(waiter)) waiter.resolve(event);
   }
 
@@ -168,13 +168,6 @@ export class DeviceRegistry implements DeviceWaiter {
       if (devpath === removed || devpath.startsWith(`${removed}/`)) return true;
     }
     return false;
-  }
-
-  async #nodeExists(devname: string): Promise<boolean> {
-    return access(`${this.#devfs}/${devname}`).then(
-      () => true,
-      () => false,
-    );
   }
 
   #schedulePoll(): void {

@@ -1,3 +1,4 @@
+import { escapeRegExp } from "./escape-regexp.js";
 import type { SysfsDevices } from "./sysfs-devices.js";
 import type { Uevent } from "./uevent.js";
 
@@ -24,11 +25,9 @@ async function firstPresent(sysfs: SysfsDevices, devpaths: readonly string[]) {
   return undefined;
 }
 
-const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
 /** The whole disk (never a partition) of the virtio-blk function at `pci` (a PCI function's devpath). */
 export function virtioBlkPci(pci: string, shown: string): DeviceMatcher {
-  const pattern = new RegExp(`^${escaped(pci)}/virtio[0-9]+/block/[^/]+$`);
+  const pattern = new RegExp(`^${escapeRegExp(pci)}/virtio[0-9]+/block/[^/]+$`);
   return {
     description: `the virtio-blk disk at PCI path ${shown} (${pci})`,
     matches: (e) =>

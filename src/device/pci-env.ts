@@ -1,4 +1,5 @@
 import type { PciPair } from "./device-spec.js";
+import { escapeRegExp } from "./escape-regexp.js";
 import { parsePciAddress } from "./pci-address.js";
 
 const PREFIX = "PCIDEVICE_";
@@ -61,8 +62,6 @@ function split(entry: string): { name: string | undefined; value: string } {
 }
 
 function replaceAll(text: string, replacements: ReadonlyMap<string, string>): string {
-  const keys = [...replacements.keys()].sort((a, b) => b.length - a.length).map(escaped);
+  const keys = [...replacements.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
   return text.replace(new RegExp(keys.join("|"), "g"), (found) => replacements.get(found) ?? found);
 }
-
-const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

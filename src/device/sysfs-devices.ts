@@ -1,5 +1,6 @@
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdir, readlink } from "node:fs/promises";
 import { basename, posix } from "node:path";
+import { readKernelFile } from "../sys/read-kernel-file.js";
 import { type Uevent, ueventFromSysfs } from "./uevent.js";
 
 const MAX_UEVENT_FILE = 8192;
@@ -20,10 +21,10 @@ export class SysfsDevices {
     const dir = `${this.root}${devpath}`;
     try {
       const [file, subsystem] = await Promise.all([
-        readFile(`${dir}/uevent`, "latin1"),
+        readKernelFile(`${dir}/uevent`, MAX_UEVENT_FILE),
         readlink(`${dir}/subsystem`).then(basename, () => ""),
       ]);
-      return ueventFromSysfs(devpath, file.slice(0, MAX_UEVENT_FILE), subsystem);
+      return ueventFromSysfs(devpath, file, subsystem);
     } catch {
       return undefined;
     }

@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { throwIfAborted } from "../sys/abort.js";
+import { readKernelFile } from "../sys/read-kernel-file.js";
 import type { DeviceContext, DeviceHandler, DeviceSpec, GuestDevice, PciPair } from "./device-spec.js";
 import { deviceName } from "./guest-dev-path.js";
 import { pciFunction, vfioGroup } from "./matchers.js";
@@ -106,7 +106,7 @@ async function commonGroup(functions: readonly GuestFunction[], sysfs: string): 
 /** The group's node, with the numbers sysfs gives it (`/sys/devices/virtual/vfio/<group>/dev`). */
 async function groupNode(sysfs: string, event: Uevent, group: string): Promise<GuestDevice> {
   const path = `/dev/${event.devname || `vfio/${group}`}`;
-  const text = await readFile(`${sysfs}${event.devpath}/dev`, "latin1").catch((error: unknown) => {
+  const text = await readKernelFile(`${sysfs}${event.devpath}/dev`, 64).catch((error: unknown) => {
     throw AgentError.wrap(error, `cannot read the numbers of ${path}`);
   });
   const match = /^([0-9]{1,10}):([0-9]{1,10})\n?$/.exec(text);
