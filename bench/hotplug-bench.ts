@@ -23,7 +23,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { buildGuestImage, defaultCacheDir } from "../src/vm/guest-image.js";
 import { qmpCommand } from "../src/vm/qmp.js";
 import { shareStorageJson, startVm } from "../src/vm/vm-start.js";
@@ -32,6 +31,7 @@ import { AgentRpc } from "../test/support/agent-rpc.js";
 import { makeBusyboxRootfs } from "../test/support/busybox-rootfs.js";
 import { bindInto, containerSpec } from "../test/support/container-spec.js";
 import { median } from "../test/support/stats.js";
+import { bundleForGuest } from "./bundle-for-guest.js";
 
 const disks = Math.min(Number(process.env.BENCH_DISKS ?? 12), 30);
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -49,18 +49,10 @@ async function floorRootfs(share: string): Promise<void> {
   mkdirSync(join(rootfs, FLOOR_DIR, "dist/bin"), { recursive: true });
   mkdirSync(join(rootfs, FLOOR_DIR, "build"), { recursive: true });
   writeFileSync(join(rootfs, FLOOR_DIR, "binding.gyp"), "{}\n");
-  await build({
-    entryPoints: [join(REPO, "dist/bench/uevent-floor.js")],
-    outfile: join(rootfs, FLOOR_DIR, "dist/bin/floor.js"),
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "warning",
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-  });
+  await bundleForGuest(
+    join(REPO, "dist/bench/uevent-floor.js"),
+    join(rootfs, FLOOR_DIR, "dist/bin/floor.js"),
+  );
   for (const dir of ["usr/bin", "lib/x86_64-linux-gnu", "lib64"])
     mkdirSync(join(rootfs, dir), { recursive: true });
   closeSync(openSync(join(rootfs, "usr/bin/node"), "w"));

@@ -15,7 +15,6 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { build } from "esbuild";
 import { CheckRequestSchema } from "../src/protocol/gen/health_pb.js";
 import { connectTtrpc } from "../src/protocol/ttrpc/client.js";
 import { CpioWriter, fileSink } from "../src/vm/cpio.js";
@@ -27,6 +26,7 @@ import { AgentRpc } from "../test/support/agent-rpc.js";
 import { makeBusyboxRootfs } from "../test/support/busybox-rootfs.js";
 import { containerSpec } from "../test/support/container-spec.js";
 import { median } from "../test/support/stats.js";
+import { bundleForGuest } from "./bundle-for-guest.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const calls = Number(process.env.BENCH_CALLS ?? 300);
@@ -44,18 +44,7 @@ exec /usr/bin/node /usr/lib/berth/dist/bin/floor.js
 /** The floor's init: berth's image with /init and a small program over it (a second cpio, concatenated). */
 async function floorImage(image: GuestImage, dir: string): Promise<GuestImage> {
   const script = join(dir, "floor.js");
-  await build({
-    entryPoints: [join(REPO, "dist/bench/vm-floor-init.js")],
-    outfile: script,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "warning",
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-  });
+  await bundleForGuest(join(REPO, "dist/bench/vm-floor-init.js"), script);
   const initrd = join(dir, "floor.cpio");
   const out = await open(initrd, "w");
   try {
