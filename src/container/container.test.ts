@@ -5,19 +5,16 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { bundlePaths } from "../bundle/bundle-paths.js";
 import type { AgentPaths } from "../config/agent-paths.js";
-import { noFaults } from "../config/faults.js";
-import { DeviceRegistry } from "../device/device-registry.js";
 import { AgentError, Code } from "../errors.js";
 import { capturingLog } from "../log.test-util.js";
 import type { Process } from "../oci/oci-spec.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { ProcessIo } from "../process/process-io.js";
-import { StorageRegistry } from "../storage/storage-registry.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import type { ExitStatus } from "../sys/reaper.js";
 import { Container } from "./container.js";
-import type { ContainerBounds, ContainerDeps } from "./container-deps.js";
-import { FakeRuntime, scratchPaths } from "./fake-runtime.test-util.js";
+import type { ContainerBounds } from "./container-deps.js";
+import { FakeRuntime, fakeContainerDeps, scratchPaths } from "./fake-runtime.test-util.js";
 
 const BOUNDS: ContainerBounds = { runcKillMs: 100, exitWaitMs: 200, stdioLingerMs: 100, unwaitedExecs: 3 };
 
@@ -66,20 +63,7 @@ describe("Container, on a scripted runtime", () => {
     o: { bounds?: Partial<ContainerBounds>; initExited?: Promise<ExitStatus>; cgroup?: string } = {},
   ): Promise<Container> {
     runtime = new FakeRuntime();
-    const deps: ContainerDeps = {
-      paths,
-      runc: runtime,
-      reaper: runtime.reaper,
-      storages: new StorageRegistry({ paths, log }),
-      log,
-      faults: noFaults,
-      noPivot: false,
-      containerPipeSize: 0,
-      sysfs: "/sys",
-      devices: new DeviceRegistry({ log }),
-      hotplugTimeoutMs: 3000,
-      bounds: { ...BOUNDS, ...o.bounds },
-    };
+    const deps = fakeContainerDeps(runtime, paths, log, { bounds: { ...BOUNDS, ...o.bounds } });
     const bundle = bundlePaths(paths, id);
     await mkdir(bundle.dir, { recursive: true });
     await runtime.create(id, { bundle: bundle.dir, pidFile: bundle.initPid, noPivot: false });

@@ -5,14 +5,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bundlePaths } from "../bundle/bundle-paths.js";
 import type { AgentPaths } from "../config/agent-paths.js";
-import { noFaults } from "../config/faults.js";
 import { FakePciSysfs } from "../device/fake-pci-sysfs.test-util.js";
 import { capturingLog } from "../log.test-util.js";
 import type { Spec } from "../oci/oci-spec.js";
-import { StorageRegistry } from "../storage/storage-registry.js";
-import type { ContainerDeps } from "./container-deps.js";
 import { createContainer } from "./create-container.js";
-import { FakeRuntime, scratchPaths } from "./fake-runtime.test-util.js";
+import { FakeRuntime, fakeContainerDeps, scratchPaths } from "./fake-runtime.test-util.js";
 
 const INFO = (a: string) => `PCIDEVICE_X_INFO={"${a}":{"generic":{"deviceID":"${a}"}}}`;
 
@@ -38,19 +35,11 @@ describe("createContainer() with PCI functions passed through", () => {
   });
 
   it("gives the container's own env and every exec's the guest's addresses (Kata translates a copy)", async () => {
-    const deps: ContainerDeps = {
-      paths,
-      runc: runtime,
-      reaper: runtime.reaper,
-      storages: new StorageRegistry({ paths, log }),
-      log,
-      faults: noFaults,
-      noPivot: false,
-      containerPipeSize: 0,
+    const deps = fakeContainerDeps(runtime, paths, log, {
       sysfs: sysfs.root,
       devices: sysfs.context(log).devices,
       hotplugTimeoutMs: 1000,
-    };
+    });
     const id = "c1";
     const spec: Spec = {
       ociVersion: "1.0.2",

@@ -2,10 +2,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { AgentPaths } from "../config/agent-paths.js";
+import { noFaults } from "../config/faults.js";
+import { DeviceRegistry } from "../device/device-registry.js";
 import { AgentError, Code } from "../errors.js";
+import type { Logger } from "../log.js";
 import type { CallOptions, LaunchOptions, OciRuntime } from "../runtime/oci-runtime.js";
 import type { CreateArgs, ExecArgs } from "../runtime/runc-args.js";
+import { StorageRegistry } from "../storage/storage-registry.js";
 import type { ExitStatus } from "../sys/reaper.js";
+import type { ContainerDeps } from "./container-deps.js";
 
 type Verb = "create" | "exec" | "start" | "kill" | "deleteLeftovers";
 
@@ -202,3 +207,29 @@ export const scratchPaths = (dir: string): AgentPaths => ({
   resolvConf: "",
   runcRoot: `${dir}/runc`,
 });
+
+/**
+ * What a container is given in unit tests: `runtime` (its reaper too), a storage registry and a device
+ * registry of their own, no faults, no pivot, the kernel's pipe size, /sys; `more` sets the rest.
+ */
+export function fakeContainerDeps(
+  runtime: FakeRuntime,
+  paths: AgentPaths,
+  log: Logger,
+  more: Partial<ContainerDeps> = {},
+): ContainerDeps {
+  return {
+    paths,
+    runc: runtime,
+    reaper: runtime.reaper,
+    storages: new StorageRegistry({ paths, log }),
+    log,
+    faults: noFaults,
+    noPivot: false,
+    containerPipeSize: 0,
+    sysfs: "/sys",
+    devices: new DeviceRegistry({ log }),
+    hotplugTimeoutMs: 3000,
+    ...more,
+  };
+}

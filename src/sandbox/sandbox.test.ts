@@ -4,14 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { AgentPaths } from "../config/agent-paths.js";
-import { noFaults } from "../config/faults.js";
-import type { ContainerDeps } from "../container/container-deps.js";
 import type { CreateContainerRequest } from "../container/create-container.js";
-import { FakeRuntime, scratchPaths } from "../container/fake-runtime.test-util.js";
-import { DeviceRegistry } from "../device/device-registry.js";
+import { FakeRuntime, fakeContainerDeps, scratchPaths } from "../container/fake-runtime.test-util.js";
 import { AgentError, Code } from "../errors.js";
 import { capturingLog } from "../log.test-util.js";
-import { StorageRegistry } from "../storage/storage-registry.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import { OomEvents } from "./oom-events.js";
 import { Sandbox } from "./sandbox.js";
@@ -34,20 +30,7 @@ describe("Sandbox, on a scripted runtime", () => {
 
   function sandbox(): Sandbox {
     runtime = new FakeRuntime();
-    const deps: ContainerDeps = {
-      paths,
-      runc: runtime,
-      reaper: runtime.reaper,
-      storages: new StorageRegistry({ paths, log }),
-      log,
-      faults: noFaults,
-      noPivot: false,
-      containerPipeSize: 0,
-      sysfs: "/sys",
-      devices: new DeviceRegistry({ log }),
-      hotplugTimeoutMs: 3000,
-      bounds: { runcKillMs: 100, exitWaitMs: 200 },
-    };
+    const deps = fakeContainerDeps(runtime, paths, log, { bounds: { runcKillMs: 100, exitWaitMs: 200 } });
     return new Sandbox({
       id: "sb",
       hostname: "sb",
