@@ -26,6 +26,7 @@
  *   interfaceUp(name)                              SIOCGIFFLAGS/SIOCSIFFLAGS: set IFF_UP (lo, in PID 1 mode)
  *   shutdown(action)                               sync(2) then reboot(2): "poweroff" or "reboot"; returns only on failure
  *   setTimeOfDay(sec, usec)                        settimeofday(2): set CLOCK_REALTIME (the kernel checks the values)
+ *   addEntropy(data)                               /dev/random ioctls: RNDADDENTROPY (8 bits a byte), then RNDRESEEDCRNG
  * mount.c
  *   mount(source, target, fstype, flags, data)     mount(2), as a Promise
  *   umount(target, flags)                          umount2(2), as a Promise
@@ -88,6 +89,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"acceptConnection", NULL, accept_connection, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receiveFd", NULL, receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTimeOfDay", NULL, set_time_of_day, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addEntropy", NULL, add_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openat2", NULL, open_at2, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mkdirat", NULL, mkdir_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"symlinkat", NULL, symlink_at, NULL, NULL, NULL, napi_enumerable, NULL},

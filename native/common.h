@@ -87,6 +87,7 @@ napi_value set_hostname(napi_env env, napi_callback_info info);
 napi_value interface_up(napi_env env, napi_callback_info info);
 napi_value shutdown_system(napi_env env, napi_callback_info info);
 napi_value set_time_of_day(napi_env env, napi_callback_info info);
+napi_value add_entropy(napi_env env, napi_callback_info info);
 
 /* mount.c */
 napi_value do_mount(napi_env env, napi_callback_info info);

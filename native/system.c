@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/random.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <net/if.h>
 #include <string.h>
@@ -152,5 +155,49 @@ napi_value set_time_of_day(napi_env env, napi_callback_info info) {
   }
   struct timeval tv = {.tv_sec = (time_t)sec, .tv_usec = (suseconds_t)usec};
   if (settimeofday(&tv, NULL) < 0) return throw_errno(env, errno, "settimeofday");
+  return NULL;
+}
+
+/*
+ * Mixes `data` into the kernel's entropy pool, credited as 8 bits a byte (RNDADDENTROPY: the caller vouches
+ * for it), then makes the CRNG reseed from the pool at once (RNDRESEEDCRNG) rather than at its next
+ * scheduled reseed. The copy handed to the kernel is wiped before it is freed.
+ */
+napi_value add_entropy(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (argc != 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array ||
+      length == 0 || length > INT_MAX / 8) {
+    return throw_type(env, "addEntropy(data: non-empty Uint8Array)");
+  }
+  struct rand_pool_info *pool = malloc(sizeof *pool + length);
+  if (pool == NULL) return throw_errno(env, ENOMEM, "malloc");
+  pool->entropy_count = (int)(length * 8);
+  pool->buf_size = (int)length;
+  memcpy(pool->buf, data, length);
+  int fd = open("/dev/random", O_WRONLY | O_CLOEXEC);
+  int err = 0;
+  const char *call = "open";
+  if (fd < 0) {
+    err = errno;
+  } else {
+    if (ioctl(fd, RNDADDENTROPY, pool) < 0) {
+      err = errno;
+      call = "ioctl(RNDADDENTROPY)";
+    } else if (ioctl(fd, RNDRESEEDCRNG) < 0) {
+      err = errno;
+      call = "ioctl(RNDRESEEDCRNG)";
+    }
+    close(fd);
+  }
+  explicit_bzero(pool->buf, length);
+  free(pool);
+  if (err != 0) return throw_errno(env, err, call);
   return NULL;
 }

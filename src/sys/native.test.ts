@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { native } from "./native.js";
+import { randomHex } from "./random.js";
 
 const O_CLOEXEC = 0o2000000;
 const { POLL_READABLE: READABLE, POLL_WRITABLE: WRITABLE } = native().constants;
@@ -507,6 +508,41 @@ describe("native addon", () => {
     );
     assert.equal(child.status, 0, child.stdout + child.stderr);
     assert.deepEqual(JSON.parse(child.stdout), { code: "EPERM", syscall: "settimeofday" });
+  });
+
+  it("addEntropy() credits bytes to the pool and reseeds the CRNG, as root", () => {
+    native().addEntropy(Buffer.from(randomHex(64), "hex"));
+  });
+
+  it("addEntropy() refuses anything but a non-empty Uint8Array before opening /dev/random", () => {
+    for (const bad of [new Uint8Array(0), "seed", new Uint16Array(4), undefined]) {
+      assert.throws(() => native().addEntropy(bad as Uint8Array), /addEntropy\(data: non-empty Uint8Array\)/);
+    }
+  });
+
+  it("addEntropy() reports EPERM in a process without CAP_SYS_ADMIN", () => {
+    const script = `
+      const { native } = await import(${JSON.stringify(new URL("./native.js", import.meta.url).href)});
+      try {
+        native().addEntropy(new Uint8Array(16));
+        console.log("added");
+      } catch (error) {
+        console.log(JSON.stringify({ code: error.code, syscall: error.syscall }));
+      }`;
+    const child = spawnSync(
+      "setpriv",
+      [
+        "--inh-caps=-sys_admin",
+        "--bounding-set=-sys_admin",
+        process.execPath,
+        "--input-type=module",
+        "-e",
+        script,
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    assert.equal(child.status, 0, child.stdout + child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { code: "EPERM", syscall: "ioctl(RNDADDENTROPY)" });
   });
 
   it("exports the kernel's flag values and libuv's poll events", () => {

@@ -40,6 +40,8 @@ export interface NativeAddon {
   setPipeSize(fd: number, bytes: number): number;
   /** settimeofday(2) with no timezone; the kernel checks the values (EINVAL) and CAP_SYS_TIME (EPERM). */
   setTimeOfDay(sec: number, usec: number): void;
+  /** RNDADDENTROPY on /dev/random crediting 8 bits a byte, then RNDRESEEDCRNG; both need CAP_SYS_ADMIN. */
+  addEntropy(data: Uint8Array): void;
   /** openat2(2), O_CLOEXEC added; resolves with the new fd. */
   openat2(dirFd: number, path: string, flags: number, mode: number, resolve: number): Promise<number>;
   mkdirat(dirFd: number, name: string, mode: number): Promise<0>;
