@@ -36,6 +36,8 @@ export class Container {
   readonly cgroup: CgroupDirs;
   /** The PCI functions its devices passed through (host → guest address), for the `PCIDEVICE_*` of execs. */
   readonly pci: readonly PciPair[];
+  /** The guest file its termination message is written to (see terminationLogSource), if it has one. */
+  readonly terminationLog: string | undefined;
   #state: ContainerState = "created";
   readonly #execs = new Map<string, ContainerProcess>();
   /** Exec ids being started (taken, though not yet processes), each with the end of its start. */
@@ -60,12 +62,14 @@ export class Container {
     /** Told of each OOM kill in it; none for the sandbox's own container, which Kata does not watch either. */
     onOom: (() => void) | undefined;
     pci?: readonly PciPair[];
+    terminationLog?: string | undefined;
   }) {
     this.id = d.id;
     this.bundle = d.bundle;
     this.init = d.init;
     this.cgroup = d.cgroup;
     this.pci = d.pci ?? [];
+    this.terminationLog = d.terminationLog;
     this.#undo = d.undo;
     this.#deps = d.deps;
     this.#bounds = { ...DEFAULT_BOUNDS, ...d.deps.bounds };

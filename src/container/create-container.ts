@@ -29,6 +29,7 @@ import {
   setRootfs,
   takeNetSysctls,
 } from "./spec-edits.js";
+import { terminationLogSource } from "./termination-log.js";
 
 export interface CreateContainerRequest {
   containerId: string;
@@ -170,6 +171,7 @@ export async function createContainer(
       deps,
       onOom: placement.onOom,
       pci,
+      terminationLog: terminationLogSource(spec),
     });
   } catch (error) {
     await undo.unwind().catch((cleanup: unknown) => {

@@ -15,6 +15,9 @@ export function containerHandlers(sandboxes: SandboxService): ServiceImpl<typeof
       return {};
     },
     statsContainer: async (req) => statsResponseFromStats(await sandboxes.statsContainer(req.containerId)),
+    getDiagnosticData: async (req) => ({
+      data: await sandboxes.diagnosticData(req.containerId, req.logType),
+    }),
     removeContainer: async (req) => {
       await sandboxes.removeContainer(req.containerId, req.timeout);
       return {};

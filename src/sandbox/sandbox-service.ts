@@ -5,6 +5,7 @@ import type { ContainerStats } from "../container/container-stats.js";
 import type { CreateContainerRequest } from "../container/create-container.js";
 import { scanGuestHooks } from "../container/guest-hooks.js";
 import { listProcesses } from "../container/list-processes.js";
+import { readTerminationLog } from "../container/termination-log.js";
 import { AgentError, Code } from "../errors.js";
 import { setupDns } from "../network/dns.js";
 import type { LinuxResources, Process } from "../oci/oci-spec.js";
@@ -234,6 +235,21 @@ export class SandboxService {
    */
   nextOomEvent(signal?: AbortSignal): Promise<string> {
     return this.#current().oomEvents.next(signal);
+  }
+
+  /**
+   * GetDiagnosticData: the termination message a container wrote ("termination_log", the only kind Kata
+   * defines), for a host whose guest files it cannot see (shared_fs=none); "" when the container has none.
+   */
+  async diagnosticData(containerId: string, logType: string): Promise<string> {
+    if (logType !== "termination_log") {
+      throw new AgentError(
+        Code.INVALID_ARGUMENT,
+        `unsupported diagnostic log_type: ${JSON.stringify(logType)}`,
+      );
+    }
+    const { terminationLog } = this.#current().container(containerId);
+    return terminationLog === undefined ? "" : readTerminationLog(terminationLog);
   }
 
   pauseContainer(id: string): Promise<void> {

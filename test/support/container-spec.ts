@@ -23,6 +23,7 @@ export interface SpecOptions {
   namespaces?: { type: string; path?: string }[];
   /** OCI prestart hooks, run by runc create in the agent's namespaces (e.g. to make a create slow). */
   prestart?: { path: string; args: string[] }[];
+  annotations?: Record<string, string>;
 }
 
 const CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
@@ -48,6 +49,7 @@ export function containerSpec(o: SpecOptions): MessageInitShape<typeof SpecSchem
     Root: { Path: o.rootfs, Readonly: o.readonlyRoot ?? false },
     ...(o.prestart ? { Hooks: { Prestart: o.prestart.map((h) => ({ Path: h.path, Args: h.args })) } } : {}),
     Mounts: [...standardMounts(), ...(o.mounts ?? [])],
+    ...(o.annotations ? { Annotations: o.annotations } : {}),
     Linux: {
       Namespaces: [
         { Type: "mount" },
