@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { AgentError, Code as ErrorCode } from "./errors.js";
 import type { GuestService } from "./guest/guest-service.js";
 import type { Logger } from "./log.js";
+import { type AgentPolicy, NO_POLICY } from "./policy/agent-policy.js";
 import { createProtocolDispatcher, type WireProtocol } from "./protocol/dispatch.js";
 import { AgentService } from "./protocol/gen/agent_pb.js";
 import { Health } from "./protocol/gen/health_pb.js";
@@ -16,6 +17,7 @@ import { agentService } from "./rpc/agent-service.js";
 import { healthService } from "./rpc/health-service.js";
 import { loggingInterceptor } from "./rpc/logging-interceptor.js";
 import type { NetworkDeps } from "./rpc/network-handlers.js";
+import { policyInterceptor } from "./rpc/policy-interceptor.js";
 import { DEFAULT_DECODE_LIMITS, routeService } from "./rpc/router.js";
 import type { SandboxService } from "./sandbox/sandbox-service.js";
 import { ByteBudget } from "./sys/byte-budget.js";
@@ -47,6 +49,8 @@ export interface AgentServerOptions {
   guest: GuestService;
   network: NetworkDeps;
   budgets: RpcBudgets;
+  /** Asked before every AgentService call (Health's are never checked, as in Kata); none by default. */
+  policy?: AgentPolicy | undefined;
 }
 
 export interface AgentServer {
@@ -95,14 +99,15 @@ function lazyGrpc(services: readonly RawService[], budgets: RpcBudgets, log: Log
 /** Serves grpc.Health and grpc.AgentService over ttrpc and gRPC on one address. */
 export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
   const { log, budgets } = options;
-  const interceptors = [loggingInterceptor(log)];
+  const policy = options.policy ?? NO_POLICY;
+  const logging = loggingInterceptor(log);
   const limits = { ...DEFAULT_DECODE_LIMITS, budget: budgets.requests };
   const services = [
-    routeService(Health, healthService(), interceptors, limits),
+    routeService(Health, healthService(), [logging], limits),
     routeService(
       AgentService,
-      agentService(options.sandboxes, options.guest, options.network),
-      interceptors,
+      agentService(options.sandboxes, options.guest, options.network, policy),
+      [logging, policyInterceptor(policy)],
       limits,
     ),
   ];

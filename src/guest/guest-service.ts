@@ -8,6 +8,7 @@ import { storageDriverNames } from "../storage/lookup-storage-driver.js";
 import { withFd } from "../sys/beneath.js";
 import { setRealtimeClock } from "../sys/clock.js";
 import { hasErrno } from "../sys/errno.js";
+import { reseedKernelRandom } from "../sys/random.js";
 import { AGENT_VERSION } from "../version.js";
 import { copyDirectory, copySymlink } from "./copy-entry.js";
 import { type CopyFileFields, type CopyPlan, planCopy } from "./copy-file-request.js";
@@ -17,13 +18,15 @@ import { memoryBlockSize, memoryHotplugProbe } from "./memory-info.js";
 import { probeMemory } from "./memory-probe.js";
 import { probeSeccompSupport } from "./seccomp-support.js";
 import { openSharedDir } from "./shared-dir.js";
+import type { SwapArea } from "./swap.js";
 import { addSwapDisk } from "./swap-disk.js";
+import { addSwapPath, type SwapPathContext } from "./swap-path.js";
 
 export interface GuestDeps {
   readonly paths: AgentPaths;
   /** sysfs, for the memory block size and the hotplug probe (default /sys). */
   readonly sysfs: string;
-  /** procfs, for the kernel's seccomp actions (default /proc). */
+  /** procfs, for the kernel's seccomp actions and the swap areas in use (default /proc). */
   readonly procfs: string;
   /** The runc that applies containers' seccomp filters. */
   readonly runc: { features(): Promise<unknown> };
@@ -64,7 +67,10 @@ function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentErro
   return AgentError.wrap(error, where);
 }
 
-/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap, MemHotplugByProbe. */
+/**
+ * The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap, AddSwapPath,
+ * MemHotplugByProbe, ReseedRandomDev.
+ */
 export class GuestService {
   readonly #deps: GuestDeps;
   readonly #uploads: FileUploads;
@@ -106,9 +112,31 @@ export class GuestService {
 
   /** AddSwap: swap on the disk hot-plugged at the PCI path `slots`. */
   async addSwap(slots: readonly number[], signal?: AbortSignal): Promise<void> {
-    const { devices, sysfs, hotplugTimeoutMs, log } = this.#deps;
-    const device = await addSwapDisk({ devices, sysfs, timeoutMs: hotplugTimeoutMs, signal }, slots);
-    log.info({ device, pciPath: slots }, "swap enabled");
+    const area = await addSwapDisk(this.#swapContext(signal), slots);
+    this.#logSwap(area, { pciPath: slots });
+  }
+
+  /** AddSwapPath: swap on a device node or a file, formatted first if it holds nothing. */
+  async addSwapPath(path: string, signal?: AbortSignal): Promise<void> {
+    this.#logSwap(await addSwapPath(this.#swapContext(signal), path), { requested: path });
+  }
+
+  #swapContext(signal: AbortSignal | undefined): SwapPathContext {
+    const { devices, sysfs, procfs, hotplugTimeoutMs } = this.#deps;
+    return { devices, sysfs, procfs, timeoutMs: hotplugTimeoutMs, signal };
+  }
+
+  #logSwap(area: SwapArea, fields: object): void {
+    this.#deps.log.info(
+      { ...fields, swap: area.path },
+      area.enabled ? "swap enabled" : "swap already enabled",
+    );
+  }
+
+  /** ReseedRandomDev: the host's bytes credited to the kernel's pool and the CRNG reseeded; never logged. */
+  reseedRandom(seed: Uint8Array): void {
+    reseedKernelRandom(seed);
+    this.#deps.log.info({ bytes: seed.length }, "kernel random pool reseeded");
   }
 
   /** MemHotplugByProbe: hot-added memory announced to the kernel through its probe file. */

@@ -1,23 +1,24 @@
 import type { GuestService } from "../guest/guest-service.js";
+import type { AgentPolicy } from "../policy/agent-policy.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
 import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
+import { memAgentHandlers } from "./mem-agent-handlers.js";
 import { type NetworkDeps, networkHandlers } from "./network-handlers.js";
 import { oomHandlers } from "./oom-handlers.js";
+import { policyHandlers } from "./policy-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
 
-/**
- * grpc.AgentService. The RPCs berth implements so far; every other one answers UNIMPLEMENTED
- * (the README lists which is which).
- */
+/** grpc.AgentService: every RPC of Kata 4.x (the README says how each one answers). */
 export function agentService(
   sandboxes: SandboxService,
   guest: GuestService,
   network: NetworkDeps,
+  policy: AgentPolicy,
 ): ServiceImpl<typeof AgentService.method> {
   return {
     ...sandboxHandlers(sandboxes),
@@ -27,5 +28,7 @@ export function agentService(
     ...networkHandlers(network),
     ...oomHandlers(sandboxes),
     ...controlHandlers(sandboxes),
+    ...policyHandlers(policy),
+    ...memAgentHandlers(),
   };
 }

@@ -13,6 +13,14 @@ export function guestHandlers(guest: GuestService): ServiceImpl<typeof AgentServ
       await guest.addSwap(req.PCIPath, ctx.signal);
       return {};
     },
+    addSwapPath: async (req, ctx) => {
+      await guest.addSwapPath(req.path, ctx.signal);
+      return {};
+    },
+    reseedRandomDev: (req) => {
+      guest.reseedRandom(req.data);
+      return {};
+    },
     memHotplugByProbe: async (req) => {
       await guest.probeMemory(req.memHotplugProbeAddr);
       return {};
