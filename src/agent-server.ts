@@ -18,6 +18,7 @@ import { loggingInterceptor } from "./rpc/logging-interceptor.js";
 import type { NetworkDeps } from "./rpc/network-handlers.js";
 import { DEFAULT_DECODE_LIMITS, routeService } from "./rpc/router.js";
 import type { SandboxService } from "./sandbox/sandbox-service.js";
+import type { StorageService } from "./storage/storage-service.js";
 import { ByteBudget } from "./sys/byte-budget.js";
 import type { ListenAddress } from "./transport/address.js";
 import { listen } from "./transport/listener.js";
@@ -46,6 +47,7 @@ export interface AgentServerOptions {
   sandboxes: SandboxService;
   guest: GuestService;
   network: NetworkDeps;
+  storage: StorageService;
   budgets: RpcBudgets;
 }
 
@@ -101,7 +103,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     routeService(Health, healthService(), interceptors, limits),
     routeService(
       AgentService,
-      agentService(options.sandboxes, options.guest, options.network),
+      agentService(options.sandboxes, options.guest, options.network, options.storage),
       interceptors,
       limits,
     ),

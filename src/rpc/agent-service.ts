@@ -1,6 +1,7 @@
 import type { GuestService } from "../guest/guest-service.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
+import type { StorageService } from "../storage/storage-service.js";
 import { containerHandlers } from "./container-handlers.js";
 import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
@@ -9,6 +10,7 @@ import { oomHandlers } from "./oom-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
+import { storageHandlers } from "./storage-handlers.js";
 
 /**
  * grpc.AgentService. The RPCs berth implements so far; every other one answers UNIMPLEMENTED
@@ -18,6 +20,7 @@ export function agentService(
   sandboxes: SandboxService,
   guest: GuestService,
   network: NetworkDeps,
+  storage: StorageService,
 ): ServiceImpl<typeof AgentService.method> {
   return {
     ...sandboxHandlers(sandboxes),
@@ -27,5 +30,6 @@ export function agentService(
     ...networkHandlers(network),
     ...oomHandlers(sandboxes),
     ...controlHandlers(sandboxes),
+    ...storageHandlers(storage),
   };
 }

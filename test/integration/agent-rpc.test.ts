@@ -51,6 +51,10 @@ const IMPLEMENTED = new Set<string>([
   "AddARPNeighbors",
   "ListInterfaces",
   "ListRoutes",
+  "GetVolumeStats",
+  "ResizeVolume",
+  "UpdateEphemeralMounts",
+  "RemoveStaleVirtiofsShareMounts",
 ]);
 
 describe("berth-agent serving grpc.Health and grpc.AgentService", () => {
