@@ -16,21 +16,12 @@ import type { StorageSpec } from "./storage-spec.js";
 import { growVolume } from "./volume-resize.js";
 import { type VolumeStats, volumeStatsFromStatfs } from "./volume-stats.js";
 
-/** The bounds the storage calls keep to; tests tighten them. */
-export interface StorageBounds {
-  /** How long ResizeVolume waits for the disk to show the size asked for. */
-  readonly capacityWaitMs: number;
-  /** How long resize2fs or xfs_growfs may take. */
-  readonly growTimeoutMs: number;
-  /** How long RemoveStaleVirtiofsShareMounts' stat may take. */
-  readonly shareStatTimeoutMs: number;
-}
-
-const DEFAULT_BOUNDS: StorageBounds = {
-  capacityWaitMs: 1000,
-  growTimeoutMs: 60_000,
-  shareStatTimeoutMs: 2000,
-};
+/** How long ResizeVolume waits for the disk to show the size asked for (virtio-blk: an interrupt away). */
+const CAPACITY_WAIT_MS = 1000;
+/** How long resize2fs or xfs_growfs may take: the host's own deadline for the call. */
+const GROW_TIMEOUT_MS = 60_000;
+/** How long RemoveStaleVirtiofsShareMounts' stat may take: it delays every container stop. */
+const SHARE_STAT_TIMEOUT_MS = 2000;
 
 export interface StorageServiceDeps {
   /** The storages the sandbox and its containers set up: the only ones these calls act on. */
@@ -39,7 +30,6 @@ export interface StorageServiceDeps {
   readonly sysfs: string;
   readonly procfs: string;
   readonly log: Logger;
-  readonly bounds?: Partial<StorageBounds>;
 }
 
 /**
@@ -51,17 +41,15 @@ export interface StorageServiceDeps {
  */
 export class StorageService {
   readonly #deps: StorageServiceDeps;
-  readonly #bounds: StorageBounds;
   readonly #shared: SharedMountRefresh;
 
   constructor(deps: StorageServiceDeps) {
     this.#deps = deps;
-    this.#bounds = { ...DEFAULT_BOUNDS, ...deps.bounds };
     this.#shared = new SharedMountRefresh({
       sharedDir: sharedContainersDir(deps.paths),
       procfs: deps.procfs,
       log: deps.log,
-      timeoutMs: this.#bounds.shareStatTimeoutMs,
+      timeoutMs: SHARE_STAT_TIMEOUT_MS,
       run: runCommand,
     });
   }
@@ -84,11 +72,18 @@ export class StorageService {
     const target = await resolved(what, checkedPath("volume path", path));
     await this.#deps.storages.withStorages([{ target }], async () => {
       const { sysfs, log } = this.#deps;
-      const { capacityWaitMs, growTimeoutMs } = this.#bounds;
       const mounted = (await this.#mounts()).filter((m) => m.mountPoint === target).at(-1);
       try {
         if (!mounted) throw new AgentError(Code.FAILED_PRECONDITION, "nothing is mounted there");
-        await growVolume({ mount: mounted, size, sysfs, capacityWaitMs, growTimeoutMs, signal, log });
+        await growVolume({
+          mount: mounted,
+          size,
+          sysfs,
+          capacityWaitMs: CAPACITY_WAIT_MS,
+          growTimeoutMs: GROW_TIMEOUT_MS,
+          signal,
+          log,
+        });
       } catch (error) {
         throw AgentError.wrap(error, what);
       }
@@ -141,15 +136,9 @@ export class StorageService {
       try {
         await mount(plan.source, plan.target, plan.fsType, plan.apply);
       } catch (error) {
-        for (const back of [...done].reverse()) {
-          await mount(back.source, back.target, back.fsType, back.undo).catch((undo: unknown) => {
-            this.#deps.log.error(
-              { err: undo, mountPoint: back.target },
-              "cannot remount an ephemeral storage back",
-            );
-          });
-        }
-        const undone = done.length > 0 ? ` (the ${done.length} remounted before it were remounted back)` : "";
+        const stuck = await this.#remountBack(done);
+        const undone =
+          done.length === 0 ? "" : `, ${done.length - stuck} of ${done.length} done before it undone`;
         throw AgentError.wrap(error, `UpdateEphemeralMounts${undone}`);
       }
       done.push(plan);
@@ -158,6 +147,21 @@ export class StorageService {
         "ephemeral storage remounted",
       );
     }
+  }
+
+  /** Remounts each of `done` as it was, newest first; returns how many could not be. */
+  async #remountBack(done: readonly RemountPlan[]): Promise<number> {
+    let stuck = 0;
+    for (const plan of [...done].reverse()) {
+      await mount(plan.source, plan.target, plan.fsType, plan.undo).catch((error: unknown) => {
+        stuck += 1;
+        this.#deps.log.error(
+          { err: error, mountPoint: plan.target },
+          "cannot remount an ephemeral storage back",
+        );
+      });
+    }
+    return stuck;
   }
 
   async #mounts(): Promise<MountInfo[]> {

@@ -310,7 +310,7 @@ describe("volume calls on the storages the agent mounted", () => {
     inAgent(["dd", "if=/dev/zero", `of=${e2}/fill`, "bs=1M", "count=2", "status=none"]);
     await assert.rejects(
       rpc.call("updateEphemeralMounts", { storages: [entry(e1, "30M"), entry(e2, "1M")] }),
-      refused(Code.INVALID_ARGUMENT, "(the 1 remounted before it were remounted back)"),
+      refused(Code.INVALID_ARGUMENT, "UpdateEphemeralMounts, 1 of 1 done before it undone: cannot mount"),
     );
     assert.match(topMount(e1)?.superOptions ?? "", /size=20480k/);
     assert.match(topMount(e2)?.superOptions ?? "", /size=10240k/);
@@ -319,10 +319,15 @@ describe("volume calls on the storages the agent mounted", () => {
 
   it("RemoveStaleVirtiofsShareMounts answers OK with no mount under the shared directory, and with some, which it stats", async () => {
     const shared = join(agent.dir, "run/shared/containers");
+    /** The median round trip of ten calls, in ms. */
     const timed = async () => {
-      const started = process.hrtime.bigint();
-      await rpc.call("removeStaleVirtiofsShareMounts", {});
-      return Number(process.hrtime.bigint() - started) / 1e6;
+      const times: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const started = process.hrtime.bigint();
+        await rpc.call("removeStaleVirtiofsShareMounts", {});
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      return times.sort((a, b) => a - b)[5] ?? Number.NaN;
     };
     const none = await timed();
     const source = join(dir, "share-source");
@@ -335,7 +340,7 @@ describe("volume calls on the storages the agent mounted", () => {
     const line = await agent.waitForLog((l) => l.msg === "shared mounts refreshed");
     assert.equal(line.count, 2);
     console.log(
-      `RemoveStaleVirtiofsShareMounts round trip: ${none.toFixed(2)} ms with no mount, ${some.toFixed(2)} ms with 2`,
+      `RemoveStaleVirtiofsShareMounts round trip (median of 10): ${none.toFixed(2)} ms with no mount, ${some.toFixed(2)} ms with 2`,
     );
   });
 });
