@@ -15,6 +15,7 @@ import { Runc } from "./runtime/runc.js";
 import { reclaimLeftovers } from "./sandbox/reclaim.js";
 import { SandboxService } from "./sandbox/sandbox-service.js";
 import { StorageRegistry } from "./storage/storage-registry.js";
+import { StorageService } from "./storage/storage-service.js";
 import type { ByteBudget } from "./sys/byte-budget.js";
 import { rootIsInitramfs } from "./sys/mount.js";
 import { PersistedSet } from "./sys/persisted-set.js";
@@ -46,9 +47,21 @@ function runcFor(config: AgentConfig): Runc {
   return new Runc({ binary: config.runc, root: paths.runcRoot, logDir: runcLogDir(paths) });
 }
 
+function storageRegistry(config: AgentConfig, devices: DeviceRegistry, log: Logger): StorageRegistry {
+  const { paths } = config;
+  return new StorageRegistry({
+    paths,
+    log: log.child({ subsystem: "storage" }),
+    record: new PersistedSet(storageRecord(paths)),
+    devices,
+    hotplugTimeoutMs: config.hotplugTimeoutMs,
+  });
+}
+
 async function sandboxService(
   config: AgentConfig,
   runc: Runc,
+  storages: StorageRegistry,
   devices: DeviceRegistry,
   log: Logger,
   replyBudget: ByteBudget,
@@ -64,13 +77,7 @@ async function sandboxService(
     paths,
     runc,
     reaper,
-    storages: new StorageRegistry({
-      paths,
-      log: log.child({ subsystem: "storage" }),
-      record: new PersistedSet(storageRecord(paths)),
-      devices,
-      hotplugTimeoutMs: config.hotplugTimeoutMs,
-    }),
+    storages,
     log: log.child({ subsystem: "sandbox" }),
     faults: faultsFromEnv(process.env),
     noPivot: await rootIsInitramfs(),
@@ -211,7 +218,8 @@ async function runAgent(argv: readonly string[]): Promise<number> {
     // Before the server: what is hot-plugged for the first call is heard.
     const devices = new DeviceRegistry({ log: log.child({ subsystem: "device" }) });
     UeventListener.start(devices, log.child({ subsystem: "uevent" }));
-    sandboxes = await sandboxService(config, runc, devices, log, budgets.replies, () => {
+    const storages = storageRegistry(config, devices, log);
+    sandboxes = await sandboxService(config, runc, storages, devices, log, budgets.replies, () => {
       if (asInit) finish("DestroySandbox");
     });
     server = await startAgentServer({
@@ -228,6 +236,13 @@ async function runAgent(argv: readonly string[]): Promise<number> {
         }),
         iptables: new IpTables(),
       },
+      storage: new StorageService({
+        storages,
+        paths: config.paths,
+        sysfs: "/sys",
+        procfs: "/proc",
+        log: log.child({ subsystem: "storage" }),
+      }),
       budgets,
     });
   } catch (error) {

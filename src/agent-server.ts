@@ -20,6 +20,7 @@ import type { NetworkDeps } from "./rpc/network-handlers.js";
 import { policyInterceptor } from "./rpc/policy-interceptor.js";
 import { DEFAULT_DECODE_LIMITS, routeService } from "./rpc/router.js";
 import type { SandboxService } from "./sandbox/sandbox-service.js";
+import type { StorageService } from "./storage/storage-service.js";
 import { ByteBudget } from "./sys/byte-budget.js";
 import type { ListenAddress } from "./transport/address.js";
 import { listen } from "./transport/listener.js";
@@ -48,6 +49,7 @@ export interface AgentServerOptions {
   sandboxes: SandboxService;
   guest: GuestService;
   network: NetworkDeps;
+  storage: StorageService;
   budgets: RpcBudgets;
   /** Asked before every AgentService call (Health's are never checked, as in Kata); none by default. */
   policy?: AgentPolicy | undefined;
@@ -106,7 +108,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     routeService(Health, healthService(), [logging], limits),
     routeService(
       AgentService,
-      agentService(options.sandboxes, options.guest, options.network, policy),
+      agentService({ ...options, policy }),
       [logging, policyInterceptor(policy)],
       limits,
     ),

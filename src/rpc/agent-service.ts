@@ -2,6 +2,7 @@ import type { GuestService } from "../guest/guest-service.js";
 import type { AgentPolicy } from "../policy/agent-policy.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
+import type { StorageService } from "../storage/storage-service.js";
 import { containerHandlers } from "./container-handlers.js";
 import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
@@ -12,14 +13,25 @@ import { policyHandlers } from "./policy-handlers.js";
 import { processHandlers } from "./process-handlers.js";
 import type { ServiceImpl } from "./router.js";
 import { sandboxHandlers } from "./sandbox-handlers.js";
+import { storageHandlers } from "./storage-handlers.js";
+
+/** What the AgentService handlers call: one domain service each. */
+export interface AgentServiceParts {
+  readonly sandboxes: SandboxService;
+  readonly guest: GuestService;
+  readonly network: NetworkDeps;
+  readonly storage: StorageService;
+  readonly policy: AgentPolicy;
+}
 
 /** grpc.AgentService: every RPC of Kata 4.x (the README says how each one answers). */
-export function agentService(
-  sandboxes: SandboxService,
-  guest: GuestService,
-  network: NetworkDeps,
-  policy: AgentPolicy,
-): ServiceImpl<typeof AgentService.method> {
+export function agentService({
+  sandboxes,
+  guest,
+  network,
+  storage,
+  policy,
+}: AgentServiceParts): ServiceImpl<typeof AgentService.method> {
   return {
     ...sandboxHandlers(sandboxes),
     ...containerHandlers(sandboxes),
@@ -30,5 +42,6 @@ export function agentService(
     ...controlHandlers(sandboxes),
     ...policyHandlers(policy),
     ...memAgentHandlers(),
+    ...storageHandlers(storage),
   };
 }

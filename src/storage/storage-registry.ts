@@ -1,3 +1,4 @@
+import { realpath } from "node:fs/promises";
 import { checkContainerId } from "../bundle/container-id.js";
 import type { AgentPaths } from "../config/agent-paths.js";
 import { DeviceRegistry, type DeviceWaiter } from "../device/device-registry.js";
@@ -35,8 +36,19 @@ interface Planned {
 }
 
 interface SetUp {
-  driver: string;
+  storage: StorageSpec;
+  /** The mount point resolved once set up: where mountinfo shows it. */
+  target: string;
   undo: CleanupStack;
+}
+
+/** A storage that is set up, as the calls acting on one (volume stats, resize, remount) see it. */
+export interface SetUpStorage {
+  readonly storage: StorageSpec;
+  /** The mount point it is counted by (checked and normalised). */
+  readonly mountPoint: string;
+  /** `mountPoint` resolved (symlinks followed) when it was set up: where mountinfo shows it. */
+  readonly target: string;
 }
 
 /** Checks everything about one storage that can be checked before touching the system. */
@@ -124,15 +136,17 @@ export class StorageRegistry {
     const devices = { devices: this.#devices, sysfs, timeoutMs: hotplugTimeoutMs, signal };
     const log = this.#deps.log.child({ driver: storage.driver, mountPoint });
     await this.#record?.add(mountPoint);
+    let target: string;
     try {
       await driver.setup({ storage, mountPoint, containerId, paths, sysfs, devices, log, undo });
+      target = await realpath(mountPoint);
     } catch (error) {
       await this.#undo(undo, mountPoint).catch((cleanup: unknown) => {
         log.error({ err: cleanup }, "undoing a failed storage setup was incomplete");
       });
       throw error;
     }
-    this.#refs.insert(mountPoint, { driver: storage.driver, undo }, storage.shared);
+    this.#refs.insert(mountPoint, { storage, target, undo }, storage.shared);
     return true;
   }
 
@@ -140,7 +154,7 @@ export class StorageRegistry {
     const setUp = this.#refs.drop(mountPoint, evenShared);
     if (!setUp) return;
     await this.#undo(setUp.undo, mountPoint);
-    this.#deps.log.info({ mountPoint, driver: setUp.driver }, "storage released");
+    this.#deps.log.info({ mountPoint, driver: setUp.storage.driver }, "storage released");
   }
 
   /**
@@ -182,8 +196,39 @@ export class StorageRegistry {
     await this.#record?.delete(mountPoint);
   }
 
+  /**
+   * Runs `task` on the storages set up at the `target`s of `wanted` (resolved mount points), each locked
+   * as for a release: none goes while the task runs. The task gets each of `wanted` with its storage.
+   * Locks are taken in the order of their keys, so two such calls never wait on each other crosswise.
+   * NOT_FOUND quoting the first target no storage is set up at, before the task and again once locked.
+   */
+  async withStorages<W extends { readonly target: string }, T>(
+    wanted: readonly W[],
+    task: (found: (W & SetUpStorage)[]) => Promise<T>,
+  ): Promise<T> {
+    const keys = [...new Set(this.#setUpAt(wanted).map((s) => s.mountPoint))].sort();
+    const locked = keys.reduceRight<() => Promise<T>>(
+      (inner, key) => () => this.#lock.run(key, inner),
+      () => task(this.#setUpAt(wanted)),
+    );
+    return locked();
+  }
+
+  #setUpAt<W extends { readonly target: string }>(wanted: readonly W[]): (W & SetUpStorage)[] {
+    const entries = this.#refs.entries();
+    return wanted.map((w) => {
+      const entry = entries.find((e) => e.value.target === w.target);
+      if (!entry) {
+        throw new AgentError(Code.NOT_FOUND, `no storage berth set up is at ${JSON.stringify(w.target)}`);
+      }
+      return { ...w, storage: entry.value.storage, mountPoint: entry.key };
+    });
+  }
+
   /** For tests and diagnostics. */
   list(): { mountPoint: string; driver: string; refs: number }[] {
-    return this.#refs.entries().map((e) => ({ mountPoint: e.key, driver: e.value.driver, refs: e.refs }));
+    return this.#refs
+      .entries()
+      .map((e) => ({ mountPoint: e.key, driver: e.value.storage.driver, refs: e.refs }));
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MountFlag as F, parseMountOptions } from "./mount-options.js";
+import { MountFlag as F, isFlagOption, parseMountOptions } from "./mount-options.js";
 
 describe("parseMountOptions()", () => {
   it("turns known options into flags and passes the rest to the filesystem", () => {
@@ -34,5 +34,24 @@ describe("parseMountOptions()", () => {
 
   it("treats defaults as no flag at all", () => {
     assert.deepEqual(parseMountOptions(["defaults"]), { flags: 0, propagation: [], data: "" });
+  });
+});
+
+describe("isFlagOption()", () => {
+  it("knows every per-mount option mountinfo shows, and nothing else", () => {
+    for (const o of [
+      "rw",
+      "ro",
+      "nosuid",
+      "nodev",
+      "noexec",
+      "noatime",
+      "nodiratime",
+      "relatime",
+      "nosymfollow",
+    ]) {
+      assert.ok(isFlagOption(o), o);
+    }
+    for (const o of ["size=1m", "shared", "constructor", "toString", ""]) assert.ok(!isFlagOption(o), o);
   });
 });

@@ -8,6 +8,7 @@ export const MountFlag = {
   REMOUNT: 32,
   MANDLOCK: 64,
   DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
   NOATIME: 1024,
   NODIRATIME: 2048,
   BIND: 4096,
@@ -40,6 +41,8 @@ const FLAG_OPTIONS: Readonly<Record<string, readonly [number, number]>> = {
   mand: [F.MANDLOCK, 0],
   nomand: [0, F.MANDLOCK],
   dirsync: [F.DIRSYNC, 0],
+  nosymfollow: [F.NOSYMFOLLOW, 0],
+  symfollow: [0, F.NOSYMFOLLOW],
   noatime: [F.NOATIME, 0],
   atime: [0, F.NOATIME],
   nodiratime: [F.NODIRATIME, 0],
@@ -67,6 +70,11 @@ const PROPAGATION_OPTIONS: Readonly<Record<string, number>> = {
   unbindable: F.UNBINDABLE,
   runbindable: F.UNBINDABLE | F.REC,
 };
+
+/** Whether `option` is one that sets or clears a mount flag ("nosuid", "rw", "relatime", …). */
+export function isFlagOption(option: string): boolean {
+  return Object.hasOwn(FLAG_OPTIONS, option);
+}
 
 export interface MountOptions {
   /** Flags for the mount call itself. */

@@ -8,8 +8,8 @@ import { stopVm } from "./vm-stop.js";
 
 export const USAGE = `Usage:
   berth-vm build [--cache-dir DIR]
-      Builds the guest image (kernel + initrd with node, berth, runc, busybox and the guest's modules)
-      from Debian packages and this package; cached, rebuilt when an input changes.
+      Builds the guest image (kernel + initrd with node, berth, runc, busybox, resize2fs and the guest's
+      modules) from Debian packages and this package; cached, rebuilt when an input changes.
   berth-vm start --agent-socket PATH --qmp-socket PATH --share DIR [--pid-file PATH] [--disk FILE]...
                  [--memory MiB] [--max-memory MiB] [--cpus N] [--max-cpus N] [--log FILE]
                  [--hotplug-timeout SECONDS] [--boot-timeout SECONDS] [--iommu] [--cache-dir DIR]

@@ -74,6 +74,7 @@ describe("buildGuestImage", () => {
       "sbin/modprobe",
       "usr/bin/node",
       "usr/sbin/runc",
+      "usr/sbin/resize2fs",
       "lib64/ld-linux-x86-64.so.2",
       "etc/passwd",
       "etc/modules-load.d/berth.conf",

@@ -86,11 +86,11 @@ async function buildInto(
 }
 
 /**
- * The guest image for today's Debian kernel (`linux-image-amd64`'s) and this host's busybox, node, runc and
- * the berth in `packageDir`: taken from the cache when none of its inputs changed, else built (kernel
- * downloaded and unpacked once per package version) in a temporary directory and renamed into place, so
- * neither a concurrent nor an interrupted build leaves a half-made image. Only the newest image and
- * kernel are kept.
+ * The guest image for today's Debian kernel (`linux-image-amd64`'s) and this host's busybox, node, runc,
+ * resize2fs and the berth in `packageDir`: taken from the cache when none of its inputs changed, else built
+ * (kernel downloaded and unpacked once per package version) in a temporary directory and renamed into
+ * place, so neither a concurrent nor an interrupted build leaves a half-made image. Only the newest image
+ * and kernel are kept.
  */
 export async function buildGuestImage(options: GuestImageOptions): Promise<GuestImage> {
   const started = performance.now();

@@ -14,6 +14,8 @@ export interface UserlandSources {
   runc: string;
   /** Debian's busybox-static (a dynamically linked one would bring its libraries). */
   busybox: string;
+  /** e2fsprogs' resize2fs, with which ResizeVolume grows ext4 volumes. */
+  resize2fs: string;
 }
 
 export const hostSources = (packageDir: string): UserlandSources => ({
@@ -21,6 +23,7 @@ export const hostSources = (packageDir: string): UserlandSources => ({
   node: process.execPath,
   runc: "/usr/sbin/runc",
   busybox: "/bin/busybox",
+  resize2fs: "/usr/sbin/resize2fs",
 });
 
 const inImage = (absolute: string) => absolute.replace(/^\/+/, "");
@@ -49,8 +52,8 @@ async function appletLinks(busybox: string, signal?: AbortSignal): Promise<Image
 }
 
 /**
- * Everything of the guest image but the kernel modules: busybox and its applets, node and runc with the
- * libraries they load, berth under /usr/lib/berth with /init linked to its launcher, the base directories,
+ * Everything of the guest image but the kernel modules: busybox and its applets, node, runc and resize2fs
+ * with the libraries they load, berth under /usr/lib/berth with /init linked to its launcher, the base directories,
  * root's passwd and group lines, and the list of modules for berth to load at start.
  */
 export async function userlandEntries(
@@ -67,6 +70,7 @@ export async function userlandEntries(
     { path: "bin/busybox", source: sources.busybox },
     { path: "usr/bin/node", source: sources.node },
     { path: "usr/sbin/runc", source: sources.runc },
+    { path: "usr/sbin/resize2fs", source: sources.resize2fs },
   ];
   const binaries = [
     ...programs.map((p) => p.source),

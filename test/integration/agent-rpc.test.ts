@@ -57,6 +57,10 @@ const IMPLEMENTED = new Set<string>([
   "AddARPNeighbors",
   "ListInterfaces",
   "ListRoutes",
+  "GetVolumeStats",
+  "ResizeVolume",
+  "UpdateEphemeralMounts",
+  "RemoveStaleVirtiofsShareMounts",
 ]);
 
 describe("berth-agent serving grpc.Health and grpc.AgentService", () => {

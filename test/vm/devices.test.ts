@@ -1,8 +1,8 @@
 /**
  * Devices and block storages in the real guest, plugged the way Kata's runtime plugs them: QMP
  * blockdev-add + device_add onto pci-bridge-0, the root port rp0 and scsi0 (booted with
- * scsi_mod.scan=none), an NVDIMM, a NIC; and a disk cold-plugged on the command line, present before
- * berth started. One VM serves the tests, in order.
+ * scsi_mod.scan=none), an NVDIMM, a NIC; a disk cold-plugged on the command line, present before berth
+ * started; and disks grown by QMP block_resize for ResizeVolume. One VM serves the tests, in order.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -16,7 +16,16 @@ import { AgentRpc } from "../support/agent-rpc.js";
 import { makeBusyboxRootfs } from "../support/busybox-rootfs.js";
 import { failsWith } from "../support/container-fixture.js";
 import { bindInto, containerSpec, type SpecOptions } from "../support/container-spec.js";
-import { killVm, plugDisk, SHARE, ShareNamespace, startVm, unplug, type VmHandle } from "../support/vm.js";
+import {
+  type DiskPlace,
+  killVm,
+  plugDisk,
+  SHARE,
+  ShareNamespace,
+  startVm,
+  unplug,
+  type VmHandle,
+} from "../support/vm.js";
 
 const T = 60_000;
 
@@ -261,6 +270,34 @@ describe("devices and block storages in a QEMU guest", { timeout: 600_000 }, () 
     assert.equal(await finish("swap"), 0);
     assert.match(read("swaps"), /^\/dev\/vd[a-z]+\s+partition\s+3\d{4}\s/m);
   });
+
+  /** A volume's total bytes, as GetVolumeStats answers. */
+  const volumeBytes = async (source: string) =>
+    (await rpc.call("getVolumeStats", { volumeGuestPath: volumeAt(source) }, T)).usage[0]?.total ?? 0n;
+
+  const growable: [string, "blk" | "scsi", string, DiskPlace][] = [
+    ["a virtio-blk disk (its new capacity comes by itself)", "blk", "02/06", { bridgeSlot: 6 }],
+    ["a SCSI disk (rescanned for its new capacity)", "scsi", "0:2", { scsiLun: 2 }],
+  ];
+  for (const [name, driver, source, place] of growable) {
+    it(`ResizeVolume grows the ext4 of ${name} that QEMU grew (block_resize)`, async (t) => {
+      const id = `grow-${driver}`;
+      await plugDisk(v(), id, ext4Image(dir, id, id), place);
+      await create(id, `cat /data/hello > /out/${id}`, {
+        storages: [volume(driver, source)],
+        ...readVolume(source),
+      });
+      const before = await volumeBytes(source);
+      const size = 64n << 20n;
+      await qmpCommand(v().qmpSocket, "block_resize", { "node-name": `drive-${id}`, size: Number(size) });
+      await rpc.call("resizeVolume", { volumeGuestPath: volumeAt(source), size }, T);
+      const after = await volumeBytes(source);
+      assert.ok(after > before + (32n << 20n) && after <= size, `${before} → ${after} bytes`);
+      t.diagnostic(`${driver}: ${before} → ${after} bytes`);
+      assert.equal(await finish(id), 0);
+      assert.equal(read(id), id);
+    });
+  }
 
   it("configures a NIC hot-plugged at a PCI path with UpdateInterface", async () => {
     await qmpCommand(v().qmpSocket, "netdev_add", { type: "user", id: "net1" });
