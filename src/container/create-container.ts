@@ -104,6 +104,7 @@ export async function createContainer(
 
     const rootRule = await guestRootDeviceRule();
     if (rootRule) denyDevice(spec, rootRule);
+    const cpus = spec.linux?.resources?.cpu?.cpus;
     restrictCpus(spec, await onlineCpus(deps.sysfs));
     step("cpuset");
     // Guest-wide, as in Kata: a created container leaves them set, even once removed.
@@ -170,6 +171,7 @@ export async function createContainer(
       deps,
       onOom: placement.onOom,
       pci,
+      cpus,
     });
   } catch (error) {
     await undo.unwind().catch((cleanup: unknown) => {
