@@ -89,8 +89,10 @@ function guestService(
   devices: DeviceRegistry,
   log: Logger,
   initDaemon: boolean,
+  containers: SandboxService,
 ): GuestService {
   return new GuestService({
+    containers,
     devices,
     hotplugTimeoutMs: config.hotplugTimeoutMs,
     paths: config.paths,
@@ -219,7 +221,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
       protocol: config.protocol,
       log,
       sandboxes,
-      guest: guestService(config, runc, devices, log, asInit),
+      guest: guestService(config, runc, devices, log, asInit, sandboxes),
       network: {
         links: new NetworkService({
           log: log.child({ subsystem: "network" }),

@@ -5,8 +5,10 @@ import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { KeyedLock } from "../storage/keyed-lock.js";
 import { storageDriverNames } from "../storage/lookup-storage-driver.js";
+import { throwIfAborted } from "../sys/abort.js";
 import { withFd } from "../sys/beneath.js";
 import { setRealtimeClock } from "../sys/clock.js";
+import { onlineCpus } from "../sys/cpus.js";
 import { hasErrno } from "../sys/errno.js";
 import { AGENT_VERSION } from "../version.js";
 import { copyDirectory, copySymlink } from "./copy-entry.js";
@@ -15,6 +17,7 @@ import { FileUploads } from "./file-uploads.js";
 import { checkedGuestTime } from "./guest-time.js";
 import { memoryBlockSize, memoryHotplugProbe } from "./memory-info.js";
 import { probeMemory } from "./memory-probe.js";
+import { bringCpusOnline, bringMemoryOnline, ONLINE_POLL_MS, ONLINE_TIMEOUT_MS } from "./online-resources.js";
 import { probeSeccompSupport } from "./seccomp-support.js";
 import { openSharedDir } from "./shared-dir.js";
 import { addSwapDisk } from "./swap-disk.js";
@@ -32,6 +35,8 @@ export interface GuestDeps {
   /** Where AddSwap's disk is awaited, and for how long (agent.hotplug_timeout). */
   readonly devices: DeviceWaiter;
   readonly hotplugTimeoutMs: number;
+  /** The sandbox's containers, whose cpusets OnlineCPUMem widens once more CPUs are online. */
+  readonly containers: { widenCpusets(online: string): Promise<void> };
   readonly log: Logger;
 }
 
@@ -64,7 +69,7 @@ function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentErro
   return AgentError.wrap(error, where);
 }
 
-/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap, MemHotplugByProbe. */
+/** The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap, MemHotplugByProbe, OnlineCPUMem. */
 export class GuestService {
   readonly #deps: GuestDeps;
   readonly #uploads: FileUploads;
@@ -115,6 +120,40 @@ export class GuestService {
   async probeMemory(addresses: readonly bigint[]): Promise<void> {
     await probeMemory(this.#deps.sysfs, addresses);
     this.#deps.log.info({ addresses: addresses.map((a) => `0x${a.toString(16)}`) }, "memory probed");
+  }
+
+  /**
+   * OnlineCPUMem: at least `nbCpus` CPUs online (the total, as Kata's agent has read it since 3.2), then,
+   * unless `cpuOnly`, every offline memory block; each waited for, bounded (see online-resources). Then, when
+   * CPUs were asked for, the containers' cpusets widen to the CPUs online. Synchronous whatever the request's
+   * `wait` says, as in Kata's Rust agent: the host takes OK as done. Nothing is undone on a failure or an
+   * abort: what was onlined is what the host plugged, and a retry finds it online.
+   */
+  async onlineCpuMem(req: { nbCpus: number; cpuOnly: boolean }, signal?: AbortSignal): Promise<void> {
+    const { sysfs, containers, log } = this.#deps;
+    const started = performance.now();
+    const bounds = { sysfs, timeoutMs: ONLINE_TIMEOUT_MS, pollMs: ONLINE_POLL_MS, signal };
+    const cpus = req.nbCpus > 0 ? await bringCpusOnline(bounds, req.nbCpus) : [];
+    const cpusMs = performance.now() - started;
+    const blocks = req.cpuOnly ? [] : await bringMemoryOnline(bounds);
+    let online: string | undefined;
+    if (req.nbCpus > 0) {
+      throwIfAborted(signal);
+      online = await onlineCpus(sysfs);
+      await containers.widenCpusets(online);
+    }
+    log.info(
+      {
+        nb_cpus: req.nbCpus,
+        cpu_only: req.cpuOnly,
+        onlined_cpus: cpus,
+        onlined_memory_blocks: blocks,
+        online_cpus: online,
+        cpus_ms: Math.round(cpusMs),
+        duration_ms: Math.round(performance.now() - started),
+      },
+      "CPUs and memory online",
+    );
   }
 
   /** Sets the guest clock, refusing a time Linux cannot hold before trying. */

@@ -13,6 +13,10 @@ export function guestHandlers(guest: GuestService): ServiceImpl<typeof AgentServ
       await guest.addSwap(req.PCIPath, ctx.signal);
       return {};
     },
+    onlineCPUMem: async (req, ctx) => {
+      await guest.onlineCpuMem(req, ctx.signal);
+      return {};
+    },
     memHotplugByProbe: async (req) => {
       await guest.probeMemory(req.memHotplugProbeAddr);
       return {};

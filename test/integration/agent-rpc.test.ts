@@ -39,6 +39,7 @@ const IMPLEMENTED = new Set<string>([
   "CopyFile",
   "AddSwap",
   "MemHotplugByProbe",
+  "OnlineCPUMem",
   "GetOOMEvent",
   "PauseContainer",
   "ResumeContainer",
