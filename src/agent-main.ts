@@ -216,12 +216,14 @@ async function runAgent(argv: readonly string[]): Promise<number> {
     sandboxes = await sandboxService(config, runc, devices, log, budgets.replies, () => {
       if (asInit) finish("DestroySandbox");
     });
+    const guest = guestService(config, runc, devices, log, asInit, sandboxes);
+    devices.onAdd((event) => guest.deviceAdded(event));
     server = await startAgentServer({
       address: config.serverAddr,
       protocol: config.protocol,
       log,
       sandboxes,
-      guest: guestService(config, runc, devices, log, asInit, sandboxes),
+      guest,
       network: {
         links: new NetworkService({
           log: log.child({ subsystem: "network" }),

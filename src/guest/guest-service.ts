@@ -1,6 +1,7 @@
 import { type AgentPaths, sharedContainersDir } from "../config/agent-paths.js";
 import { deviceHandlerNames } from "../device/device-handlers.js";
 import type { DeviceWaiter } from "../device/device-registry.js";
+import type { Uevent } from "../device/uevent.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { KeyedLock } from "../storage/keyed-lock.js";
@@ -17,7 +18,14 @@ import { FileUploads } from "./file-uploads.js";
 import { checkedGuestTime } from "./guest-time.js";
 import { memoryBlockSize, memoryHotplugProbe } from "./memory-info.js";
 import { probeMemory } from "./memory-probe.js";
-import { bringCpusOnline, bringMemoryOnline, ONLINE_POLL_MS, ONLINE_TIMEOUT_MS } from "./online-resources.js";
+import {
+  addedMemoryBlock,
+  bringCpusOnline,
+  bringMemoryOnline,
+  ONLINE_POLL_MS,
+  ONLINE_TIMEOUT_MS,
+  onlineMemoryBlock,
+} from "./online-resources.js";
 import { probeSeccompSupport } from "./seccomp-support.js";
 import { openSharedDir } from "./shared-dir.js";
 import { addSwapDisk } from "./swap-disk.js";
@@ -153,6 +161,23 @@ export class GuestService {
         duration_ms: Math.round(performance.now() - started),
       },
       "CPUs and memory online",
+    );
+  }
+
+  /**
+   * A device the kernel announced: a hot-added memory block is onlined at once, as Kata's agent does, so that
+   * memory whose blocks appear after an OnlineCPUMem looked (ACPI announces them a moment after the host's
+   * hotplug call returns) is not left offline. A failure is logged: no call waits for it.
+   */
+  deviceAdded(event: Uevent): void {
+    const block = addedMemoryBlock(event);
+    if (block === undefined) return;
+    const { sysfs, log } = this.#deps;
+    onlineMemoryBlock(sysfs, block).then(
+      (wrote) => {
+        if (wrote) log.info({ block }, "hot-added memory block onlined");
+      },
+      (error: unknown) => log.warn({ err: error, block }, "cannot online a hot-added memory block"),
     );
   }
 

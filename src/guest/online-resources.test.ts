@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { AgentError, Code } from "../errors.js";
 import { FakeGuestSysfs } from "./fake-guest-sysfs.test-util.js";
-import { bringCpusOnline, bringMemoryOnline, type OnlineOptions } from "./online-resources.js";
+import {
+  addedMemoryBlock,
+  bringCpusOnline,
+  bringMemoryOnline,
+  type OnlineOptions,
+  onlineMemoryBlock,
+} from "./online-resources.js";
 
 const failsWith = (code: Code, pattern: RegExp) => (e: unknown) =>
   e instanceof AgentError && e.code === code && pattern.test(e.message);
@@ -121,5 +127,31 @@ describe("bringMemoryOnline()", () => {
   it("has nothing to do in a guest without memory blocks", async () => {
     fake = new FakeGuestSysfs({ present: 1, online: [0] });
     assert.deepEqual(await bringMemoryOnline(bounds()), []);
+  });
+});
+
+describe("addedMemoryBlock() / onlineMemoryBlock()", () => {
+  it("takes a memory block's add event, and no other", () => {
+    const add = (devpath: string, subsystem = "memory", action = "add") => ({ action, subsystem, devpath });
+    assert.equal(addedMemoryBlock(add("/devices/system/memory/memory33")), "memory33");
+    assert.equal(addedMemoryBlock(add("/devices/system/memory/memory33", "memory", "remove")), undefined);
+    assert.equal(addedMemoryBlock(add("/devices/system/memory/memory33", "cpu")), undefined);
+    assert.equal(addedMemoryBlock(add("/devices/system/cpu/cpu1", "cpu")), undefined);
+    assert.equal(addedMemoryBlock(add("/devices/system/memory/memory33/../../cpu")), undefined);
+    assert.equal(addedMemoryBlock(add("/devices/system/memory/probe")), undefined);
+  });
+
+  it("onlines a block reading 0, and leaves one online or gone", async () => {
+    const fake = new FakeGuestSysfs({ present: 1, online: [0] });
+    try {
+      fake.memory({ 32: true, 33: false });
+      assert.equal(await onlineMemoryBlock(fake.root, "memory33"), true);
+      assert.equal(fake.state("memory33"), "1");
+      assert.equal(await onlineMemoryBlock(fake.root, "memory33"), false);
+      assert.equal(await onlineMemoryBlock(fake.root, "memory32"), false);
+      assert.equal(await onlineMemoryBlock(fake.root, "memory99"), false);
+    } finally {
+      fake.close();
+    }
   });
 });

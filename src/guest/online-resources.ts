@@ -180,3 +180,23 @@ export async function bringMemoryOnline(o: OnlineOptions): Promise<string[]> {
     if (!wrote) await pause(o.pollMs, o.signal);
   }
 }
+
+/** The memory block (`memory33`) a uevent announces as hot-added, or undefined for any other event. */
+export function addedMemoryBlock(event: {
+  action: string;
+  subsystem: string;
+  devpath: string;
+}): string | undefined {
+  if (event.action !== "add" || event.subsystem !== "memory") return undefined;
+  return /^\/devices\/system\/memory\/(memory\d{1,9})$/.exec(event.devpath)?.[1];
+}
+
+/** Onlines memory block `name` unless it is online already; whether it wrote. */
+export async function onlineMemoryBlock(sysfs: string, name: string): Promise<boolean> {
+  const dir = `${sysfs}/devices/system/memory/${name}`;
+  if ((await isOffline(dir)) !== true) return false;
+  await writeKernelFile(`${dir}/online`, "1").catch((error: unknown) => {
+    throw AgentError.wrap(error, `cannot online ${dir}`);
+  });
+  return true;
+}
