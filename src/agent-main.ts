@@ -96,8 +96,10 @@ function guestService(
   devices: DeviceRegistry,
   log: Logger,
   initDaemon: boolean,
+  containers: SandboxService,
 ): GuestService {
   return new GuestService({
+    containers,
     devices,
     hotplugTimeoutMs: config.hotplugTimeoutMs,
     paths: config.paths,
@@ -222,12 +224,14 @@ async function runAgent(argv: readonly string[]): Promise<number> {
     sandboxes = await sandboxService(config, runc, storages, devices, log, budgets.replies, () => {
       if (asInit) finish("DestroySandbox");
     });
+    const guest = guestService(config, runc, devices, log, asInit, sandboxes);
+    devices.onAdd((event) => guest.deviceAdded(event));
     server = await startAgentServer({
       address: config.serverAddr,
       protocol: config.protocol,
       log,
       sandboxes,
-      guest: guestService(config, runc, devices, log, asInit),
+      guest,
       network: {
         links: new NetworkService({
           log: log.child({ subsystem: "network" }),

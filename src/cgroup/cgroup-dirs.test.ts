@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseMountinfo } from "../sys/mountinfo.js";
-import { type CgroupDirs, cgroupDirsOf, controllerDir, parseProcCgroup } from "./cgroup-dirs.js";
+import {
+  type CgroupDirs,
+  cgroupAncestors,
+  cgroupDirsOf,
+  controllerDir,
+  parseProcCgroup,
+} from "./cgroup-dirs.js";
 
 /** Recorded on this machine: a runc container's /proc/<pid>/cgroup and the agent's cgroup mounts. */
 const HYBRID_CGROUP = `9:name=systemd:/c1
@@ -145,5 +151,29 @@ describe("controllerDir()", () => {
     const mounts = parseMountinfo("35 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
     const dirs = cgroupDirsOf(HYBRID_CGROUP, mounts) as CgroupDirs;
     assert.equal(controllerDir(dirs, "pids"), undefined);
+  });
+});
+
+describe("cgroupAncestors()", () => {
+  it("lists the cgroups between a v1 hierarchy's root and the directory, parents first", () => {
+    assert.deepEqual(cgroupAncestors("/sys/fs/cgroup/cpuset/kubepods/pod1/c1", HYBRID_MOUNTS), [
+      "/sys/fs/cgroup/cpuset/kubepods",
+      "/sys/fs/cgroup/cpuset/kubepods/pod1",
+    ]);
+  });
+
+  it("takes the deepest cgroup mount holding the directory, not a prefix of its name", () => {
+    const mounts = parseMountinfo(`30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw
+31 30 0:27 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu
+`);
+    assert.deepEqual(cgroupAncestors("/sys/fs/cgroup/cpu/a/b", mounts), ["/sys/fs/cgroup/cpu/a"]);
+    assert.deepEqual(cgroupAncestors("/sys/fs/cgroup/cpuset/a", mounts), ["/sys/fs/cgroup/cpuset"]);
+  });
+
+  it("is empty for a cgroup just below the root, the root itself, and a directory no cgroup mount holds", () => {
+    assert.deepEqual(cgroupAncestors("/sys/fs/cgroup/c1", V2_MOUNTS), []);
+    assert.deepEqual(cgroupAncestors("/sys/fs/cgroup", V2_MOUNTS), []);
+    assert.deepEqual(cgroupAncestors("/proc/x/y", V2_MOUNTS), []);
+    assert.deepEqual(cgroupAncestors("/sys/fs/cgroup/x/y", HYBRID_MOUNTS), []);
   });
 });

@@ -86,3 +86,20 @@ function dirOf(path: string, mounts: readonly MountInfo[], matches: (m: MountInf
   }
   return undefined;
 }
+
+/**
+ * The cgroups above cgroup directory `dir` and below the root of its hierarchy (the cgroup mount whose
+ * mount point holds it, the deepest if several do), parents first; neither the root nor `dir` itself.
+ * None when no cgroup mount holds `dir`. Pure.
+ */
+export function cgroupAncestors(dir: string, mounts: readonly MountInfo[]): string[] {
+  let root: string | undefined;
+  for (const m of mounts) {
+    if (m.fsType !== "cgroup" && m.fsType !== "cgroup2") continue;
+    const holds = dir === m.mountPoint || dir.startsWith(m.mountPoint === "/" ? "/" : `${m.mountPoint}/`);
+    if (holds && (root === undefined || m.mountPoint.length > root.length)) root = m.mountPoint;
+  }
+  if (root === undefined || dir === root) return [];
+  const below = dir.slice(root.length).split("/").filter(Boolean);
+  return below.slice(0, -1).map((_, i) => `${root}/${below.slice(0, i + 1).join("/")}`);
+}

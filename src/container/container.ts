@@ -18,6 +18,7 @@ import { type ContainerBounds, type ContainerDeps, DEFAULT_BOUNDS } from "./cont
 import { discardProcess, killContainer } from "./container-kill.js";
 import { type ContainerState, checkMove } from "./container-state.js";
 import { type ContainerStats, readContainerStats } from "./container-stats.js";
+import { widenContainerCpuset } from "./cpuset-widening.js";
 import { startExec } from "./exec-process.js";
 import { guestPciEnv } from "./guest-pci-env.js";
 import { restrictUpdateCpus } from "./spec-edits.js";
@@ -51,6 +52,8 @@ export class Container {
   #removal: Promise<void> | undefined;
   /** Block-IO throttles set by updates, by what each sets: `runc update` rewrites the spec's own over them. */
   readonly #throttles = new Map<string, Throttle>();
+  /** The cpuset the host asked for (spec, then UpdateContainer), before it was limited to online CPUs. */
+  #cpus: string | undefined;
 
   constructor(d: {
     id: string;
@@ -63,6 +66,8 @@ export class Container {
     onOom: (() => void) | undefined;
     pci?: readonly PciPair[];
     terminationLog?: string | undefined;
+    /** The spec's `linux.resources.cpu.cpus`, as the host sent it. */
+    cpus?: string | undefined;
   }) {
     this.id = d.id;
     this.bundle = d.bundle;
@@ -74,6 +79,7 @@ export class Container {
     this.#deps = d.deps;
     this.#bounds = { ...DEFAULT_BOUNDS, ...d.deps.bounds };
     this.#onOom = d.onOom;
+    this.#cpus = d.cpus || undefined;
     void d.init.exited.then((exit) => {
       this.#state = "stopped";
       d.deps.log.info(
@@ -308,7 +314,7 @@ export class Container {
    * Applies new cgroup limits to a created, running or paused container: `runc update` for memory, CPU
    * (the cpuset limited to online CPUs), pids and block-IO weight, then the block-IO throttles, which
    * runc update leaves out, written to the container's cgroup — every throttle any update set, since
-   * runc update rewrites the spec's own.
+   * runc update rewrites the spec's own. The cpuset asked for is kept, for OnlineCPUMem to widen to.
    */
   update(resources: LinuxResources): Promise<void> {
     return this.#serial(async () => {
@@ -322,6 +328,7 @@ export class Container {
       const blkio = throttles.length > 0 || this.#throttles.size > 0 ? await this.#blkioDir() : undefined;
       const guest = restrictUpdateCpus(resources, await onlineCpus(this.#deps.sysfs));
       await this.#deps.runc.update(this.id, specToJson(guest));
+      if (resources.cpu?.cpus) this.#cpus = resources.cpu.cpus;
       if (!blkio) return;
       const all = new Map(this.#throttles);
       for (const t of throttles) all.set(throttleKey(t), t);
@@ -330,6 +337,17 @@ export class Container {
         [...all.values()].map((t) => throttleWrite(t, blkio.version)),
       );
       for (const [key, t] of all) this.#throttles.set(key, t);
+    });
+  }
+
+  /**
+   * OnlineCPUMem, once the cgroups above it were widened: its cpuset widens to the CPUs `online` now (see
+   * widenContainerCpuset). A container stopped or being removed is left alone.
+   */
+  widenCpuset(online: string): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#removal !== undefined || this.#state === "stopped") return;
+      await widenContainerCpuset(this.cgroup, this.#cpus, online);
     });
   }
 

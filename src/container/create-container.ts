@@ -105,6 +105,7 @@ export async function createContainer(
 
     const rootRule = await guestRootDeviceRule();
     if (rootRule) denyDevice(spec, rootRule);
+    const cpus = spec.linux?.resources?.cpu?.cpus;
     restrictCpus(spec, await onlineCpus(deps.sysfs));
     step("cpuset");
     // Guest-wide, as in Kata: a created container leaves them set, even once removed.
@@ -172,6 +173,7 @@ export async function createContainer(
       onOom: placement.onOom,
       pci,
       terminationLog: terminationLogSource(spec),
+      cpus,
     });
   } catch (error) {
     await undo.unwind().catch((cleanup: unknown) => {

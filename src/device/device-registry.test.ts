@@ -142,6 +142,21 @@ describe("DeviceRegistry", () => {
     await registry.waitFor(blk(), { timeoutMs: 10 }).catch(() => {});
     await registry.waitFor(blk(), { timeoutMs: 10 }).catch(() => {});
   });
+
+  it("tells its add listeners of every add event, after the waiters, and survives a listener that throws", async () => {
+    const { registry } = fresh();
+    const heard: string[] = [];
+    registry.onAdd(() => {
+      throw new Error("a broken listener");
+    });
+    registry.onAdd((e) => heard.push(`${e.subsystem} ${e.devpath}`));
+    const wait = registry.waitFor(blk(), { timeoutMs: 1000 });
+    registry.handle(event("add", "/devices/system/memory/memory33", "memory"));
+    registry.handle(event("remove", "/devices/system/memory/memory32", "memory"));
+    registry.handle(event("add", DISK, "block", { devname: "vda", seqnum: 3 }));
+    assert.equal((await wait).seqnum, 3);
+    assert.deepEqual(heard, ["memory /devices/system/memory/memory33", `block ${DISK}`]);
+  });
 });
 
 describe("matchers, on a fake sysfs", () => {

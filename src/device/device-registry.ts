@@ -54,6 +54,7 @@ export class DeviceRegistry implements DeviceWaiter {
   readonly #waiters = new Set<Waiter>();
   /** Devpaths announced removed and not added since (oldest first, bounded). */
   readonly #removed = new Set<string>();
+  readonly #addListeners: ((event: Uevent) => void)[] = [];
   #events = false;
   #poll: NodeJS.Timeout | undefined;
 
@@ -72,6 +73,11 @@ export class DeviceRegistry implements DeviceWaiter {
     if (!active) this.rescan();
   }
 
+  /** Calls `listener` with every `add` event from now on, after the waits it ends (a memory block to online). */
+  onAdd(listener: (event: Uevent) => void): void {
+    this.#addListeners.push(listener);
+  }
+
   /** One uevent from the kernel. */
   handle(event: Uevent): void {
     if (event.action === "remove") {
@@ -86,6 +92,13 @@ export class DeviceRegistry implements DeviceWaiter {
     }
     for (const waiter of this.#waiters) {
       if (waiter.matcher.matches(event)) waiter.resolve(event);
+    }
+    for (const listener of this.#addListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#log.error({ err: error, devpath: event.devpath }, "a uevent listener failed");
+      }
     }
   }
 

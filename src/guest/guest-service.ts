@@ -1,12 +1,15 @@
 import { type AgentPaths, sharedContainersDir } from "../config/agent-paths.js";
 import { deviceHandlerNames } from "../device/device-handlers.js";
 import type { DeviceWaiter } from "../device/device-registry.js";
+import type { Uevent } from "../device/uevent.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { KeyedLock } from "../storage/keyed-lock.js";
 import { storageDriverNames } from "../storage/lookup-storage-driver.js";
+import { throwIfAborted } from "../sys/abort.js";
 import { withFd } from "../sys/beneath.js";
 import { setRealtimeClock } from "../sys/clock.js";
+import { onlineCpus } from "../sys/cpus.js";
 import { hasErrno } from "../sys/errno.js";
 import { reseedKernelRandom } from "../sys/random.js";
 import { AGENT_VERSION } from "../version.js";
@@ -16,6 +19,14 @@ import { FileUploads } from "./file-uploads.js";
 import { checkedGuestTime } from "./guest-time.js";
 import { memoryBlockSize, memoryHotplugProbe } from "./memory-info.js";
 import { probeMemory } from "./memory-probe.js";
+import {
+  addedMemoryBlock,
+  bringCpusOnline,
+  bringMemoryOnline,
+  ONLINE_POLL_MS,
+  ONLINE_TIMEOUT_MS,
+  onlineMemoryBlock,
+} from "./online-resources.js";
 import { probeSeccompSupport } from "./seccomp-support.js";
 import { openSharedDir } from "./shared-dir.js";
 import type { SwapArea } from "./swap.js";
@@ -35,6 +46,8 @@ export interface GuestDeps {
   /** Where AddSwap's disk is awaited, and for how long (agent.hotplug_timeout). */
   readonly devices: DeviceWaiter;
   readonly hotplugTimeoutMs: number;
+  /** The sandbox's containers, whose cpusets OnlineCPUMem widens once more CPUs are online. */
+  readonly containers: { widenCpusets(online: string): Promise<void> };
   readonly log: Logger;
 }
 
@@ -69,7 +82,7 @@ function copyError(plan: CopyPlan, sharedDir: string, error: unknown): AgentErro
 
 /**
  * The guest-wide calls: GetGuestDetails, SetGuestDateTime, CopyFile, AddSwap, AddSwapPath,
- * MemHotplugByProbe, ReseedRandomDev.
+ * MemHotplugByProbe, OnlineCPUMem, ReseedRandomDev.
  */
 export class GuestService {
   readonly #deps: GuestDeps;
@@ -143,6 +156,57 @@ export class GuestService {
   async probeMemory(addresses: readonly bigint[]): Promise<void> {
     await probeMemory(this.#deps.sysfs, addresses);
     this.#deps.log.info({ addresses: addresses.map((a) => `0x${a.toString(16)}`) }, "memory probed");
+  }
+
+  /**
+   * OnlineCPUMem: at least `nbCpus` CPUs online (the total, as Kata's agent has read it since 3.2), then,
+   * unless `cpuOnly`, every offline memory block; each waited for, bounded (see online-resources). Then, when
+   * CPUs were asked for, the containers' cpusets widen to the CPUs online. Synchronous whatever the request's
+   * `wait` says, as in Kata's Rust agent: the host takes OK as done. Nothing is undone on a failure or an
+   * abort: what was onlined is what the host plugged, and a retry finds it online.
+   */
+  async onlineCpuMem(req: { nbCpus: number; cpuOnly: boolean }, signal?: AbortSignal): Promise<void> {
+    const { sysfs, containers, log } = this.#deps;
+    const started = performance.now();
+    const bounds = { sysfs, timeoutMs: ONLINE_TIMEOUT_MS, pollMs: ONLINE_POLL_MS, signal };
+    const cpus = req.nbCpus > 0 ? await bringCpusOnline(bounds, req.nbCpus) : [];
+    const cpusMs = performance.now() - started;
+    const blocks = req.cpuOnly ? [] : await bringMemoryOnline(bounds);
+    let online: string | undefined;
+    if (req.nbCpus > 0) {
+      throwIfAborted(signal);
+      online = await onlineCpus(sysfs);
+      await containers.widenCpusets(online);
+    }
+    log.info(
+      {
+        nb_cpus: req.nbCpus,
+        cpu_only: req.cpuOnly,
+        onlined_cpus: cpus,
+        onlined_memory_blocks: blocks,
+        online_cpus: online,
+        cpus_ms: Math.round(cpusMs),
+        duration_ms: Math.round(performance.now() - started),
+      },
+      "CPUs and memory online",
+    );
+  }
+
+  /**
+   * A device the kernel announced: a hot-added memory block is onlined at once, as Kata's agent does, so that
+   * memory whose blocks appear after an OnlineCPUMem looked (ACPI announces them a moment after the host's
+   * hotplug call returns) is not left offline. A failure is logged: no call waits for it.
+   */
+  deviceAdded(event: Uevent): void {
+    const block = addedMemoryBlock(event);
+    if (block === undefined) return;
+    const { sysfs, log } = this.#deps;
+    onlineMemoryBlock(sysfs, block).then(
+      (wrote) => {
+        if (wrote) log.info({ block }, "hot-added memory block onlined");
+      },
+      (error: unknown) => log.warn({ err: error, block }, "cannot online a hot-added memory block"),
+    );
   }
 
   /** Sets the guest clock, refusing a time Linux cannot hold before trying. */

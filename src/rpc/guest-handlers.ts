@@ -21,6 +21,10 @@ export function guestHandlers(guest: GuestService): ServiceImpl<typeof AgentServ
       guest.reseedRandom(req.data);
       return {};
     },
+    onlineCPUMem: async (req, ctx) => {
+      await guest.onlineCpuMem(req, ctx.signal);
+      return {};
+    },
     memHotplugByProbe: async (req) => {
       await guest.probeMemory(req.memHotplugProbeAddr);
       return {};

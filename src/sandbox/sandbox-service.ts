@@ -267,6 +267,15 @@ export class SandboxService {
     return this.#current().container(id).update(resources);
   }
 
+  /**
+   * Widens the containers' cpusets to the CPUs `online` now (OnlineCPUMem); with no sandbox (a VM
+   * factory's guest, before CreateSandbox) or one being destroyed, there are none to widen.
+   */
+  async widenCpusets(online: string): Promise<void> {
+    if (this.#busy?.doing === "destroying") return;
+    await this.#sandbox?.widenCpusets(online);
+  }
+
   /** Kata 1.x's ListProcesses: the container's pids as JSON, or the `ps` lines of its processes. */
   listProcesses(id: string, format: string, args: readonly string[]): Promise<Uint8Array> {
     return listProcesses(this.#deps.runc, this.#current().container(id).id, format, args);

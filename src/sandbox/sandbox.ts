@@ -1,5 +1,6 @@
 import type { Container } from "../container/container.js";
 import type { ContainerDeps } from "../container/container-deps.js";
+import { widenCpusets } from "../container/cpuset-widening.js";
 import {
   type CreateContainerRequest,
   createContainer,
@@ -218,6 +219,15 @@ export class Sandbox {
     return container.remove().finally(() => {
       if (this.#containers.get(container.id) === container) this.#containers.delete(container.id);
     });
+  }
+
+  /**
+   * OnlineCPUMem's last step: the cpusets of the containers, and of the sandbox's cgroups above them, widen
+   * to the CPUs `online` now (see widenCpusets). A container still being created is not among them: its
+   * cpuset is what was online when it read the list.
+   */
+  widenCpusets(online: string): Promise<void> {
+    return widenCpusets([...this.#containers.values()], online);
   }
 
   /**

@@ -45,6 +45,7 @@ const IMPLEMENTED = new Set<string>([
   "SetPolicy",
   "MemAgentMemcgSet",
   "MemAgentCompactSet",
+  "OnlineCPUMem",
   "GetOOMEvent",
   "PauseContainer",
   "ResumeContainer",

@@ -260,17 +260,6 @@ describe("devices and block storages in a QEMU guest", { timeout: 600_000 }, () 
     assert.equal(readFileSync(image, "latin1").slice(0, 19), "raw-from-the-guest\n");
   });
 
-  it("enables swap on a disk hot-plugged for AddSwap", async () => {
-    const image = join(dir, "swap.img");
-    execFileSync("truncate", ["-s", "32M", image]);
-    execFileSync("mkswap", [image], { stdio: "ignore" });
-    await plugDisk(v(), "blk-swap", image, { bridgeSlot: 3 });
-    await rpc.call("addSwap", { PCIPath: [2, 3] }, T);
-    await create("swap", "cat /proc/swaps > /out/swaps");
-    assert.equal(await finish("swap"), 0);
-    assert.match(read("swaps"), /^\/dev\/vd[a-z]+\s+partition\s+3\d{4}\s/m);
-  });
-
   /** A volume's total bytes, as GetVolumeStats answers. */
   const volumeBytes = async (source: string) =>
     (await rpc.call("getVolumeStats", { volumeGuestPath: volumeAt(source) }, T)).usage[0]?.total ?? 0n;
