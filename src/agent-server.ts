@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { AgentError, Code as ErrorCode } from "./errors.js";
 import type { GuestService } from "./guest/guest-service.js";
 import type { Logger } from "./log.js";
+import type { GuestMetrics } from "./metrics/guest-metrics.js";
 import { createProtocolDispatcher, type WireProtocol } from "./protocol/dispatch.js";
 import { AgentService } from "./protocol/gen/agent_pb.js";
 import { Health } from "./protocol/gen/health_pb.js";
@@ -46,6 +47,7 @@ export interface AgentServerOptions {
   sandboxes: SandboxService;
   guest: GuestService;
   network: NetworkDeps;
+  metrics: GuestMetrics;
   budgets: RpcBudgets;
 }
 
@@ -101,7 +103,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     routeService(Health, healthService(), interceptors, limits),
     routeService(
       AgentService,
-      agentService(options.sandboxes, options.guest, options.network),
+      agentService(options.sandboxes, options.guest, options.network, options.metrics),
       interceptors,
       limits,
     ),

@@ -1,9 +1,11 @@
 import type { GuestService } from "../guest/guest-service.js";
+import type { GuestMetrics } from "../metrics/guest-metrics.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { containerHandlers } from "./container-handlers.js";
 import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
+import { metricsHandlers } from "./metrics-handlers.js";
 import { type NetworkDeps, networkHandlers } from "./network-handlers.js";
 import { oomHandlers } from "./oom-handlers.js";
 import { processHandlers } from "./process-handlers.js";
@@ -18,6 +20,7 @@ export function agentService(
   sandboxes: SandboxService,
   guest: GuestService,
   network: NetworkDeps,
+  metrics: GuestMetrics,
 ): ServiceImpl<typeof AgentService.method> {
   return {
     ...sandboxHandlers(sandboxes),
@@ -27,5 +30,6 @@ export function agentService(
     ...networkHandlers(network),
     ...oomHandlers(sandboxes),
     ...controlHandlers(sandboxes),
+    ...metricsHandlers(metrics),
   };
 }
