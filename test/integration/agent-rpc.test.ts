@@ -51,6 +51,7 @@ const IMPLEMENTED = new Set<string>([
   "AddARPNeighbors",
   "ListInterfaces",
   "ListRoutes",
+  "GetMetrics",
 ]);
 
 describe("berth-agent serving grpc.Health and grpc.AgentService", () => {
