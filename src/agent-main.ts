@@ -9,6 +9,7 @@ import { AgentError } from "./errors.js";
 import { GuestService } from "./guest/guest-service.js";
 import { initGuest, mountInitFilesystems, shutdownGuest } from "./init/pid1.js";
 import { createLogger, type Logger } from "./log.js";
+import { GuestMetrics } from "./metrics/guest-metrics.js";
 import { IpTables } from "./network/iptables.js";
 import { NetworkService } from "./network/network-service.js";
 import { Runc } from "./runtime/runc.js";
@@ -247,6 +248,7 @@ async function runAgent(argv: readonly string[]): Promise<number> {
         procfs: "/proc",
         log: log.child({ subsystem: "storage" }),
       }),
+      metrics: new GuestMetrics({ procfs: "/proc", log: log.child({ subsystem: "metrics" }) }),
       budgets,
     });
   } catch (error) {

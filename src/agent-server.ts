@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { AgentError, Code as ErrorCode } from "./errors.js";
 import type { GuestService } from "./guest/guest-service.js";
 import type { Logger } from "./log.js";
+import type { GuestMetrics } from "./metrics/guest-metrics.js";
 import { type AgentPolicy, NO_POLICY } from "./policy/agent-policy.js";
 import { createProtocolDispatcher, type WireProtocol } from "./protocol/dispatch.js";
 import { AgentService } from "./protocol/gen/agent_pb.js";
@@ -50,6 +51,7 @@ export interface AgentServerOptions {
   guest: GuestService;
   network: NetworkDeps;
   storage: StorageService;
+  metrics: GuestMetrics;
   budgets: RpcBudgets;
   /** Asked before every AgentService call (Health's are never checked, as in Kata); none by default. */
   policy?: AgentPolicy | undefined;

@@ -1,4 +1,5 @@
 import type { GuestService } from "../guest/guest-service.js";
+import type { GuestMetrics } from "../metrics/guest-metrics.js";
 import type { AgentPolicy } from "../policy/agent-policy.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
@@ -7,6 +8,7 @@ import { containerHandlers } from "./container-handlers.js";
 import { controlHandlers } from "./control-handlers.js";
 import { guestHandlers } from "./guest-handlers.js";
 import { memAgentHandlers } from "./mem-agent-handlers.js";
+import { metricsHandlers } from "./metrics-handlers.js";
 import { type NetworkDeps, networkHandlers } from "./network-handlers.js";
 import { oomHandlers } from "./oom-handlers.js";
 import { policyHandlers } from "./policy-handlers.js";
@@ -22,6 +24,7 @@ export interface AgentServiceParts {
   readonly network: NetworkDeps;
   readonly storage: StorageService;
   readonly policy: AgentPolicy;
+  readonly metrics: GuestMetrics;
 }
 
 /** grpc.AgentService: every RPC of Kata 4.x (the README says how each one answers). */
@@ -31,6 +34,7 @@ export function agentService({
   network,
   storage,
   policy,
+  metrics,
 }: AgentServiceParts): ServiceImpl<typeof AgentService.method> {
   return {
     ...sandboxHandlers(sandboxes),
@@ -43,5 +47,6 @@ export function agentService({
     ...policyHandlers(policy),
     ...memAgentHandlers(),
     ...storageHandlers(storage),
+    ...metricsHandlers(metrics),
   };
 }

@@ -13,13 +13,19 @@ export interface InterfaceStats {
   txDropped: bigint;
 }
 
+/** One interface of /proc/net/dev: its name and its 16 counters (decimal digits) in the file's order. */
+export interface NetDevRow {
+  name: string;
+  counters: readonly string[];
+}
+
 /**
  * Parses /proc/net/dev: two header lines, then "name: 8 receive counters 8 transmit counters" per
  * interface (bytes, packets, errs, drop, fifo, frame/colls, compressed/carrier, multicast/compressed).
  * Lines that do not have the 16 counters are skipped. Pure.
  */
-export function parseNetDev(text: string): InterfaceStats[] {
-  const interfaces: InterfaceStats[] = [];
+export function parseNetDevRows(text: string): NetDevRow[] {
+  const rows: NetDevRow[] = [];
   for (const line of text.split("\n")) {
     const colon = line.indexOf(":");
     if (colon < 0) continue;
@@ -29,9 +35,17 @@ export function parseNetDev(text: string): InterfaceStats[] {
       .trim()
       .split(/\s+/);
     if (counters.length !== 16 || !counters.every((c) => /^\d{1,20}$/.test(c))) continue;
+    rows.push({ name: line.slice(0, colon).trim(), counters });
+  }
+  return rows;
+}
+
+/** The counters of /proc/net/dev that Kata's NetworkStats has, per interface. Pure. */
+export function parseNetDev(text: string): InterfaceStats[] {
+  return parseNetDevRows(text).map(({ name, counters }) => {
     const n = counters.map(BigInt);
-    interfaces.push({
-      name: line.slice(0, colon).trim(),
+    return {
+      name,
       rxBytes: n[0] ?? 0n,
       rxPackets: n[1] ?? 0n,
       rxErrors: n[2] ?? 0n,
@@ -40,9 +54,8 @@ export function parseNetDev(text: string): InterfaceStats[] {
       txPackets: n[9] ?? 0n,
       txErrors: n[10] ?? 0n,
       txDropped: n[11] ?? 0n,
-    });
-  }
-  return interfaces;
+    };
+  });
 }
 
 /** The interfaces of the network namespace process `pid` is in, from `<proc>/<pid>/net/dev`. */

@@ -30,3 +30,16 @@ export async function buildGoPeers(): Promise<GoPeers> {
     throw new Error(`building the Go interop peers failed:\n${build.stderr}${build.stdout}`);
   return { peer: `${OUT}/berth-peer`, baseline: `${OUT}/berth-baseline` };
 }
+
+/**
+ * Builds expfmt-parse (test/interop/go/build-expfmt.sh): Prometheus' Go text parser, the one Kata's shim and
+ * kata-monitor read GetMetrics' text with. Returns its path.
+ */
+export async function buildExpfmtParser(): Promise<string> {
+  mkdirSync(OUT, { recursive: true });
+  const build = await runCommand("flock", [`${OUT}.lock`, `${REPO}test/interop/go/build-expfmt.sh`, OUT], {
+    timeoutMs: 300_000,
+  });
+  if (build.code !== 0) throw new Error(`building expfmt-parse failed:\n${build.stderr}${build.stdout}`);
+  return `${OUT}/expfmt-parse`;
+}
