@@ -149,6 +149,16 @@ bool int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out,
   return true;
 }
 
+bool typed_array_arg(napi_env env, napi_callback_info info, napi_typedarray_type want, void **data, size_t *length) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_typed = false;
+  napi_typedarray_type type;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 1 &&
+         napi_is_typedarray(env, argv[0], &is_typed) == napi_ok && is_typed &&
+         napi_get_typedarray_info(env, argv[0], &type, length, data, NULL, NULL) == napi_ok && type == want;
+}
+
 int set_nonblock(int fd) {
   int flags = fcntl(fd, F_GETFL);
   return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);

@@ -31,6 +31,8 @@ bool exact_in_range(napi_env env, napi_value value, int64_t min, int64_t max, in
 
 /* Reads exactly `count` (at most 3) int32 arguments; false, with a TypeError naming `signature` thrown, otherwise. */
 bool int_args(napi_env env, napi_callback_info info, size_t count, int32_t *out, const char *signature);
+/* The one argument of a call, a typed array of type `want`: its elements and their count; false if it is not. */
+bool typed_array_arg(napi_env env, napi_callback_info info, napi_typedarray_type want, void **data, size_t *length);
 /* Sets O_NONBLOCK on fd's file description; -1 with errno on failure. */
 int set_nonblock(int fd);
 

@@ -39,15 +39,9 @@ static bool contains(const int32_t *pids, size_t n, pid_t pid) {
  * error is thrown by the next call, which meets it before reaping anything.
  */
 napi_value reap_children(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool is_typed = false;
-  napi_typedarray_type type;
   size_t length = 0;
   void *data = NULL;
-  if (argc != 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+  if (!typed_array_arg(env, info, napi_int32_array, &data, &length)) {
     return throw_type(env, "reapChildren(excluded: Int32Array)");
   }
   napi_value reaped, result;
@@ -164,16 +158,9 @@ napi_value set_time_of_day(napi_env env, napi_callback_info info) {
  * scheduled reseed. The copy handed to the kernel is wiped before it is freed.
  */
 napi_value add_entropy(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool is_typed = false;
-  napi_typedarray_type type;
   size_t length = 0;
   void *data = NULL;
-  if (argc != 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array ||
-      length == 0 || length > INT_MAX / 8) {
+  if (!typed_array_arg(env, info, napi_uint8_array, &data, &length) || length == 0 || length > INT_MAX / 8) {
     return throw_type(env, "addEntropy(data: non-empty Uint8Array)");
   }
   struct rand_pool_info *pool = malloc(sizeof *pool + length);
