@@ -69,6 +69,16 @@ function runWithNative(body: string, wrapper: string[] = []) {
   return spawnSync(command, args, { encoding: "utf8", timeout: 10_000 });
 }
 
+/** Script text that ends the child (status 3) before any call if it still holds capability `bit`. */
+function lacksCapability(bit: number, name: string): string {
+  return `const { readFileSync } = await import("node:fs");
+      const eff = BigInt("0x" + /CapEff:\\s*([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
+      if (eff & (1n << ${bit}n)) {
+        console.log("still has ${name}; not calling");
+        process.exit(3);
+      }`;
+}
+
 describe("native addon", () => {
   it("pipe() makes a real pipe (a FIFO, not a socket)", () => {
     const [r, w] = native().pipe();
@@ -198,12 +208,7 @@ describe("native addon", () => {
 
   it("shutdown() refuses a NUL inside the action (in a process without CAP_SYS_BOOT)", () => {
     const child = runWithNative(
-      `const { readFileSync } = await import("node:fs");
-      const eff = BigInt("0x" + /CapEff:\\s*([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
-      if (eff & (1n << 22n)) {
-        console.log("still has CAP_SYS_BOOT; not calling");
-        process.exit(3);
-      }
+      `${lacksCapability(22, "CAP_SYS_BOOT")}
       try { native().shutdown("reboot\\0x"); } catch (error) { console.log(error.name, error.code); }`,
       ["setpriv", "--inh-caps=-sys_boot", "--bounding-set=-sys_boot"],
     );
@@ -479,32 +484,16 @@ describe("native addon", () => {
   });
 
   it("setTimeOfDay() reports EPERM in a process without CAP_SYS_TIME", () => {
-    const script = `
-      import { readFileSync } from "node:fs";
-      const eff = BigInt("0x" + /CapEff:\\s*([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]);
-      if (eff & (1n << 25n)) {
-        console.log("still has CAP_SYS_TIME; not calling");
-        process.exit(3);
-      }
-      const { native } = await import(${JSON.stringify(new URL("./native.js", import.meta.url).href)});
+    const child = runWithNative(
+      `${lacksCapability(25, "CAP_SYS_TIME")}
       const now = Date.now();
       try {
         native().setTimeOfDay(Math.floor(now / 1000), (now % 1000) * 1000);
         console.log("set");
       } catch (error) {
         console.log(JSON.stringify({ code: error.code, syscall: error.syscall }));
-      }`;
-    const child = spawnSync(
-      "setpriv",
-      [
-        "--inh-caps=-sys_time",
-        "--bounding-set=-sys_time",
-        process.execPath,
-        "--input-type=module",
-        "-e",
-        script,
-      ],
-      { encoding: "utf8", timeout: 20_000 },
+      }`,
+      ["setpriv", "--inh-caps=-sys_time", "--bounding-set=-sys_time"],
     );
     assert.equal(child.status, 0, child.stdout + child.stderr);
     assert.deepEqual(JSON.parse(child.stdout), { code: "EPERM", syscall: "settimeofday" });
@@ -521,25 +510,15 @@ describe("native addon", () => {
   });
 
   it("addEntropy() reports EPERM in a process without CAP_SYS_ADMIN", () => {
-    const script = `
-      const { native } = await import(${JSON.stringify(new URL("./native.js", import.meta.url).href)});
+    const child = runWithNative(
+      `${lacksCapability(21, "CAP_SYS_ADMIN")}
       try {
         native().addEntropy(new Uint8Array(16));
         console.log("added");
       } catch (error) {
         console.log(JSON.stringify({ code: error.code, syscall: error.syscall }));
-      }`;
-    const child = spawnSync(
-      "setpriv",
-      [
-        "--inh-caps=-sys_admin",
-        "--bounding-set=-sys_admin",
-        process.execPath,
-        "--input-type=module",
-        "-e",
-        script,
-      ],
-      { encoding: "utf8", timeout: 20_000 },
+      }`,
+      ["setpriv", "--inh-caps=-sys_admin", "--bounding-set=-sys_admin"],
     );
     assert.equal(child.status, 0, child.stdout + child.stderr);
     assert.deepEqual(JSON.parse(child.stdout), { code: "EPERM", syscall: "ioctl(RNDADDENTROPY)" });
