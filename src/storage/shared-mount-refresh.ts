@@ -1,4 +1,5 @@
 import type { Logger } from "../log.js";
+import { settlesWithin } from "../sys/abort.js";
 import { CommandError, type runCommand } from "../sys/exec.js";
 import { type MountInfo, parseMountinfo } from "../sys/mountinfo.js";
 import { readKernelFile } from "../sys/read-kernel-file.js";
@@ -24,28 +25,6 @@ export interface SharedMountRefreshDeps {
 
 /** What the call waits past the stat's own timeout for the killed stat to be gone. */
 const KILL_GRACE_MS = 500;
-
-/** Resolves true once `promise` settles, false after `ms` or once `signal` aborts, whichever is first. */
-function settlesWithin(
-  promise: Promise<unknown>,
-  ms: number,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (settled: boolean) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(settled);
-    };
-    const onAbort = () => done(false);
-    const timer = setTimeout(done, ms, false);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      () => done(true),
-      () => done(true),
-    );
-  });
-}
 
 /**
  * RemoveStaleVirtiofsShareMounts: stats every mount point under the shared directory so that virtiofsd

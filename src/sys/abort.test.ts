@@ -64,4 +64,13 @@ describe("settlesWithin()", () => {
     assert.equal(await settlesWithin(Promise.reject(new Error("x")), 50), true);
     assert.equal(await settlesWithin(new Promise(() => {}), 20), false);
   });
+
+  it("answers false once the signal aborts, without waiting out the bound", async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const settled = settlesWithin(new Promise(() => {}), 60_000, controller.signal);
+    setTimeout(() => controller.abort(), 10);
+    assert.equal(await settled, false);
+    assert.ok(performance.now() - started < 5_000);
+  });
 });

@@ -60,14 +60,24 @@ export function forwardAbort(source: AbortSignal | undefined, target: AbortContr
   return () => source.removeEventListener("abort", onAbort);
 }
 
-/** Whether `promise` settles within `ms`. */
-export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+/** Whether `promise` settles within `ms`: false after `ms`, or as soon as `signal` aborts. */
+export function settlesWithin(
+  promise: Promise<unknown>,
+  ms: number,
+  signal?: AbortSignal | undefined,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    const done = () => {
+    const done = (settled: boolean) => {
       clearTimeout(timer);
-      resolve(true);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(settled);
     };
-    promise.then(done, done);
+    const onAbort = () => done(false);
+    const timer = setTimeout(done, ms, false);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => done(true),
+      () => done(true),
+    );
   });
 }
