@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AgentError, Code } from "../errors.js";
-import { abortReason, throwIfAborted } from "../sys/abort.js";
+import { throwIfAborted, untilAborted } from "../sys/abort.js";
 import { formatCpuList, onlineCpus, parseCpuList } from "../sys/cpus.js";
 import { hasErrno } from "../sys/errno.js";
 import { readKernelFile } from "../sys/read-kernel-file.js";
@@ -64,14 +64,29 @@ async function online(dir: string): Promise<string | undefined> {
   }
 }
 
-/** Waits `ms` or until `signal` ends the call. */
-async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  try {
-    await sleep(ms, undefined, signal ? { signal } : {});
-  } catch (error) {
-    if (signal?.aborted) throw abortReason(signal);
-    throw error;
+/**
+ * Writes "1" to the `online` file of each unit in `dir`. A refusal is kept in `refused` (for the error a
+ * timeout gives) and tried again next round; a unit written is added to `written`. Whether any was new.
+ */
+async function onlineUnits(
+  dir: string,
+  units: readonly Unit[],
+  refused: Map<string, string>,
+  written: Map<string, number>,
+): Promise<boolean> {
+  let wrote = false;
+  for (const unit of units) {
+    const why = await online(`${dir}/${unit.name}`);
+    if (why !== undefined) refused.set(unit.name, why);
+    else {
+      refused.delete(unit.name);
+      if (!written.has(unit.name)) {
+        written.set(unit.name, unit.n);
+        wrote = true;
+      }
+    }
   }
+  return wrote;
 }
 
 const describeRefusals = (refused: ReadonlyMap<string, string>) =>
@@ -95,13 +110,13 @@ export async function bringCpusOnline(o: OnlineOptions, target: number): Promise
     );
   }
   const deadline = performance.now() + o.timeoutMs;
-  const written: number[] = [];
+  const written = new Map<string, number>();
   const refused = new Map<string, string>();
   for (;;) {
     throwIfAborted(o.signal);
     const onlineNow = new Set(parseCpuList(await onlineCpus(o.sysfs)));
     const missing = target - onlineNow.size;
-    if (missing <= 0) return written;
+    if (missing <= 0) return [...written.values()];
     // Not listed yet: offline, or onlined (its file reads 1) and on its way, which counts as coming.
     const offline: Unit[] = [];
     const coming: Unit[] = [];
@@ -124,20 +139,9 @@ export async function bringCpusOnline(o: OnlineOptions, target: number): Promise
             : ""),
       );
     }
-    let wrote = false;
-    for (const cpu of offline.slice(0, Math.max(0, missing - coming.length))) {
-      const why = await online(`${dir}/${cpu.name}`);
-      if (why !== undefined) refused.set(cpu.name, why);
-      else {
-        refused.delete(cpu.name);
-        if (!written.includes(cpu.n)) {
-          written.push(cpu.n);
-          wrote = true;
-        }
-      }
-    }
+    const wanted = offline.slice(0, Math.max(0, missing - coming.length));
     // A first write is checked at once (the kernel onlines as it is written); anything else waits a round.
-    if (!wrote) await pause(o.pollMs, o.signal);
+    if (!(await onlineUnits(dir, wanted, refused, written))) await untilAborted(sleep(o.pollMs), o.signal);
   }
 }
 
@@ -150,14 +154,14 @@ export async function bringCpusOnline(o: OnlineOptions, target: number): Promise
 export async function bringMemoryOnline(o: OnlineOptions): Promise<string[]> {
   const dir = `${o.sysfs}/devices/system/memory`;
   const deadline = performance.now() + o.timeoutMs;
-  const written = new Set<string>();
+  const written = new Map<string, number>();
   const refused = new Map<string, string>();
   for (;;) {
     throwIfAborted(o.signal);
     const blocks = await unitsIn(dir, "memory");
     const states = await Promise.all(blocks.map((b) => isOffline(`${dir}/${b.name}`)));
     const offline = blocks.filter((_, i) => states[i] === true);
-    if (offline.length === 0) return [...written];
+    if (offline.length === 0) return [...written.keys()];
     if (performance.now() >= deadline) {
       throw new AgentError(
         Code.DEADLINE_EXCEEDED,
@@ -165,19 +169,7 @@ export async function bringMemoryOnline(o: OnlineOptions): Promise<string[]> {
           (refused.size > 0 ? `; refused: ${describeRefusals(refused)}` : ""),
       );
     }
-    let wrote = false;
-    for (const block of offline) {
-      const why = await online(`${dir}/${block.name}`);
-      if (why !== undefined) refused.set(block.name, why);
-      else {
-        refused.delete(block.name);
-        if (!written.has(block.name)) {
-          written.add(block.name);
-          wrote = true;
-        }
-      }
-    }
-    if (!wrote) await pause(o.pollMs, o.signal);
+    if (!(await onlineUnits(dir, offline, refused, written))) await untilAborted(sleep(o.pollMs), o.signal);
   }
 }
 
