@@ -44,10 +44,14 @@ export function parseUevent(datagram: Uint8Array): Uevent | undefined {
  * and the name its `subsystem` link points to.
  */
 export function ueventFromSysfs(devpath: string, ueventFile: string, subsystem: string): Uevent {
-  const lines = ueventFile.split("\n", MAX_FIELDS).filter((line) => line !== "");
-  const fields = fieldsOf(lines);
+  const fields = sysfsUeventFields(ueventFile);
   fields.set("SUBSYSTEM", subsystem);
   return eventFrom("add", devpath, fields);
+}
+
+/** The KEY=VALUE lines of a sysfs `uevent` file (DEVNAME, DEVTYPE, MAJOR, …), by key. */
+export function sysfsUeventFields(ueventFile: string): Map<string, string> {
+  return fieldsOf(ueventFile.split("\n", MAX_FIELDS).filter((line) => line !== ""));
 }
 
 function fieldsOf(tokens: readonly string[]): Map<string, string> {

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { sysfsUeventFields } from "../device/uevent.js";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { throwIfAborted, untilAborted } from "../sys/abort.js";
@@ -34,12 +35,7 @@ export function growCommand(fsType: string): (device: string, mountPoint: string
 
 /** A block device as its sysfs `uevent` file names it: the node under /dev, and whether it is a partition. */
 export function blockDeviceFromUevent(text: string): { name: string; partition: boolean } | undefined {
-  const fields = new Map(
-    text
-      .split("\n")
-      .filter((line) => line.includes("="))
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const),
-  );
+  const fields = sysfsUeventFields(text);
   const name = fields.get("DEVNAME");
   if (!name || name.split("/").includes("..")) return undefined;
   return { name, partition: fields.get("DEVTYPE") === "partition" };
