@@ -77,6 +77,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setPipeSize", NULL, set_pipe_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setNonBlocking", NULL, set_non_blocking, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountsChanged", NULL, mounts_changed, NULL, NULL, NULL, napi_enumerable, NULL},
       {"eventfd", NULL, make_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollFd", NULL, poll_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},

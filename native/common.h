@@ -81,6 +81,7 @@ napi_value set_window_size(napi_env env, napi_callback_info info);
 napi_value set_pipe_size(napi_env env, napi_callback_info info);
 napi_value readable_bytes(napi_env env, napi_callback_info info);
 napi_value set_non_blocking(napi_env env, napi_callback_info info);
+napi_value mounts_changed(napi_env env, napi_callback_info info);
 
 /* system.c */
 napi_value set_child_subreaper(napi_env env, napi_callback_info info);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -54,4 +55,22 @@ napi_value set_non_blocking(napi_env env, napi_callback_info info) {
   int32_t a[1];
   if (!int_args(env, info, 1, a, "setNonBlocking(fd: number)")) return NULL;
   return set_nonblock(a[0]) < 0 ? throw_errno(env, errno, "fcntl") : NULL;
+}
+
+/*
+ * poll(2) with no wait on an fd of /proc/<pid>/mountinfo: true when its mount namespace's table changed
+ * since the fd was opened or last asked (the kernel keeps that per open file, and this call moves it on).
+ */
+napi_value mounts_changed(napi_env env, napi_callback_info info) {
+  int32_t a[1];
+  if (!int_args(env, info, 1, a, "mountsChanged(fd: number)")) return NULL;
+  struct pollfd p = {.fd = a[0], .events = POLLPRI};
+  int n;
+  do n = poll(&p, 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, errno, "poll");
+  if (p.revents & POLLNVAL) return throw_errno(env, EBADF, "poll");
+  napi_value out;
+  napi_get_boolean(env, (p.revents & (POLLPRI | POLLERR)) != 0, &out);
+  return out;
 }

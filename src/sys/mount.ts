@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { AgentError } from "../errors.js";
 import { MountFlag, parseMountOptions } from "./mount-options.js";
-import { type MountInfo, parseMountinfo } from "./mountinfo.js";
+import { MountTable } from "./mount-table.js";
+import type { MountInfo } from "./mountinfo.js";
 import { native } from "./native.js";
 
 /** umount2(2) flags. */
@@ -45,9 +45,11 @@ export async function unmount(target: string, flags = 0) {
   }
 }
 
-/** This process's mounts, from /proc/self/mountinfo. */
-export async function currentMounts(): Promise<MountInfo[]> {
-  return parseMountinfo(await readFile("/proc/self/mountinfo", "utf8"));
+const ownMounts = new MountTable("/proc/self/mountinfo");
+
+/** This process's mounts, from /proc/self/mountinfo (read again only once the table changed). */
+export function currentMounts(): Promise<readonly MountInfo[]> {
+  return ownMounts.mounts();
 }
 
 /** Whether something is mounted exactly at `path` (compare with a resolved, absolute path). */

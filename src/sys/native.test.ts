@@ -259,6 +259,32 @@ describe("native addon", () => {
     }
   });
 
+  it("mountsChanged() reports a change of the mount table once, nothing for a file that is not mountinfo, and EBADF for no fd", () => {
+    const child = runWithNative(
+      `const { closeSync, mkdtempSync, openSync, rmdirSync } = await import("node:fs");
+      const { execFileSync } = await import("node:child_process");
+      const fd = openSync("/proc/self/mountinfo", "r");
+      const dir = mkdtempSync("/tmp/berth-mounts-changed-");
+      const seen = [native().mountsChanged(fd)];
+      execFileSync("mount", ["-t", "tmpfs", "none", dir]);
+      seen.push(native().mountsChanged(fd), native().mountsChanged(fd));
+      execFileSync("umount", [dir]);
+      rmdirSync(dir);
+      seen.push(native().mountsChanged(fd));
+      const file = openSync("/proc/self/status", "r");
+      seen.push(native().mountsChanged(file));
+      closeSync(file);
+      try { native().mountsChanged(file); } catch (error) { seen.push(error.code); }
+      console.log(JSON.stringify(seen));`,
+      ["unshare", "--mount", "--propagation", "private"],
+    );
+    assert.equal(
+      child.stdout.trim(),
+      JSON.stringify([false, true, false, true, false, "EBADF"]),
+      child.stderr,
+    );
+  });
+
   it("eventfd() makes a non-blocking, close-on-exec eventfd", () => {
     const fd = native().eventfd();
     try {

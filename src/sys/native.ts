@@ -38,6 +38,11 @@ export interface NativeAddon {
   /** O_NONBLOCK on the fd's file description (every fd sharing it, dups included). */
   setNonBlocking(fd: number): void;
   setPipeSize(fd: number, bytes: number): number;
+  /**
+   * Whether the mount table behind a /proc/<pid>/mountinfo fd changed since the fd was opened or this was
+   * last asked of it (poll(2) for POLLPRI, no wait). Always false for a file that is not one.
+   */
+  mountsChanged(fd: number): boolean;
   /** settimeofday(2) with no timezone; the kernel checks the values (EINVAL) and CAP_SYS_TIME (EPERM). */
   setTimeOfDay(sec: number, usec: number): void;
   /** RNDADDENTROPY on /dev/random crediting 8 bits a byte, then RNDRESEEDCRNG; both need CAP_SYS_ADMIN. */
