@@ -1,6 +1,5 @@
-import Counter from "prom-client/lib/counter.js";
-import Gauge from "prom-client/lib/gauge.js";
-import Registry from "prom-client/lib/registry.js";
+import { exposition, FamilySamples, type FamilyShape } from "./exposition.js";
+import type { Item } from "./proc-files.js";
 
 /**
  * The gauge families of Kata's agent (metrics.rs): name, HELP text (Kata's, word for word: dashboards and
@@ -27,52 +26,55 @@ export const GAUGE_FAMILIES = {
 
 export type GaugeFamily = keyof typeof GAUGE_FAMILIES;
 
+/** The families of one sample and no labels. */
+export type ValueFamily = {
+  [F in GaugeFamily]: (typeof GAUGE_FAMILIES)[F][1] extends readonly [] ? F : never;
+}[GaugeFamily];
+
+/** The families labelled by `item` last, and maybe others before it. */
+export type ItemFamily = Exclude<GaugeFamily, ValueFamily>;
+
 export type Labels = Readonly<Record<string, string>>;
 
 /** Where a source puts its samples. */
 export interface SampleSink {
-  set(family: GaugeFamily, labels: Labels, value: number): void;
+  value(family: ValueFamily, value: number): void;
+  /** A sample per item, labelled with `labels` (the family's labels but `item`) and the item's name. */
+  items(family: ItemFamily, labels: Labels, items: Iterable<Item>): void;
 }
 
-const SCRAPE_COUNT = "kata_agent_scrape_count";
-/** Every family's name, sorted: the order of the text. */
-const ORDER = [SCRAPE_COUNT, ...Object.keys(GAUGE_FAMILIES)].sort() as (GaugeFamily | typeof SCRAPE_COUNT)[];
+const SCRAPE_COUNT: FamilyShape = {
+  name: "kata_agent_scrape_count",
+  help: "Metrics scrape count",
+  type: "counter",
+  labelNames: [],
+};
+
+const GAUGES = Object.entries(GAUGE_FAMILIES).map(
+  ([name, [help, labelNames]]): FamilyShape => ({ name, help, type: "gauge", labelNames }),
+);
+
+/** Every family, sorted by name: the order of the text. */
+const ORDER = [SCRAPE_COUNT, ...GAUGES].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 /**
- * The families as prom-client metrics. Each scrape makes its gauges and registry anew (a Scrape): an
- * interface, disk or mount that went away leaves no stale series (Kata resets only the filesystem
- * families), a family with no samples this time is left out (as Kata's encoder does), and what a scrape
- * allocates dies young. Only the scrape count lives on.
+ * The families of one scrape after another. Each scrape's samples are its own: an interface, disk or
+ * mount that went away leaves no stale series (Kata resets only the filesystem families), and a family
+ * with no samples this time is left out (as Kata's encoder does). Only the scrape count lives on.
  */
 export class MetricFamilies {
-  readonly #scrapes = new Counter({ name: SCRAPE_COUNT, help: "Metrics scrape count", registers: [] });
+  #scrapes = 0;
 
   /** Counts a scrape; its samples go to the sink returned, its text comes from `text()`. */
-  scrape(): SampleSink & { text(): Promise<string> } {
-    this.#scrapes.inc();
-    const scrapes = this.#scrapes;
-    const gauges = new Map<GaugeFamily, Gauge>();
+  scrape(): SampleSink & { text(): string } {
+    this.#scrapes++;
+    const samples = new Map(ORDER.map((family) => [family.name, new FamilySamples(family)]));
+    const of = (name: string) => samples.get(name) as FamilySamples;
+    of(SCRAPE_COUNT.name).value(this.#scrapes);
     return {
-      set(family, labels, value) {
-        let gauge = gauges.get(family);
-        if (!gauge) {
-          const [help, labelNames] = GAUGE_FAMILIES[family];
-          gauge = new Gauge({ name: family, help, labelNames, registers: [] });
-          gauges.set(family, gauge);
-        }
-        // The gauge is this scrape's, so each series starts at 0 and inc() sets it. prom-client hashes inc()'s
-        // labels by the gauge's sorted label names, where set() sorts each sample's keys anew: that sort
-        // was a sixth of what a scrape allocated. Sources give each series once.
-        gauge.inc(labels, value);
-      },
-      text() {
-        const registry = new Registry();
-        for (const name of ORDER) {
-          const metric = name === SCRAPE_COUNT ? scrapes : gauges.get(name);
-          if (metric) registry.registerMetric(metric);
-        }
-        return registry.metrics();
-      },
+      value: (name, value) => of(name).value(value),
+      items: (name, labels, items) => of(name).items(labels, items),
+      text: () => exposition(samples.values()),
     };
   }
 }

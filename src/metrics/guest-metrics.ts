@@ -3,13 +3,15 @@ import { statfs } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { settlesWithin } from "../sys/abort.js";
-import { parseMountinfo } from "../sys/mountinfo.js";
+import { MountTable } from "../sys/mount-table.js";
+import type { MountInfo } from "../sys/mountinfo.js";
 import { readKernelFileSync } from "../sys/read-kernel-file.js";
 import { MetricFamilies } from "./families.js";
 import { type MeasuredFilesystem, measuredFilesystems, usageItems } from "./filesystems.js";
 import { SOURCES } from "./sources.js";
 
 const STATFS_BOUND_MS = 1000;
+const MOUNTINFO = "self/mountinfo";
 
 export interface GuestMetricsDeps {
   /** The procfs root (Kata's: /proc); the agent's own figures are read from its `self/`. */
@@ -24,7 +26,8 @@ export interface GuestMetricsDeps {
 /**
  * GetMetrics: the agent's and the guest's figures as Kata's agent exports them, read fresh from procfs at
  * each scrape. No process, no lock, no sandbox state. The procfs files are read synchronously (see
- * readKernelFileSync), the filesystems' statfs(2) calls run on the thread pool meanwhile, each bounded.
+ * readKernelFileSync), the filesystems' statfs(2) calls run on the thread pool meanwhile, each bounded;
+ * the mount table, whose text costs most to make, is read again only when it changed (MountTable).
  * A source that cannot be read leaves its families out of that scrape (logged once until it reads again);
  * the scrape fails only when not one source could be read: procfs is not there.
  */
@@ -36,20 +39,22 @@ export class GuestMetrics {
   readonly #failing = new Set<string>();
   /** Mount points whose statfs has not returned: a hung filesystem holds a thread-pool thread, not two. */
   readonly #statfsPending = new Set<string>();
+  readonly #mounts: MountTable;
+  /** The filesystems measured, as found in the mount table last read. */
+  #measured: { mounts: readonly MountInfo[]; filesystems: MeasuredFilesystem[] } | undefined;
 
   constructor(deps: GuestMetricsDeps) {
     this.#deps = deps;
     this.#statfs = deps.statfs ?? ((path) => statfs(path));
+    this.#mounts = new MountTable(`${deps.procfs}/${MOUNTINFO}`);
   }
 
   /** The text exposition (format 0.0.4) of every family that could be read. */
   async scrape(): Promise<string> {
     const sink = this.#families.scrape();
     const errors: unknown[] = [];
-    const mountinfo = this.#read("self/mountinfo", errors);
-    // Started before the other sources are read, to run meanwhile.
-    const filesystems = mountinfo === undefined ? [] : this.#filesystems(mountinfo);
-    let sources = mountinfo === undefined ? 0 : 1;
+    const filesystems = this.#filesystems(errors);
+    let sources = 0;
     for (const source of SOURCES) {
       const text = this.#read(source.file, errors);
       if (text === undefined) continue;
@@ -60,11 +65,11 @@ export class GuestMetrics {
       this.#failing.delete(source.file);
       sources++;
     }
-    for (const { mount, device, bytes, inodes } of await filesystems) {
-      for (const [item, value] of bytes)
-        sink.set("kata_guest_filesystem_bytes", { mount, device, item }, value);
-      for (const [item, value] of inodes)
-        sink.set("kata_guest_filesystem_inodes", { mount, device, item }, value);
+    const measured = await filesystems;
+    if (measured) sources++;
+    for (const { mount, device, bytes, inodes } of measured ?? []) {
+      sink.items("kata_guest_filesystem_bytes", { mount, device }, bytes);
+      sink.items("kata_guest_filesystem_inodes", { mount, device }, inodes);
     }
     if (sources === 0) {
       // INTERNAL, never NOT_FOUND: that code would make the shim stop asking for good.
@@ -91,10 +96,23 @@ export class GuestMetrics {
     this.#deps.log.debug({ source: what, err: error }, "a metrics source failed: its families are left out");
   }
 
-  /** The usage of each filesystem measured (those whose statfs answered in time). */
-  async #filesystems(mountinfo: string) {
-    this.#failing.delete("self/mountinfo");
-    const measured = measuredFilesystems(parseMountinfo(mountinfo));
+  /**
+   * The usage of each filesystem measured (those whose statfs answered in time); undefined when the mount
+   * table cannot be read.
+   */
+  async #filesystems(errors: unknown[]) {
+    let mounts: readonly MountInfo[];
+    try {
+      mounts = await this.#mounts.mounts();
+    } catch (error) {
+      errors.push(error);
+      this.#failed(MOUNTINFO, error);
+      return undefined;
+    }
+    this.#failing.delete(MOUNTINFO);
+    if (this.#measured?.mounts !== mounts)
+      this.#measured = { mounts, filesystems: measuredFilesystems(mounts) };
+    const measured = this.#measured.filesystems;
     const usages = await Promise.all(measured.map((fs) => this.#usage(fs)));
     return measured.flatMap((fs, i) => {
       const usage = usages[i];

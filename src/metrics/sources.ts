@@ -1,5 +1,5 @@
 import { parseNetDevRows } from "../sys/net-dev.js";
-import type { GaugeFamily, SampleSink } from "./families.js";
+import type { SampleSink } from "./families.js";
 import { meminfoItems } from "./meminfo.js";
 import {
   type Item,
@@ -29,10 +29,6 @@ export interface Source {
   write(text: string, sink: SampleSink): boolean;
 }
 
-function putItems(sink: SampleSink, family: GaugeFamily, items: readonly Item[]): void {
-  for (const [item, value] of items) sink.set(family, { item }, value);
-}
-
 /** Every source but mountinfo (the filesystem families), which a scrape reads first. */
 export const SOURCES: readonly Source[] = [
   {
@@ -40,10 +36,10 @@ export const SOURCES: readonly Source[] = [
     write(text, sink) {
       const s = parseProcessStat(text);
       if (!s) return false;
-      sink.set("kata_agent_threads", {}, s.numThreads);
-      sink.set("kata_agent_total_time", {}, (s.utime + s.stime) / USER_HZ);
-      sink.set("kata_agent_total_vm", {}, s.vsize);
-      putItems(sink, "kata_agent_proc_stat", [
+      sink.value("kata_agent_threads", s.numThreads);
+      sink.value("kata_agent_total_time", (s.utime + s.stime) / USER_HZ);
+      sink.value("kata_agent_total_vm", s.vsize);
+      sink.items("kata_agent_proc_stat", {}, [
         ["utime", s.utime],
         ["stime", s.stime],
         ["cutime", s.cutime],
@@ -58,8 +54,8 @@ export const SOURCES: readonly Source[] = [
       const fields = parseColonFields(text);
       if (!fields.has("VmRSS")) return false;
       // Kata's figure is the resident pages of /proc/self/stat times the page size: the same count.
-      sink.set("kata_agent_total_rss", {}, leadingNumber(fields.get("VmRSS")) * 1024);
-      putItems(sink, "kata_agent_proc_status", statusItems(fields));
+      sink.value("kata_agent_total_rss", leadingNumber(fields.get("VmRSS")) * 1024);
+      sink.items("kata_agent_proc_status", {}, statusItems(fields));
       return true;
     },
   },
@@ -67,7 +63,7 @@ export const SOURCES: readonly Source[] = [
     file: "self/io",
     write(text, sink) {
       if (!text.startsWith("rchar:")) return false;
-      putItems(sink, "kata_agent_io_stat", ioItems(text));
+      sink.items("kata_agent_io_stat", {}, ioItems(text));
       return true;
     },
   },
@@ -76,8 +72,8 @@ export const SOURCES: readonly Source[] = [
     write(text, sink) {
       const l = parseLoadavg(text);
       if (!l) return false;
-      putItems(sink, "kata_guest_load", l.load);
-      putItems(sink, "kata_guest_tasks", l.tasks);
+      sink.items("kata_guest_load", {}, l.load);
+      sink.items("kata_guest_tasks", {}, l.tasks);
       return true;
     },
   },
@@ -86,7 +82,7 @@ export const SOURCES: readonly Source[] = [
     write(text, sink) {
       const cpus = parseCpuTimes(text, USER_HZ);
       for (const { cpu, times } of cpus) {
-        for (const [item, value] of times) sink.set("kata_guest_cpu_time", { cpu, item }, value);
+        sink.items("kata_guest_cpu_time", { cpu }, times);
       }
       return cpus.length > 0;
     },
@@ -95,7 +91,7 @@ export const SOURCES: readonly Source[] = [
     file: "vmstat",
     write(text, sink) {
       const items = vmstatItems(text);
-      putItems(sink, "kata_guest_vm_stat", items);
+      sink.items("kata_guest_vm_stat", {}, items);
       return items.length > 0;
     },
   },
@@ -103,9 +99,8 @@ export const SOURCES: readonly Source[] = [
     file: "net/dev",
     write(text, sink) {
       for (const { name, counters } of parseNetDevRows(text)) {
-        NET_DEV_ITEMS.forEach((item, i) => {
-          sink.set("kata_guest_netdev_stat", { interface: name, item }, Number(counters[i] ?? 0));
-        });
+        const items = NET_DEV_ITEMS.map((item, i): Item => [item, Number(counters[i] ?? 0)]);
+        sink.items("kata_guest_netdev_stat", { interface: name }, items);
       }
       return true;
     },
@@ -114,7 +109,7 @@ export const SOURCES: readonly Source[] = [
     file: "diskstats",
     write(text, sink) {
       for (const { disk, items } of parseDiskstats(text)) {
-        for (const [item, value] of items) sink.set("kata_guest_diskstat", { disk, item }, value);
+        sink.items("kata_guest_diskstat", { disk }, items);
       }
       return true;
     },
@@ -124,7 +119,7 @@ export const SOURCES: readonly Source[] = [
     write(text, sink) {
       const items = meminfoItems(text);
       if (!items) return false;
-      putItems(sink, "kata_guest_meminfo", items);
+      sink.items("kata_guest_meminfo", {}, items);
       return true;
     },
   },
