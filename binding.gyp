@@ -11,6 +11,7 @@
         "native/netlink.c",
         "native/poll.c",
         "native/sockets.c",
+        "native/spawn.c",
         "native/system.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"]

@@ -78,6 +78,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"readableBytes", NULL, readable_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setNonBlocking", NULL, set_non_blocking, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountsChanged", NULL, mounts_changed, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"spawnProcess", NULL, spawn_process, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reapProcess", NULL, reap_process, NULL, NULL, NULL, napi_enumerable, NULL},
       {"eventfd", NULL, make_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollFd", NULL, poll_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkOpen", NULL, netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},

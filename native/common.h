@@ -74,6 +74,10 @@ napi_value unix_connect(napi_env env, napi_callback_info info);
 napi_value accept_connection(napi_env env, napi_callback_info info);
 napi_value receive_fd(napi_env env, napi_callback_info info);
 
+/* spawn.c */
+napi_value spawn_process(napi_env env, napi_callback_info info);
+napi_value reap_process(napi_env env, napi_callback_info info);
+
 /* fds.c */
 napi_value make_pipe(napi_env env, napi_callback_info info);
 napi_value dup_fd(napi_env env, napi_callback_info info);

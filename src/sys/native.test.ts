@@ -285,6 +285,45 @@ describe("native addon", () => {
     );
   });
 
+  it("spawnProcess() runs a program with the given stdio, env and cwd; reapProcess() takes its status once", async () => {
+    const [r, w] = native().pipe();
+    try {
+      const [pid, pidfd] = native().spawnProcess(
+        "/bin/sh",
+        ["sh", "-c", 'printf "%s %s" "$BERTH_X" "$PWD"; exit 7'],
+        ["BERTH_X=set", "PATH=/bin"],
+        Int32Array.of(w, w, w),
+        "/tmp",
+        true,
+      );
+      closeSync(w);
+      assert.ok(readlinkSync(`/proc/self/fd/${pidfd}`).includes("pidfd"));
+      for (let i = 0; i < 500 && native().reapProcess(pid) === null; i++) await sleep(2);
+      closeSync(pidfd);
+      assert.equal(readFileSync(r, "utf8"), "set /tmp");
+      assert.throws(() => native().reapProcess(pid), { code: "ECHILD" });
+    } finally {
+      closeSync(r);
+    }
+  });
+
+  it("spawnProcess() reports a program it cannot run as the errno, and refuses bad arguments", () => {
+    const stdio = Int32Array.of(0, 1, 2);
+    assert.throws(() => native().spawnProcess("/nonexistent/berth", ["x"], [], stdio, null, false), {
+      code: "ENOENT",
+      syscall: "posix_spawn",
+    });
+    for (const call of [
+      () => native().spawnProcess("/bin/true", [], [], stdio, null, false),
+      () => native().spawnProcess("/bin/true", ["true\0x"], [], stdio, null, false),
+      () => native().spawnProcess("/bin/true", ["true"], [], Int32Array.of(0, 1), null, false),
+      () => native().spawnProcess("/bin/true", ["true"], [], Int32Array.of(0, 1, -1), null, false),
+      () => native().reapProcess(0),
+    ]) {
+      assert.throws(call, TypeError);
+    }
+  });
+
   it("eventfd() makes a non-blocking, close-on-exec eventfd", () => {
     const fd = native().eventfd();
     try {

@@ -43,6 +43,21 @@ export interface NativeAddon {
    * last asked of it (poll(2) for POLLPRI, no wait). Always false for a file that is not one.
    */
   mountsChanged(fd: number): boolean;
+  /**
+   * posix_spawn(3) of `file` (a path: no PATH search) with `argv` and `env` ("K=V"), `stdio` as its fds 0-2,
+   * signals default and unblocked, in `cwd`, and in a process group of its own when asked. Returns its pid
+   * and a pidfd (close-on-exec) that polls readable once it has exited.
+   */
+  spawnProcess(
+    file: string,
+    argv: readonly string[],
+    env: readonly string[],
+    stdio: Int32Array,
+    cwd: string | null,
+    newProcessGroup: boolean,
+  ): [pid: number, pidfd: number];
+  /** Reaps child `pid` if it has exited (waitid, no wait): [exitCode, signal], the other -1; else null. */
+  reapProcess(pid: number): [exitCode: number, signal: number] | null;
   /** settimeofday(2) with no timezone; the kernel checks the values (EINVAL) and CAP_SYS_TIME (EPERM). */
   setTimeOfDay(sec: number, usec: number): void;
   /** RNDADDENTROPY on /dev/random crediting 8 bits a byte, then RNDRESEEDCRNG; both need CAP_SYS_ADMIN. */
