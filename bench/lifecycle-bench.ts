@@ -1,19 +1,62 @@
 /**
  * npm run bench:lifecycle — one container running `true`, end to end: CreateContainer + StartContainer +
- * WaitProcess + RemoveContainer through berth (ttrpc on a unix socket), against `runc run` of the same
- * bundle (same config.json, same sandbox namespaces, run in the agent's mount and network namespaces), in
- * one run, the two taking turns. Reports medians and the ratio. Not part of the tests.
+ * WaitProcess + RemoveContainer through berth (ttrpc on a unix socket), against bare runc driven by a small
+ * Go process (test/interop/go/runc-cycle, started once in the agent's mount and network namespaces): the
+ * same verbs (`runc create`, `start`, a wait4 of the init as a subreaper, `runc delete`: the "split") and
+ * `runc run`, of the same bundle (berth's own config.json, so the same sandbox namespaces), in one run,
+ * the three taking turns. Reports medians, each berth phase next to its runc verb, and the ratios.
+ * Not part of the tests.
  *
  *   BENCH_RUNS=40 npm run bench:lifecycle
  */
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { containerSpec } from "../test/support/container-spec.js";
+import { buildRuncCycle } from "../test/support/interop-peers.js";
 import { startBenchAgent } from "../test/support/process-helpers.js";
 import { median, percentile } from "../test/support/stats.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 40);
+
+interface Baseline {
+  create_ms?: number;
+  start_ms?: number;
+  wait_ms?: number;
+  delete_ms?: number;
+  run_ms?: number;
+  error?: string;
+}
+
+/** runc-cycle in the agent's namespaces: one command a line in, one JSON line out. */
+function startBaseline(binary: string, agentPid: number, runcRoot: string, bundle: string) {
+  const child = spawn(
+    "nsenter",
+    [
+      `--mount=/proc/${agentPid}/ns/mnt`,
+      `--net=/proc/${agentPid}/ns/net`,
+      binary,
+      "--root",
+      runcRoot,
+      "--bundle",
+      bundle,
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async ask(command: string): Promise<Baseline> {
+      child.stdin.write(`${command}\n`);
+      const { value, done } = await lines.next();
+      if (done) throw new Error("runc-cycle exited");
+      const answer = JSON.parse(value as string) as Baseline;
+      if (answer.error) throw new Error(`runc-cycle ${command}: ${answer.error}`);
+      return answer;
+    },
+    close: () => child.stdin.end(),
+  };
+}
 
 async function main() {
   const { dir, rootfs, agent, rpc, stop } = await startBenchAgent("lifecycle");
@@ -30,79 +73,84 @@ async function main() {
     mkdirSync(bundle);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(config));
     const runcRoot = join(dir, "runc");
-    const inAgentNs = ["nsenter", `--mount=/proc/${agent.pid}/ns/mnt`, `--net=/proc/${agent.pid}/ns/net`];
+    const baseline = startBaseline(await buildRuncCycle(), agent.pid, runcRoot, bundle);
 
-    const berth: number[] = [];
-    const steps = {
+    const berth = {
       create: [] as number[],
       start: [] as number[],
       wait: [] as number[],
       remove: [] as number[],
     };
-    const runc: number[] = [];
+    const split = {
+      create: [] as number[],
+      start: [] as number[],
+      wait: [] as number[],
+      remove: [] as number[],
+    };
+    const cycle: number[] = [];
+    const splitCycle: number[] = [];
+    const run: number[] = [];
     const rss: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const id = `bench-${i}`;
+    const berthCycle = async (id: string, record: boolean) => {
       let t = performance.now();
       const t0 = t;
       const lap = (into: number[]) => {
         const now = performance.now();
-        into.push(now - t);
+        if (record) into.push(now - t);
         t = now;
       };
       await rpc.call("createContainer", { containerId: id, OCI: spec });
-      lap(steps.create);
+      lap(berth.create);
       await rpc.call("startContainer", { containerId: id });
-      lap(steps.start);
+      lap(berth.start);
       const { status } = await rpc.call("waitProcess", { containerId: id });
-      lap(steps.wait);
+      lap(berth.wait);
       await rpc.call("removeContainer", { containerId: id });
-      lap(steps.remove);
-      berth.push(performance.now() - t0);
+      lap(berth.remove);
       if (status !== 0) throw new Error(`container ${id} exited ${status}`);
+      if (record) cycle.push(performance.now() - t0);
+    };
+    const baselineCycle = async (id: string, record: boolean) => {
+      const b = await baseline.ask(`split ${id}`);
+      const r = await baseline.ask(`run ${id}-run`);
+      if (!record) return;
+      split.create.push(b.create_ms ?? 0);
+      split.start.push(b.start_ms ?? 0);
+      split.wait.push(b.wait_ms ?? 0);
+      split.remove.push(b.delete_ms ?? 0);
+      splitCycle.push((b.create_ms ?? 0) + (b.start_ms ?? 0) + (b.wait_ms ?? 0) + (b.delete_ms ?? 0));
+      run.push(r.run_ms ?? 0);
+    };
+    for (let i = 0; i < 3; i++) {
+      await berthCycle(`warm-${i}`, false);
+      await baselineCycle(`warm-${i}`, false);
+    }
+    for (let i = 0; i < runs; i++) {
+      await berthCycle(`bench-${i}`, true);
       rss.push(agent.rssKiB() / 1024);
-
-      t = performance.now();
-      execFileSync(
-        inAgentNs[0] as string,
-        [...inAgentNs.slice(1), "runc", "--root", runcRoot, "run", "--bundle", bundle, id],
-        {
-          stdio: "ignore",
-        },
-      );
-      runc.push(performance.now() - t);
+      await baselineCycle(`bench-${i}`, true);
     }
-    // nsenter's own cost, so the baseline can be read without it.
-    const nsenter: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const t = performance.now();
-      execFileSync(inAgentNs[0] as string, [...inAgentNs.slice(1), "true"]);
-      nsenter.push(performance.now() - t);
-    }
+    baseline.close();
     await rpc.call("destroySandbox", {});
 
-    const b = median(berth);
-    const r = median(runc);
-    const n = median(nsenter);
-    const rows = [
-      ["berth (create+start+wait+remove)", b, percentile(berth, 0.9)],
-      ["runc run (via nsenter)", r, percentile(runc, 0.9)],
-      ["runc run, nsenter cost removed", r - n, Number.NaN],
-    ] as const;
-    console.log(`container lifecycle of \`true\`, ${runs} runs each, alternating\n`);
-    console.log("what                                 median ms   p90 ms");
-    for (const [what, med, p90] of rows) {
-      console.log(
-        `${what.padEnd(36)} ${med.toFixed(1).padStart(9)} ${Number.isNaN(p90) ? "" : p90.toFixed(1).padStart(8)}`,
-      );
+    const f = (x: number) => x.toFixed(1).padStart(8);
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`.padStart(8);
+    console.log(`container lifecycle of \`true\`, ${runs} runs each, taking turns (medians, ms)\n`);
+    console.log(`${"phase".padEnd(10)}    berth  p90 berth  runc verb    ratio`);
+    for (const phase of ["create", "start", "wait", "remove"] as const) {
+      const b = median(berth[phase]);
+      const r = median(split[phase]);
+      console.log(`${phase.padEnd(10)} ${f(b)} ${f(percentile(berth[phase], 0.9))} ${f(r)} ${ratio(b, r)}`);
     }
-    const parts = Object.entries(steps).map(([k, v]) => `${k} ${median(v).toFixed(1)}`);
-    console.log(`\nberth per RPC, median ms: ${parts.join(", ")}`);
+    const c = median(cycle);
     console.log(
-      `\nratio berth / runc run: ${(b / r).toFixed(3)}× (without nsenter: ${(b / (r - n)).toFixed(3)}×)`,
+      `${"cycle".padEnd(10)} ${f(c)} ${f(percentile(cycle, 0.9))} ${f(median(splitCycle))} ${ratio(c, median(splitCycle))}  (runc split)`,
     );
     console.log(
-      `agent RSS during the run: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB`,
+      `${"".padEnd(10)} ${"".padStart(8)} ${"".padStart(8)} ${f(median(run))} ${ratio(c, median(run))}  (runc run)`,
+    );
+    console.log(
+      `\nagent RSS during the run: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB`,
     );
   } finally {
     await stop();

@@ -43,3 +43,20 @@ export async function buildExpfmtParser(): Promise<string> {
   if (build.code !== 0) throw new Error(`building expfmt-parse failed:\n${build.stderr}${build.stdout}`);
   return `${OUT}/expfmt-parse`;
 }
+
+/**
+ * Builds runc-cycle (test/interop/go/build-runc-cycle.sh): bare runc driven by a small Go process, the
+ * lifecycle benchmarks' baseline. Returns its path.
+ */
+export async function buildRuncCycle(): Promise<string> {
+  mkdirSync(OUT, { recursive: true });
+  const build = await runCommand(
+    "flock",
+    [`${OUT}.lock`, `${REPO}test/interop/go/build-runc-cycle.sh`, OUT],
+    {
+      timeoutMs: 300_000,
+    },
+  );
+  if (build.code !== 0) throw new Error(`building runc-cycle failed:\n${build.stderr}${build.stdout}`);
+  return `${OUT}/runc-cycle`;
+}

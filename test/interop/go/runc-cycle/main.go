@@ -1,0 +1,128 @@
+// runc-cycle: the natural baseline of a container's lifecycle, bare runc driven by a small Go process.
+// Run it inside the namespaces the agent uses (nsenter), once; it reads one command a line on stdin and
+// answers each with one JSON line on stdout:
+//
+//	split ID   runc create (pid file, stdio /dev/null), runc start, wait for the init, runc delete
+//	run ID     runc run (foreground: runc waits for the init itself)
+//
+// It is a child subreaper, as berth is, so it reaps the init `runc create` leaves behind with wait4,
+// as berth's reaper does. Flags: --runc (binary), --root (runc's state dir), --bundle.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const prSetChildSubreaper = 36
+
+type result struct {
+	Create float64 `json:"create_ms,omitempty"`
+	Start  float64 `json:"start_ms,omitempty"`
+	Wait   float64 `json:"wait_ms,omitempty"`
+	Delete float64 `json:"delete_ms,omitempty"`
+	Run    float64 `json:"run_ms,omitempty"`
+	Error  string  `json:"error,omitempty"`
+}
+
+func ms(since time.Time) float64 { return float64(time.Since(since).Microseconds()) / 1000 }
+
+// runc runs one verb, its stdio /dev/null: the init `runc create` leaves behind inherits runc's stdio, and a
+// pipe there would stay open for the container's life.
+func runc(binary, root string, args ...string) error {
+	if err := exec.Command(binary, append([]string{"--root", root}, args...)...).Run(); err != nil {
+		return fmt.Errorf("runc %s: %v", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+func split(binary, root, bundle, id string) (r result, err error) {
+	pidFile := filepath.Join(os.TempDir(), "runc-cycle-"+id+".pid")
+	defer os.Remove(pidFile)
+	t := time.Now()
+	if err = runc(binary, root, "create", "--bundle", bundle, "--pid-file", pidFile, id); err != nil {
+		return
+	}
+	r.Create = ms(t)
+	text, err := os.ReadFile(pidFile)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(text)))
+	if err != nil {
+		return
+	}
+	t = time.Now()
+	if err = runc(binary, root, "start", id); err != nil {
+		return
+	}
+	r.Start = ms(t)
+	t = time.Now()
+	var status syscall.WaitStatus
+	for {
+		_, err = syscall.Wait4(pid, &status, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return
+	}
+	r.Wait = ms(t)
+	t = time.Now()
+	if err = runc(binary, root, "delete", id); err != nil {
+		return
+	}
+	r.Delete = ms(t)
+	return
+}
+
+func run(binary, root, bundle, id string) (r result, err error) {
+	t := time.Now()
+	err = runc(binary, root, "run", "--bundle", bundle, id)
+	r.Run = ms(t)
+	return
+}
+
+func main() {
+	binary := flag.String("runc", "runc", "runc binary")
+	root := flag.String("root", "", "runc --root")
+	bundle := flag.String("bundle", "", "OCI bundle")
+	flag.Parse()
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); e != 0 {
+		fmt.Fprintf(os.Stderr, "prctl(PR_SET_CHILD_SUBREAPER): %v\n", e)
+		os.Exit(1)
+	}
+	in := bufio.NewScanner(os.Stdin)
+	out := json.NewEncoder(os.Stdout)
+	for in.Scan() {
+		fields := strings.Fields(in.Text())
+		if len(fields) != 2 {
+			out.Encode(result{Error: "want: split ID | run ID"})
+			continue
+		}
+		var r result
+		var err error
+		switch fields[0] {
+		case "split":
+			r, err = split(*binary, *root, *bundle, fields[1])
+		case "run":
+			r, err = run(*binary, *root, *bundle, fields[1])
+		default:
+			err = fmt.Errorf("unknown command %q", fields[0])
+		}
+		if err != nil {
+			r.Error = err.Error()
+		}
+		out.Encode(r)
+	}
+}
