@@ -12,6 +12,8 @@ export interface Killable {
   readonly id: string;
   readonly init: ContainerProcess;
   readonly cgroup: CgroupDirs;
+  /** A PID namespace of its own: when its init has exited, the kernel has ended every process in it. */
+  readonly ownPidNamespace: boolean;
 }
 
 /**
@@ -19,8 +21,9 @@ export interface Killable {
  * (runc freezes, signals and thaws, so a paused container dies too); when runc fails, hangs past
  * `runcKillMs`, or its kill does not end the init within `exitWaitMs`: SIGKILL to the init itself and to
  * every process in the container's cgroups, thawed. Gives up after one more `exitWaitMs`, so one stuck
- * container never holds a removal for good. Once the init has gone (its execs may live on in a shared
- * PID namespace), what is left in the cgroups is killed directly. Resolves with whether the init has exited.
+ * container never holds a removal for good. Once the init has gone, what is left in the cgroups is killed
+ * directly, when there can be anything: its execs may live on in a shared PID namespace, never in one of
+ * its own. Resolves with whether the init has exited.
  */
 export async function killContainer(
   c: Killable,
@@ -47,6 +50,7 @@ export async function killContainer(
       });
     }
   }
+  if (c.init.exit && c.ownPidNamespace) return true;
   await killCgroups(c.cgroup);
   if (await settlesWithin(c.init.exited, bounds.exitWaitMs)) return true;
   log.error(
@@ -57,9 +61,8 @@ export async function killContainer(
 }
 
 async function killCgroups(cgroup: CgroupDirs): Promise<void> {
-  for (const dir of new Set([...cgroup.v1.values(), ...(cgroup.v2 ? [cgroup.v2] : [])])) {
-    await killCgroupProcesses(dir);
-  }
+  const dirs = new Set([...cgroup.v1.values(), ...(cgroup.v2 ? [cgroup.v2] : [])]);
+  await Promise.all([...dirs].map(killCgroupProcesses));
 }
 
 /** Kills a process berth will not hand out (SIGKILL), waits a bounded time for its exit, closes its stdio. */

@@ -39,6 +39,8 @@ export class Container {
   readonly pci: readonly PciPair[];
   /** The guest file its termination message is written to (see terminationLogSource), if it has one. */
   readonly terminationLog: string | undefined;
+  /** Whether its PID namespace is its own (not the sandbox's it joined): its init's exit ends all in it. */
+  readonly ownPidNamespace: boolean;
   #state: ContainerState = "created";
   readonly #execs = new Map<string, ContainerProcess>();
   /** Exec ids being started (taken, though not yet processes), each with the end of its start. */
@@ -66,6 +68,7 @@ export class Container {
     onOom: (() => void) | undefined;
     pci?: readonly PciPair[];
     terminationLog?: string | undefined;
+    ownPidNamespace?: boolean;
     /** The spec's `linux.resources.cpu.cpus`, as the host sent it. */
     cpus?: string | undefined;
   }) {
@@ -75,6 +78,7 @@ export class Container {
     this.cgroup = d.cgroup;
     this.pci = d.pci ?? [];
     this.terminationLog = d.terminationLog;
+    this.ownPidNamespace = d.ownPidNamespace ?? false;
     this.#undo = d.undo;
     this.#deps = d.deps;
     this.#bounds = { ...DEFAULT_BOUNDS, ...d.deps.bounds };

@@ -173,6 +173,7 @@ export async function createContainer(
       onOom: placement.onOom,
       pci,
       terminationLog: terminationLogSource(spec),
+      ownPidNamespace: placement.namespaces.pid === undefined,
       cpus,
     });
   } catch (error) {

@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import type { RunOptions } from "../sys/exec.js";
+import { readKernelFile } from "../sys/read-kernel-file.js";
 import { closeQuietly } from "./close-quietly.js";
 import { ConsoleSocket } from "./console-socket.js";
 import { ProcessIo, type ProcessIoOptions } from "./process-io.js";
@@ -102,7 +102,7 @@ async function launchWithPty(socketDir: string, io: ProcessIoOptions, start: Sta
 
 /** The pid runc wrote. */
 export async function readPidFile(path: string): Promise<number> {
-  const text = await readFile(path, "utf8");
+  const text = await readKernelFile(path);
   const pid = Number.parseInt(text, 10);
   if (!Number.isSafeInteger(pid) || pid <= 0) {
     throw new AgentError(Code.INTERNAL, `runc wrote ${JSON.stringify(text)} to ${path}, not a pid`);

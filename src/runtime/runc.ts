@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, unlink } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { CommandError, type RunOptions, runCommand } from "../sys/exec.js";
 import type { CallOptions, LaunchOptions, OciRuntime } from "./oci-runtime.js";
@@ -228,7 +228,7 @@ export class Runc implements OciRuntime {
         cause: error,
       });
     } finally {
-      await rm(log, { force: true });
+      await unlink(log).catch(() => {});
     }
   }
 }
