@@ -6,6 +6,8 @@ export interface RuncWrapperOptions {
   hang?: string;
   /** A verb that runs, then returns only `seconds` later (its work done, its answer late). */
   late?: { verb: string; seconds: number };
+  /** What `runc --version` answers instead of the real runc's first line (e.g. a runc berth starts by `runc start`). */
+  version?: string;
 }
 
 /**
@@ -17,8 +19,12 @@ export function runcWrapper(dir: string, o: RuncWrapperOptions): string {
     ...(o.hang ? [`  ${o.hang}) exec sleep 1000 ;;`] : []),
     ...(o.late ? [`  ${o.late.verb}) runc "$@"; rc=$?; sleep ${o.late.seconds}; exit $rc ;;`] : []),
   ];
+  const version = o.version ? [`[ "$1" = --version ] && { echo "runc version ${o.version}"; exit 0; }`] : [];
   const path = join(dir, "runc-wrapper");
-  writeFileSync(path, ["#!/bin/sh", 'case "$7" in', ...cases, "esac", 'exec runc "$@"', ""].join("\n"));
+  writeFileSync(
+    path,
+    ["#!/bin/sh", ...version, 'case "$7" in', ...cases, "esac", 'exec runc "$@"', ""].join("\n"),
+  );
   chmodSync(path, 0o755);
   return path;
 }
