@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, rmdir, writeFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { bundlePaths } from "../bundle/bundle-paths.js";
 import { findCgroupDirs } from "../cgroup/cgroup-fs.js";
@@ -15,6 +15,7 @@ import { abortReason, throwIfAborted } from "../sys/abort.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { bindMount, UnmountFlag, unmount } from "../sys/mount.js";
+import { removeFile } from "../sys/remove-file.js";
 import { writeSysctlsWithUndo } from "../sys/sysctl.js";
 import { Container } from "./container.js";
 import { type ContainerDeps, launchOptions } from "./container-deps.js";
@@ -134,11 +135,11 @@ export async function createContainer(
     step("rootfs");
     setRootfs(spec, rootfs);
     await writeFile(bundle.config, specToJson(spec), { mode: 0o600 });
-    undo.push(`remove ${bundle.config}`, () => rm(bundle.config, { force: true }));
+    undo.push(`remove ${bundle.config}`, () => removeFile(bundle.config));
     step("bundle");
 
     const pidFile = bundle.initPid;
-    undo.push(`remove ${pidFile}`, () => rm(pidFile, { force: true }));
+    undo.push(`remove ${pidFile}`, () => removeFile(pidFile));
     undo.push(`delete what runc holds or left of ${id}`, () =>
       deps.runc.deleteLeftovers(id, { bundle: bundle.dir }),
     );

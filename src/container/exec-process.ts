@@ -1,9 +1,10 @@
-import { rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import type { BundlePaths } from "../bundle/bundle-paths.js";
 import type { Process } from "../oci/oci-spec.js";
 import { specToJson } from "../oci/spec-json.js";
 import { ContainerProcess } from "../process/container-process.js";
 import { launchWithStdio, readPidFile } from "../process/launch.js";
+import { removeFile } from "../sys/remove-file.js";
 import { waitWhileRuncInit } from "../sys/signals.js";
 import { type ContainerDeps, launchOptions } from "./container-deps.js";
 
@@ -39,6 +40,6 @@ export async function startExec(
     await waitWhileRuncInit(pid);
     return new ContainerProcess({ execId, pid, io, exited, init: false });
   } finally {
-    await Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]);
+    await Promise.all([removeFile(processFile), removeFile(pidFile)]);
   }
 }
