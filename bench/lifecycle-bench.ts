@@ -9,54 +9,15 @@
  *
  *   BENCH_RUNS=40 npm run bench:lifecycle
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { containerSpec } from "../test/support/container-spec.js";
 import { buildRuncCycle } from "../test/support/interop-peers.js";
 import { startBenchAgent } from "../test/support/process-helpers.js";
+import { startRuncBaseline } from "../test/support/runc-baseline.js";
 import { median, percentile } from "../test/support/stats.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 40);
-
-interface Baseline {
-  create_ms?: number;
-  start_ms?: number;
-  wait_ms?: number;
-  delete_ms?: number;
-  run_ms?: number;
-  error?: string;
-}
-
-/** runc-cycle in the agent's namespaces: one command a line in, one JSON line out. */
-function startBaseline(binary: string, agentPid: number, runcRoot: string, bundle: string) {
-  const child = spawn(
-    "nsenter",
-    [
-      `--mount=/proc/${agentPid}/ns/mnt`,
-      `--net=/proc/${agentPid}/ns/net`,
-      binary,
-      "--root",
-      runcRoot,
-      "--bundle",
-      bundle,
-    ],
-    { stdio: ["pipe", "pipe", "inherit"] },
-  );
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  return {
-    async ask(command: string): Promise<Baseline> {
-      child.stdin.write(`${command}\n`);
-      const { value, done } = await lines.next();
-      if (done) throw new Error("runc-cycle exited");
-      const answer = JSON.parse(value as string) as Baseline;
-      if (answer.error) throw new Error(`runc-cycle ${command}: ${answer.error}`);
-      return answer;
-    },
-    close: () => child.stdin.end(),
-  };
-}
 
 async function main() {
   const { dir, rootfs, agent, rpc, stop } = await startBenchAgent("lifecycle");
@@ -73,7 +34,7 @@ async function main() {
     mkdirSync(bundle);
     writeFileSync(join(bundle, "config.json"), JSON.stringify(config));
     const runcRoot = join(dir, "runc");
-    const baseline = startBaseline(await buildRuncCycle(), agent.pid, runcRoot, bundle);
+    const baseline = startRuncBaseline(await buildRuncCycle(), agent.pid, runcRoot, bundle);
 
     const berth = {
       create: [] as number[],

@@ -4,6 +4,9 @@
 //
 //	split ID   runc create (pid file, stdio /dev/null), runc start, wait for the init, runc delete
 //	run ID     runc run (foreground: runc waits for the init itself)
+//	up ID      runc create and runc start, the container left running
+//	exec ID    runc exec ID true (foreground)
+//	down ID    runc kill ID KILL, wait for the init, runc delete
 //
 // It is a child subreaper, as berth is, so it reaps the init `runc create` leaves behind with wait4,
 // as berth's reaper does. Flags: --runc (binary), --root (runc's state dir), --bundle.
@@ -31,6 +34,7 @@ type result struct {
 	Wait   float64 `json:"wait_ms,omitempty"`
 	Delete float64 `json:"delete_ms,omitempty"`
 	Run    float64 `json:"run_ms,omitempty"`
+	Exec   float64 `json:"exec_ms,omitempty"`
 	Error  string  `json:"error,omitempty"`
 }
 
@@ -86,6 +90,58 @@ func split(binary, root, bundle, id string) (r result, err error) {
 	return
 }
 
+// inits holds the pid of each container `up` left running, for `down` to wait for.
+var inits = map[string]int{}
+
+func up(binary, root, bundle, id string) (r result, err error) {
+	pidFile := filepath.Join(os.TempDir(), "runc-cycle-"+id+".pid")
+	defer os.Remove(pidFile)
+	t := time.Now()
+	if err = runc(binary, root, "create", "--bundle", bundle, "--pid-file", pidFile, id); err != nil {
+		return
+	}
+	r.Create = ms(t)
+	text, err := os.ReadFile(pidFile)
+	if err != nil {
+		return
+	}
+	if inits[id], err = strconv.Atoi(strings.TrimSpace(string(text))); err != nil {
+		return
+	}
+	t = time.Now()
+	err = runc(binary, root, "start", id)
+	r.Start = ms(t)
+	return
+}
+
+func execTrue(binary, root, id string) (r result, err error) {
+	t := time.Now()
+	err = runc(binary, root, "exec", id, "true")
+	r.Exec = ms(t)
+	return
+}
+
+func down(binary, root, id string) (r result, err error) {
+	t := time.Now()
+	if err = runc(binary, root, "kill", id, "KILL"); err != nil {
+		return
+	}
+	var status syscall.WaitStatus
+	for {
+		_, err = syscall.Wait4(inits[id], &status, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	delete(inits, id)
+	if err != nil {
+		return
+	}
+	err = runc(binary, root, "delete", id)
+	r.Delete = ms(t)
+	return
+}
+
 func run(binary, root, bundle, id string) (r result, err error) {
 	t := time.Now()
 	err = runc(binary, root, "run", "--bundle", bundle, id)
@@ -107,7 +163,7 @@ func main() {
 	for in.Scan() {
 		fields := strings.Fields(in.Text())
 		if len(fields) != 2 {
-			out.Encode(result{Error: "want: split ID | run ID"})
+			out.Encode(result{Error: "want: split|run|up|exec|down ID"})
 			continue
 		}
 		var r result
@@ -117,6 +173,12 @@ func main() {
 			r, err = split(*binary, *root, *bundle, fields[1])
 		case "run":
 			r, err = run(*binary, *root, *bundle, fields[1])
+		case "up":
+			r, err = up(*binary, *root, *bundle, fields[1])
+		case "exec":
+			r, err = execTrue(*binary, *root, fields[1])
+		case "down":
+			r, err = down(*binary, *root, fields[1])
 		default:
 			err = fmt.Errorf("unknown command %q", fields[0])
 		}
