@@ -5,9 +5,12 @@
  * same verbs (`runc create`, `start`, a wait4 of the init as a subreaper, `runc delete`: the "split") and
  * `runc run`, of the same bundle (berth's own config.json, so the same sandbox namespaces), in one run,
  * the three taking turns. Reports medians, each berth phase next to its runc verb, and the ratios.
+ * With `--trace`, one more cycle of berth's runs under strace (bench/syscall-trace.ts): per RPC, the
+ * agent's syscalls, its thread-pool operations in order, its children and their lifetimes.
  * Not part of the tests.
  *
  *   BENCH_RUNS=40 npm run bench:lifecycle
+ *   npm run bench:lifecycle -- --trace
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +19,7 @@ import { buildRuncCycle } from "../test/support/interop-peers.js";
 import { startBenchAgent } from "../test/support/process-helpers.js";
 import { startRuncBaseline } from "../test/support/runc-baseline.js";
 import { median, percentile } from "../test/support/stats.js";
+import { traceCalls } from "./syscall-trace.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 
@@ -92,6 +96,23 @@ async function main() {
       await baselineCycle(`bench-${i}`, true);
     }
     baseline.close();
+    let trace = "";
+    if (process.argv.includes("--trace")) {
+      trace = await traceCalls(
+        agent.pid,
+        async (mark) => {
+          await rpc.call("createContainer", { containerId: "traced", OCI: spec });
+          mark("CreateContainer");
+          await rpc.call("startContainer", { containerId: "traced" });
+          mark("StartContainer");
+          await rpc.call("waitProcess", { containerId: "traced" });
+          mark("WaitProcess");
+          await rpc.call("removeContainer", { containerId: "traced" });
+          mark("RemoveContainer");
+        },
+        join(dir, "strace.txt"),
+      );
+    }
     await rpc.call("destroySandbox", {});
 
     const f = (x: number) => x.toFixed(1).padStart(8);
@@ -113,6 +134,7 @@ async function main() {
     console.log(
       `\nagent RSS during the run: median ${median(rss).toFixed(1)} MiB, max ${Math.max(...rss).toFixed(1)} MiB`,
     );
+    if (trace) console.log(`\none more cycle of berth under strace (the agent's threads only):${trace}`);
   } finally {
     await stop();
   }
