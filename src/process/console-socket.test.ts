@@ -34,9 +34,10 @@ describe("ConsoleSocket", () => {
   it("receives the fd the peer sends, non-blocking, and removes its socket", async () => {
     const [r, w] = native().pipe();
     const socket = new ConsoleSocket(socketPath());
-    const sender = peer(socket.path, r);
+    // Listened for at once: the peer may exit while the receive is awaited, and a later once() would miss it.
+    const senderExited = once(peer(socket.path, r), "exit");
     const fd = await socket.receive(AbortSignal.timeout(5000));
-    await once(sender, "exit");
+    await senderExited;
     try {
       assert.equal(fstatSync(fd).ino, fstatSync(r).ino);
       assert.equal(existsSync(socket.path), false);
