@@ -108,9 +108,9 @@ describe("native addon", () => {
       assert.ok(conn !== null && conn >= 0);
       assert.ok(fdFlags(conn) & constants.O_NONBLOCK, "the connection is non-blocking");
       assert.equal(native().receiveFd(conn), null, "nothing sent yet");
-      const sender = sendFds(peer, [sendEnd]);
+      const senderExited = once(sendFds(peer, [sendEnd]), "exit");
       received = await until(() => native().receiveFd(conn ?? -1));
-      await once(sender, "exit");
+      await senderExited;
       closeSync(peer);
       assert.ok(fdFlags(received) & constants.O_NONBLOCK, "the received fd is non-blocking");
       assert.ok(fdFlags(received) & O_CLOEXEC, "and close-on-exec");
