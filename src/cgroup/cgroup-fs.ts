@@ -1,6 +1,6 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
-import { MountTable } from "../sys/mount-table.js";
+import { mountTable } from "../sys/mount-table.js";
 import { readKernelFile } from "../sys/read-kernel-file.js";
 import { type CgroupDir, type CgroupDirs, cgroupDirsOf, controllerDir } from "./cgroup-dirs.js";
 import type { CgroupStats } from "./cgroup-stats.js";
@@ -15,23 +15,15 @@ import { isV2StatFile, statsFromV2 } from "./stats-v2.js";
 /** The v1 controllers whose files the statistics read. */
 const STAT_CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "blkio", "hugetlb"];
 
-/** The agent's mount table, by procfs root (one in the agent; tests use trees of their own). */
-const mountTables = new Map<string, MountTable>();
-
 /**
  * The cgroup directories of process `pid`, from /proc/<pid>/cgroup and the agent's own mounts
  * (/proc/self/mountinfo: the agent may run in a mount namespace of its own). FAILED_PRECONDITION when
  * none of its cgroups is mounted.
  */
 export async function findCgroupDirs(pid: number, proc = "/proc"): Promise<CgroupDirs> {
-  let table = mountTables.get(proc);
-  if (!table) {
-    table = new MountTable(`${proc}/self/mountinfo`);
-    mountTables.set(proc, table);
-  }
   const [cgroups, mounts] = await Promise.all([
     readKernelFile(`${proc}/${pid}/cgroup`),
-    table.mounts(),
+    mountTable(`${proc}/self/mountinfo`).mounts(),
   ]).catch((error: unknown) => {
     throw AgentError.wrap(error, `cannot find the cgroups of process ${pid}`);
   });

@@ -3,7 +3,7 @@ import { statfs } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import type { Logger } from "../log.js";
 import { settlesWithin } from "../sys/abort.js";
-import { MountTable } from "../sys/mount-table.js";
+import { type MountTable, mountTable } from "../sys/mount-table.js";
 import type { MountInfo } from "../sys/mountinfo.js";
 import { readKernelFileSync } from "../sys/read-kernel-file.js";
 import { MetricFamilies } from "./families.js";
@@ -46,7 +46,7 @@ export class GuestMetrics {
   constructor(deps: GuestMetricsDeps) {
     this.#deps = deps;
     this.#statfs = deps.statfs ?? ((path) => statfs(path));
-    this.#mounts = new MountTable(`${deps.procfs}/${MOUNTINFO}`);
+    this.#mounts = mountTable(`${deps.procfs}/${MOUNTINFO}`);
   }
 
   /** The text exposition (format 0.0.4) of every family that could be read. */

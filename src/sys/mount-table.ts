@@ -51,3 +51,16 @@ export class MountTable {
     }
   }
 }
+
+/** One MountTable per mountinfo path, shared: the agent's own users of /proc/self/mountinfo read it once a change. */
+const tables = new Map<string, MountTable>();
+
+/** The shared MountTable of `path` (a procfs root's `self/mountinfo`, one per root: the agent has one). */
+export function mountTable(path: string): MountTable {
+  let table = tables.get(path);
+  if (!table) {
+    table = new MountTable(path);
+    tables.set(path, table);
+  }
+  return table;
+}

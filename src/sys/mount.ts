@@ -1,6 +1,6 @@
 import { AgentError } from "../errors.js";
 import { MountFlag, parseMountOptions } from "./mount-options.js";
-import { MountTable } from "./mount-table.js";
+import { mountTable } from "./mount-table.js";
 import type { MountInfo } from "./mountinfo.js";
 import { native } from "./native.js";
 
@@ -45,11 +45,9 @@ export async function unmount(target: string, flags = 0) {
   }
 }
 
-const ownMounts = new MountTable("/proc/self/mountinfo");
-
 /** This process's mounts, from /proc/self/mountinfo (read again only once the table changed). */
 export function currentMounts(): Promise<readonly MountInfo[]> {
-  return ownMounts.mounts();
+  return mountTable("/proc/self/mountinfo").mounts();
 }
 
 /** Whether something is mounted exactly at `path` (compare with a resolved, absolute path). */
