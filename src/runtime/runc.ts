@@ -1,7 +1,7 @@
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { CommandError, type RunOptions, runCommand } from "../sys/exec.js";
-import { readKernelFile } from "../sys/read-kernel-file.js";
+import { readProcess } from "../sys/process-identity.js";
 import { startByExecFifo, startIsExecFifo } from "./exec-fifo.js";
 import type { CallOptions, LaunchOptions, OciRuntime } from "./oci-runtime.js";
 import { type CreateArgs, type ExecArgs, type RuncGlobals, runcArgs } from "./runc-args.js";
@@ -79,8 +79,7 @@ async function initAlive(stateDir: string): Promise<boolean> {
   };
   const pid = state.init_process_pid;
   if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return false;
-  const stat = await readKernelFile(`/proc/${pid}/stat`).catch(() => "");
-  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  return (await readProcess(pid)) !== undefined;
 }
 
 /** runc's own rule for ids; "." and ".." would name its root or above. */
