@@ -104,6 +104,18 @@ function pipeEnd(fd: number, readable: boolean): Socket {
   return new Socket({ fd, readable, writable: !readable });
 }
 
+type FailureDetails = Omit<ConstructorParameters<typeof CommandError>[2], "argv">;
+
+const failure = (argv: readonly string[], code: Code, why: string, d: FailureDetails, cause?: unknown) =>
+  new CommandError(code, `${quote(argv)}: ${why}`, { argv, ...d }, cause);
+
+const NOT_RUN = { exitCode: null, signal: null, stderr: "" } as const;
+
+/** A command that could not be started (ENOENT: NOT_FOUND). */
+function notStarted(argv: readonly string[], error: NodeJS.ErrnoException): CommandError {
+  return failure(argv, AgentError.from(error).code, `cannot run: ${error.message}`, NOT_RUN, error);
+}
+
 /**
  * Runs a command given as an argv array (never through a shell), with a timeout, an AbortSignal and
  * bounded output. Resolves with its output when it exits 0; rejects with a CommandError otherwise.
@@ -111,67 +123,61 @@ function pipeEnd(fd: number, readable: boolean): Socket {
  * memory as Node's fork does, and its exit is seen on its pidfd; its stdio is the fds given, else pipes
  * (stdout, stderr; stdin when there is input) or /dev/null (stdin without input).
  */
-export function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const [file, ...args] = argv;
-  if (!file) return Promise.reject(new AgentError(Code.INVALID_ARGUMENT, "empty command"));
-  const { timeoutMs = 60_000, maxOutputBytes = 1 << 20, stdio = {} } = options;
+export async function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const [file] = argv;
+  if (!file) throw new AgentError(Code.INVALID_ARGUMENT, "empty command");
   const env = options.env ?? process.env;
-  const fail = (
-    code: Code,
-    why: string,
-    d: Omit<ConstructorParameters<typeof CommandError>[2], "argv">,
-    cause?: unknown,
-  ) => new CommandError(code, `${quote(argv)}: ${why}`, { argv, ...d }, cause);
-  const notStarted = (error: NodeJS.ErrnoException) => {
-    const { code } = AgentError.from(error);
-    return fail(code, `cannot run: ${error.message}`, { exitCode: null, signal: null, stderr: "" }, error);
-  };
-  if (options.signal?.aborted) {
-    return Promise.reject(
-      fail(Code.CANCELLED, "aborted before it started", { exitCode: null, signal: null, stderr: "" }),
-    );
+  let path: string;
+  try {
+    path = await programPath(file, env);
+  } catch (error) {
+    throw notStarted(argv, error as NodeJS.ErrnoException);
   }
-  return programPath(file, env).then(
-    (path) => run(path, file, args, env, options, { timeoutMs, maxOutputBytes, stdio }, fail, notStarted),
-    (error: NodeJS.ErrnoException) => {
-      throw notStarted(error);
-    },
-  );
+  return run(argv, path, env, options);
 }
 
-type Fail = (
-  code: Code,
-  why: string,
-  d: Omit<ConstructorParameters<typeof CommandError>[2], "argv">,
-  cause?: unknown,
-) => CommandError;
+/** Pipes for the streams the caller gave no fd for: [read end, write end] each, or none. */
+function makePipes(options: RunOptions) {
+  const made: number[] = [];
+  const pipe = () => {
+    const ends = native().pipe();
+    made.push(...ends);
+    return ends;
+  };
+  const stdio = options.stdio ?? {};
+  try {
+    return {
+      input: stdio.stdin === undefined && options.input !== undefined ? pipe() : undefined,
+      stdout: stdio.stdout === undefined ? pipe() : undefined,
+      stderr: stdio.stderr === undefined ? pipe() : undefined,
+    };
+  } catch (error) {
+    for (const fd of made) closeSync(fd);
+    throw error;
+  }
+}
 
 function run(
+  argv: readonly string[],
   path: string,
-  file: string,
-  args: readonly string[],
   env: NodeJS.ProcessEnv,
   options: RunOptions,
-  o: { timeoutMs: number; maxOutputBytes: number; stdio: NonNullable<RunOptions["stdio"]> },
-  fail: Fail,
-  notStarted: (error: NodeJS.ErrnoException) => CommandError,
 ): Promise<RunResult> {
+  const { timeoutMs = 60_000, maxOutputBytes = 1 << 20, stdio = {} } = options;
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
-      reject(fail(Code.CANCELLED, "aborted before it started", { exitCode: null, signal: null, stderr: "" }));
+      reject(failure(argv, Code.CANCELLED, "aborted before it started", NOT_RUN));
       return;
     }
-    const input = o.stdio.stdin === undefined && options.input !== undefined ? native().pipe() : undefined;
-    const outputs = (["stdout", "stderr"] as const).map((name) =>
-      o.stdio[name] === undefined ? native().pipe() : undefined,
-    );
-    const childEnds = [input?.[0], ...outputs.map((p) => p?.[1])].filter((fd) => fd !== undefined);
-    const parentEnds = [input?.[1], ...outputs.map((p) => p?.[0])].filter((fd) => fd !== undefined);
+    const pipes = makePipes(options);
+    const outputs = [pipes.stdout, pipes.stderr];
+    const childEnds = [pipes.input?.[0], ...outputs.map((p) => p?.[1])].filter((fd) => fd !== undefined);
+    const parentEnds = [pipes.input?.[1], ...outputs.map((p) => p?.[0])].filter((fd) => fd !== undefined);
     devNull ??= openSync("/dev/null", "r+");
     const fds = Int32Array.of(
-      o.stdio.stdin ?? input?.[0] ?? devNull,
-      o.stdio.stdout ?? outputs[0]?.[1] ?? devNull,
-      o.stdio.stderr ?? outputs[1]?.[1] ?? devNull,
+      stdio.stdin ?? pipes.input?.[0] ?? devNull,
+      stdio.stdout ?? pipes.stdout?.[1] ?? devNull,
+      stdio.stderr ?? pipes.stderr?.[1] ?? devNull,
     );
     const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     let pid: number;
@@ -179,7 +185,7 @@ function run(
     try {
       [pid, pidfd] = native().spawnProcess(
         path,
-        [file, ...args],
+        argv,
         envList,
         fds,
         options.cwd ?? null,
@@ -188,7 +194,7 @@ function run(
     } catch (error) {
       for (const fd of [...childEnds, ...parentEnds]) closeSync(fd);
       if ((error as NodeJS.ErrnoException).code === "ENOENT") programs.clear();
-      reject(notStarted(error as NodeJS.ErrnoException));
+      reject(notStarted(argv, error as NodeJS.ErrnoException));
       return;
     }
     for (const fd of childEnds) closeSync(fd);
@@ -203,8 +209,7 @@ function run(
       const stream = pipeEnd(fd, true);
       stream.setEncoding("utf8");
       stream.on("data", (text: string) => {
-        if (out[name].length < o.maxOutputBytes)
-          out[name] += text.slice(0, o.maxOutputBytes - out[name].length);
+        if (out[name].length < maxOutputBytes) out[name] += text.slice(0, maxOutputBytes - out[name].length);
       });
       stream.on("error", () => {});
       stream.once("close", () => {
@@ -212,27 +217,31 @@ function run(
         settle();
       });
     });
-    if (input) {
-      const stream = pipeEnd(input[1], false);
+    if (pipes.input) {
+      const stream = pipeEnd(pipes.input[1], false);
       stream.on("error", () => {});
       stream.end(options.input ?? "");
     }
 
     let exit: { exitCode: number | null; signal: NodeJS.Signals | null } | undefined;
     let ended: { code: Code; why: string } | undefined;
+    const kill = (target: number) => {
+      try {
+        process.kill(target, "SIGKILL");
+        return true;
+      } catch {
+        return false;
+      }
+    };
     const stop = (code: Code, why: string) => {
       ended ??= { code, why };
       if (exit) return;
-      try {
-        process.kill(options.processGroup ? -pid : pid, "SIGKILL");
-      } catch {
-        // gone already (a group's leader may be gone while its group lives on: then the leader itself is)
-        if (options.processGroup) process.kill(pid, "SIGKILL");
-      }
+      // A group whose members are all gone leaves its leader, not yet reaped, to kill by pid.
+      if (!(options.processGroup && kill(-pid))) kill(pid);
     };
     const timer = setTimeout(
-      () => stop(Code.DEADLINE_EXCEEDED, `timed out after ${o.timeoutMs} ms`),
-      o.timeoutMs,
+      () => stop(Code.DEADLINE_EXCEEDED, `timed out after ${timeoutMs} ms`),
+      timeoutMs,
     );
     const onAbort = () => stop(Code.CANCELLED, "aborted");
     options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -255,11 +264,11 @@ function run(
       options.signal?.removeEventListener("abort", onAbort);
       const stderr = trimmed(out.stderr);
       const details = { ...exit, stderr };
-      if (ended) reject(fail(ended.code, ended.why, details));
+      if (ended) reject(failure(argv, ended.code, ended.why, details));
       else if (exit.exitCode === 0) resolve(out);
       else {
         const status = exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.exitCode}`;
-        reject(fail(Code.INTERNAL, stderr ? `${status}: ${stderr}` : status, details));
+        reject(failure(argv, Code.INTERNAL, stderr ? `${status}: ${stderr}` : status, details));
       }
     }
   });
