@@ -61,6 +61,7 @@ napi_value spawn_process(napi_env env, napi_callback_info info) {
   napi_typedarray_type stdio_type;
   bool new_group = false;
   napi_value result = NULL;
+  int stdio[3], copies[3] = {-1, -1, -1};
   if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 6 ||
       !get_string_or_null(env, args[0], &file) || !file || !string_array(env, args[1], &argv) || !argv[0] ||
       !string_array(env, args[2], &envp) ||
@@ -72,12 +73,11 @@ napi_value spawn_process(napi_env env, napi_callback_info info) {
   }
 
   /* A source fd below 3 is copied above 2 first: the dup2 onto 0-2 would otherwise overwrite it. */
-  int stdio[3], copies[3] = {-1, -1, -1};
   for (int i = 0; i < 3; i++) {
     stdio[i] = ((const int32_t *)stdio_data)[i];
     if (stdio[i] < 0) {
       throw_type(env, SPAWN_SIGNATURE);
-      goto out;
+      goto close_copies;
     }
     if (stdio[i] < 3) {
       copies[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
