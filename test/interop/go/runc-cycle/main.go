@@ -49,7 +49,8 @@ func runc(binary, root string, args ...string) error {
 	return nil
 }
 
-func split(binary, root, bundle, id string) (r result, err error) {
+// up creates and starts container id, and returns its init's pid.
+func up(binary, root, bundle, id string) (r result, pid int, err error) {
 	pidFile := filepath.Join(os.TempDir(), "runc-cycle-"+id+".pid")
 	defer os.Remove(pidFile)
 	t := time.Now()
@@ -61,51 +62,7 @@ func split(binary, root, bundle, id string) (r result, err error) {
 	if err != nil {
 		return
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(text)))
-	if err != nil {
-		return
-	}
-	t = time.Now()
-	if err = runc(binary, root, "start", id); err != nil {
-		return
-	}
-	r.Start = ms(t)
-	t = time.Now()
-	var status syscall.WaitStatus
-	for {
-		_, err = syscall.Wait4(pid, &status, 0, nil)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		return
-	}
-	r.Wait = ms(t)
-	t = time.Now()
-	if err = runc(binary, root, "delete", id); err != nil {
-		return
-	}
-	r.Delete = ms(t)
-	return
-}
-
-// inits holds the pid of each container `up` left running, for `down` to wait for.
-var inits = map[string]int{}
-
-func up(binary, root, bundle, id string) (r result, err error) {
-	pidFile := filepath.Join(os.TempDir(), "runc-cycle-"+id+".pid")
-	defer os.Remove(pidFile)
-	t := time.Now()
-	if err = runc(binary, root, "create", "--bundle", bundle, "--pid-file", pidFile, id); err != nil {
-		return
-	}
-	r.Create = ms(t)
-	text, err := os.ReadFile(pidFile)
-	if err != nil {
-		return
-	}
-	if inits[id], err = strconv.Atoi(strings.TrimSpace(string(text))); err != nil {
+	if pid, err = strconv.Atoi(strings.TrimSpace(string(text))); err != nil {
 		return
 	}
 	t = time.Now()
@@ -113,6 +70,36 @@ func up(binary, root, bundle, id string) (r result, err error) {
 	r.Start = ms(t)
 	return
 }
+
+// reap waits for child pid (the init runc left to this subreaper) to exit.
+func reap(pid int) error {
+	var status syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &status, 0, nil)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func split(binary, root, bundle, id string) (r result, err error) {
+	r, pid, err := up(binary, root, bundle, id)
+	if err != nil {
+		return
+	}
+	t := time.Now()
+	if err = reap(pid); err != nil {
+		return
+	}
+	r.Wait = ms(t)
+	t = time.Now()
+	err = runc(binary, root, "delete", id)
+	r.Delete = ms(t)
+	return
+}
+
+// inits holds the pid of each container `up` left running, for `down` to wait for.
+var inits = map[string]int{}
 
 func execTrue(binary, root, id string) (r result, err error) {
 	t := time.Now()
@@ -126,13 +113,7 @@ func down(binary, root, id string) (r result, err error) {
 	if err = runc(binary, root, "kill", id, "KILL"); err != nil {
 		return
 	}
-	var status syscall.WaitStatus
-	for {
-		_, err = syscall.Wait4(inits[id], &status, 0, nil)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	err = reap(inits[id])
 	delete(inits, id)
 	if err != nil {
 		return
@@ -174,7 +155,11 @@ func main() {
 		case "run":
 			r, err = run(*binary, *root, *bundle, fields[1])
 		case "up":
-			r, err = up(*binary, *root, *bundle, fields[1])
+			var pid int
+			r, pid, err = up(*binary, *root, *bundle, fields[1])
+			if err == nil {
+				inits[fields[1]] = pid
+			}
 		case "exec":
 			r, err = execTrue(*binary, *root, fields[1])
 		case "down":
