@@ -17,6 +17,11 @@ export interface CgroupDirs {
   v2: string | undefined;
 }
 
+/** Each directory of `cgroup` once (controllers mounted together share one). */
+export const eachCgroupDir = (cgroup: CgroupDirs): string[] => [
+  ...new Set([...cgroup.v1.values(), ...(cgroup.v2 ? [cgroup.v2] : [])]),
+];
+
 /** One controller's cgroup directory, and which cgroup version runs the controller there. */
 export interface CgroupDir {
   version: 1 | 2;

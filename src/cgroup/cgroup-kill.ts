@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { open, readdir, readFile, rmdir } from "node:fs/promises";
 import { AgentError } from "../errors.js";
+import { readProcess } from "../sys/process-identity.js";
 
 const POLL_MS = 10;
 
@@ -45,6 +46,43 @@ export async function killCgroupProcesses(dir: string): Promise<void> {
   }
   await writeExisting(`${dir}/freezer.state`, "THAWED");
   await writeExisting(`${dir}/cgroup.freeze`, "0");
+}
+
+/**
+ * Removes cgroup `dir` if it is empty, killing nothing: what `runc delete` left. The kernel can answer
+ * EBUSY for a while after the last process of a cgroup was seen to exit, longer than runc's 150 ms of
+ * retries on a busy machine, so rmdir is retried for up to `timeoutMs` while the cgroup holds no live
+ * process and no cgroup. Resolves true once it is gone, false when it is left because something is in it.
+ */
+export async function removeEmptyCgroup(dir: string, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return true;
+      if (code !== "EBUSY" || Date.now() >= deadline) {
+        throw AgentError.wrap(error, `cannot remove cgroup ${dir}`);
+      }
+    }
+    if ((await holdsLiveProcess(dir)) || (await hasChildCgroup(dir))) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** Whether a process listed in cgroup `dir` is alive: one exiting (a zombie, or gone) does not count. */
+async function holdsLiveProcess(dir: string): Promise<boolean> {
+  const alive = await Promise.all(
+    (await cgroupPids(dir)).map(async (pid) => (await readProcess(pid)) !== undefined),
+  );
+  return alive.includes(true);
+}
+
+async function hasChildCgroup(dir: string): Promise<boolean> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.some((e) => e.isDirectory());
 }
 
 /**

@@ -1,5 +1,5 @@
 import { constants } from "node:os";
-import type { CgroupDirs } from "../cgroup/cgroup-dirs.js";
+import { type CgroupDirs, eachCgroupDir } from "../cgroup/cgroup-dirs.js";
 import { killCgroupProcesses } from "../cgroup/cgroup-kill.js";
 import type { ContainerProcess } from "../process/container-process.js";
 import { settlesWithin } from "../sys/abort.js";
@@ -61,8 +61,7 @@ export async function killContainer(
 }
 
 async function killCgroups(cgroup: CgroupDirs): Promise<void> {
-  const dirs = new Set([...cgroup.v1.values(), ...(cgroup.v2 ? [cgroup.v2] : [])]);
-  await Promise.all([...dirs].map(killCgroupProcesses));
+  await Promise.all(eachCgroupDir(cgroup).map(killCgroupProcesses));
 }
 
 /** Kills a process berth will not hand out (SIGKILL), waits a bounded time for its exit, closes its stdio. */

@@ -1,7 +1,9 @@
 import { mkdir, rmdir, writeFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { bundlePaths } from "../bundle/bundle-paths.js";
+import { type CgroupDirs, eachCgroupDir } from "../cgroup/cgroup-dirs.js";
 import { findCgroupDirs } from "../cgroup/cgroup-fs.js";
+import { removeEmptyCgroup } from "../cgroup/cgroup-kill.js";
 import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "../device/devices.js";
 import { AgentError, Code } from "../errors.js";
 import { denyDevice } from "../oci/device-rules.js";
@@ -140,6 +142,13 @@ export async function createContainer(
 
     const pidFile = bundle.initPid;
     undo.push(`remove ${pidFile}`, () => removeFile(pidFile));
+    let cgroup: CgroupDirs | undefined;
+    undo.push(`remove the cgroups runc delete left of ${id}`, async () => {
+      const dirs = cgroup ? eachCgroupDir(cgroup) : [];
+      const gone = await Promise.all(dirs.map((dir) => removeEmptyCgroup(dir)));
+      const left = dirs.filter((_, i) => !gone[i]);
+      if (left.length > 0) deps.log.warn({ container: id, cgroups: left }, "cgroups still in use are left");
+    });
     undo.push(`delete what runc holds or left of ${id}`, () =>
       deps.runc.deleteLeftovers(id, { bundle: bundle.dir }),
     );
@@ -160,7 +169,7 @@ export async function createContainer(
       init: true,
     });
     undo.push(`close the stdio of ${id}`, () => init.release());
-    const cgroup = await findCgroupDirs(pid);
+    cgroup = await findCgroupDirs(pid);
     step("runc-create");
 
     sysctls.transfer();

@@ -118,6 +118,17 @@ describe("a runc whose start answers 2 s after the container started", () => {
   );
 });
 
+describe("a runc whose delete leaves the memory cgroup behind", () => {
+  const f = wrappedRuncFixture("left-cgroup", { leaveCgroup: "memory" });
+
+  it("RemoveContainer removes the cgroup runc delete left, and leaves nothing", TEST, async () => {
+    await f.rpc.call("createContainer", { containerId: "c1", OCI: f.spec(["sleep", "1000"]) }, T);
+    await f.rpc.call("startContainer", { containerId: "c1" }, T);
+    await f.rpc.call("removeContainer", { containerId: "c1" }, T);
+    f.assertNoContainerLeft(["c1"]);
+  });
+});
+
 describe("WaitProcess ended by its caller", () => {
   const f = sandboxFixture("abandoned");
 

@@ -6,6 +6,11 @@ export interface RuncWrapperOptions {
   hang?: string;
   /** A verb that runs, then returns only `seconds` later (its work done, its answer late). */
   late?: { verb: string; seconds: number };
+  /**
+   * A v1 controller whose cgroup `runc delete` leaves behind, empty, as runc 1.1 does when the kernel
+   * still answers EBUSY after its 150 ms of retries (it logs and exits 0).
+   */
+  leaveCgroup?: string;
   /** What `runc --version` answers instead of the real runc's first line (e.g. a runc berth starts by `runc start`). */
   version?: string;
 }
@@ -17,6 +22,12 @@ export interface RuncWrapperOptions {
 export function runcWrapper(dir: string, o: RuncWrapperOptions): string {
   const cases = [
     ...(o.hang ? [`  ${o.hang}) exec sleep 1000 ;;`] : []),
+    ...(o.leaveCgroup
+      ? [
+          `  delete) eval id=\\\${$#}; cg=$(grep -o '"${o.leaveCgroup}":"[^"]*"' "$2/$id/state.json" | cut -d'"' -f4)`,
+          '    runc "$@"; rc=$?; [ -n "$cg" ] && mkdir -p "$cg"; exit $rc ;;',
+        ]
+      : []),
     ...(o.late ? [`  ${o.late.verb}) runc "$@"; rc=$?; sleep ${o.late.seconds}; exit $rc ;;`] : []),
   ];
   const version = o.version ? [`[ "$1" = --version ] && { echo "runc version ${o.version}"; exit 0; }`] : [];
