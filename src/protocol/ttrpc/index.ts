@@ -10,6 +10,7 @@ export {
   HEADER_LENGTH,
   MessageType,
 } from "./frame.js";
+export { asBytesField, headroomOf, lendHeadroom, REPLY_HEADROOM } from "./headroom.js";
 export {
   decodeRequest,
   decodeResponse,

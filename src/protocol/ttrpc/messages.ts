@@ -3,6 +3,7 @@
  * `google.rpc.Status`. They sit on every call's path and their schema never changes, so they are encoded
  * by hand, each in a single allocation that can leave room for the frame header in front.
  */
+import { asBytesField } from "./headroom.js";
 import type { AnyMessage, Status } from "./status.js";
 import {
   int64Halves,
@@ -195,9 +196,16 @@ export function decodeResponse(bytes: Uint8Array): Response {
   return res;
 }
 
-/** Encodes a Response, leaving `prefix` bytes free in front (for the frame header). */
+/**
+ * Encodes a Response, leaving `prefix` bytes free in front (for the frame header). A payload lent
+ * headroom (see headroom.ts) becomes the Response in place, without a copy.
+ */
 export function encodeResponse(res: Response, prefix = 0): Buffer {
   const status = res.status;
+  if (!status && res.payload.length > 0) {
+    const inPlace = asBytesField(res.payload, 2, prefix);
+    if (inPlace) return inPlace;
+  }
   let statusSize = 0;
   let messageLength = 0;
   let codeHalves: [number, number] = [0, 0];

@@ -30,9 +30,11 @@ export interface OutboxOptions {
 export class Outbox {
   #frames: Buffer[] = [];
   #charges: (() => void)[] = [];
+  /** What to call once the frames queued have been written: not when they are given up. */
+  #written: (() => void)[] = [];
   #queued = 0;
   #unflushed = 0;
-  readonly #writes = new Set<() => void>();
+  readonly #writes = new Set<() => boolean>();
   readonly #write: (data: Buffer, written: () => void) => void;
   readonly #budget: ByteBudgetLike | undefined;
   readonly #onWritten: (() => void) | undefined;
@@ -48,10 +50,15 @@ export class Outbox {
     return this.#unflushed;
   }
 
-  push(frame: Buffer): void {
+  /**
+   * Queues `frame`; `written` is called once the socket has taken it, or at close if it never went to the
+   * socket, never while the socket may still be writing it.
+   */
+  push(frame: Buffer, written?: () => void): void {
     this.#queued += frame.length;
     this.#unflushed += frame.length;
     if (this.#budget) this.#charges.push(this.#budget.charge(frame.length));
+    if (written) this.#written.push(written);
     if (this.#frames.push(frame) === 1) process.nextTick(() => this.flush());
   }
 
@@ -60,29 +67,37 @@ export class Outbox {
     if (frames.length === 0) return;
     const bytes = this.#queued;
     const charges = this.#charges;
+    const afterWrite = this.#written;
     this.#frames = [];
     this.#charges = [];
+    this.#written = [];
     this.#queued = 0;
     let done = false;
-    const written = () => {
-      if (done) return;
+    const end = () => {
+      if (done) return false;
       done = true;
-      this.#writes.delete(written);
+      this.#writes.delete(end);
       for (const release of charges) release();
       this.#unflushed -= bytes;
       this.#onWritten?.();
+      return true;
     };
-    this.#writes.add(written);
-    this.#write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames), written);
+    this.#writes.add(end);
+    const data = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
+    this.#write(data, () => {
+      if (end()) for (const written of afterWrite) written();
+    });
   }
 
   /** Gives back everything still counted, queued or being written: the connection is gone, and its bytes with it. */
   close(): void {
     for (const release of this.#charges) release();
+    for (const written of this.#written) written();
     this.#frames = [];
     this.#charges = [];
+    this.#written = [];
     this.#unflushed -= this.#queued;
     this.#queued = 0;
-    for (const written of [...this.#writes]) written();
+    for (const end of [...this.#writes]) end();
   }
 }

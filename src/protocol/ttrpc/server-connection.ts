@@ -9,6 +9,7 @@ import {
   HEADER_LENGTH,
   MessageType,
 } from "./frame.js";
+import { takeWritten } from "./headroom.js";
 import { decodeRequest, encodeResponse, type Request } from "./messages.js";
 import { type ByteBudgetLike, Outbox, overBudget } from "./outbox.js";
 import type { CallContext, LogFn, LogLevel, Metadata, UnaryHandler } from "./server.js";
@@ -383,10 +384,15 @@ export class ServerConnection {
   }
 
   #finish(call: Call, payload: Uint8Array) {
-    if (!this.#endCall(call)) return;
+    if (!this.#endCall(call)) {
+      takeWritten(payload)?.();
+      return;
+    }
     const limit = this.#server.options.maxPayload;
     const frame = encodeResponse({ payload }, HEADER_LENGTH);
+    const written = takeWritten(frame) ?? takeWritten(payload);
     if (frame.length - HEADER_LENGTH > limit) {
+      written?.();
       const size = frame.length - HEADER_LENGTH;
       this.#fail(
         call.streamId,
@@ -395,7 +401,7 @@ export class ServerConnection {
       );
       return;
     }
-    this.#send(call.streamId, frame);
+    this.#send(call.streamId, frame, written);
   }
 
   #finishWithError(call: Call, error: unknown) {
@@ -422,10 +428,13 @@ export class ServerConnection {
   }
 
   /** Queues a response frame (header room included) for this tick's write. */
-  #send(streamId: number, frame: Buffer) {
-    if (this.#closed) return;
+  #send(streamId: number, frame: Buffer, written?: () => void) {
+    if (this.#closed) {
+      written?.();
+      return;
+    }
     encodeFrameHeader(frame, streamId, MessageType.RESPONSE, 0, frame.length - HEADER_LENGTH);
-    this.#outbox.push(frame);
+    this.#outbox.push(frame, written);
   }
 
   #teardown(reason: string) {
