@@ -1,5 +1,6 @@
 import { readSync } from "node:fs";
 import { AgentError } from "../errors.js";
+import { BufferPool } from "../sys/buffer-pool.js";
 import type { ByteBudget } from "../sys/byte-budget.js";
 import { type FdPoll, native } from "../sys/native.js";
 import { closeQuietly } from "./close-quietly.js";
@@ -10,6 +11,16 @@ export const DRAIN_AFTER_EXIT_MS = 500;
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * Free bytes in front of each read's data, in an ArrayBuffer of its own: room for the reply's field
+ * headers and frame header (22 bytes in ttrpc), which the protocol writes there instead of copying the data.
+ */
+const READ_HEADROOM = 32;
+
+/** Reads of at least this many bytes, up to 1 MiB, go into buffers reused once their reply is written. */
+const POOLED_FROM = 64 << 10;
+const largeReads = new BufferPool(READ_HEADROOM + (1 << 20));
+
+/**
  * The host's side of a process's stdout, stderr or pty, read on demand: nothing is pulled from the kernel
  * until a read asks (output waits in the pipe, and a full pipe holds the writer back). A read waits until
  * the fd is readable, takes a grant from the reply budget, then reads what the kernel holds, up to `max`
@@ -18,7 +29,9 @@ const EMPTY = Buffer.alloc(0);
  * pty master whose last slave closed. Once the process has exited, a read that finds nothing waits at
  * most until the drain window closes: a background child that keeps the pipe open cannot hang the
  * caller, and the last lines of a fast-exiting process are never lost. The fd is non-blocking, and is
- * only ever read when a poll or FIONREAD says there is something to read.
+ * only ever read when a poll or FIONREAD says there is something to read. What a read returns is a view
+ * whose ArrayBuffer holds nothing else: its `byteOffset` bytes in front are the caller's to write into,
+ * and `recycle` gives it back once nothing uses it any more.
  */
 export class OutputReader {
   readonly #fd: number;
@@ -78,6 +91,11 @@ export class OutputReader {
     }
   }
 
+  /** Gives back the buffer of what a read returned, once nothing uses it: a later read may reuse it. */
+  recycle(data: Uint8Array): void {
+    largeReads.give(data);
+  }
+
   /** Bytes the kernel holds for us now (FIONREAD); a failure counts as EOF. */
   #kernelHolds(): number {
     try {
@@ -92,10 +110,13 @@ export class OutputReader {
   #readUpTo(bytes: number): Buffer | undefined {
     // What the kernel holds after this read only a new poll can tell.
     this.#ready = false;
-    const out = Buffer.allocUnsafe(bytes);
+    const whole =
+      bytes >= POOLED_FROM && READ_HEADROOM + bytes <= largeReads.size
+        ? largeReads.take()
+        : Buffer.allocUnsafeSlow(READ_HEADROOM + bytes);
     let got: number;
     try {
-      got = readSync(this.#fd, out, 0, bytes, null);
+      got = readSync(this.#fd, whole, READ_HEADROOM, bytes, null);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EAGAIN") return undefined;
       got = 0;
@@ -104,7 +125,7 @@ export class OutputReader {
       this.#ended = true;
       return EMPTY;
     }
-    return got === bytes ? out : out.subarray(0, got);
+    return whole.subarray(READ_HEADROOM, READ_HEADROOM + got);
   }
 
   /** Resolves once the fd is readable, the reader ends, the drain window closes or `signal` aborts. */

@@ -1,4 +1,5 @@
 import { AgentError, Code } from "../errors.js";
+import { lendFront } from "../protocol/bytes-reply.js";
 import type { AgentService } from "../protocol/gen/agent_pb.js";
 import type { SandboxService } from "../sandbox/sandbox-service.js";
 import { processFromProto } from "./convert/spec-from-proto.js";
@@ -18,12 +19,26 @@ export function processHandlers(sandboxes: SandboxService): ServiceImpl<typeof A
       await sandboxes.signalProcess(req.containerId, req.execId, req.signal);
       return {};
     },
-    readStdout: async (req, ctx) => ({
-      data: await sandboxes.readStream(req.containerId, req.execId, "stdout", req.len, ctx.signal),
-    }),
-    readStderr: async (req, ctx) => ({
-      data: await sandboxes.readStream(req.containerId, req.execId, "stderr", req.len, ctx.signal),
-    }),
+    readStdout: async (req, ctx) => {
+      const { data, recycle } = await sandboxes.readStream(
+        req.containerId,
+        req.execId,
+        "stdout",
+        req.len,
+        ctx.signal,
+      );
+      return { data: lendFront(data, recycle) };
+    },
+    readStderr: async (req, ctx) => {
+      const { data, recycle } = await sandboxes.readStream(
+        req.containerId,
+        req.execId,
+        "stderr",
+        req.len,
+        ctx.signal,
+      );
+      return { data: lendFront(data, recycle) };
+    },
     writeStdin: async (req, ctx) => ({
       len: await sandboxes.writeStdin(req.containerId, req.execId, req.data, ctx.signal),
     }),

@@ -10,6 +10,7 @@ import {
 } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { AgentError, Code } from "../errors.js";
+import { encodeInPlace } from "../protocol/bytes-reply.js";
 import { type ScanLimits, scanMessage, type WireCounts } from "../protocol/protobuf-scan.js";
 import type { RawCallContext, RawService } from "../protocol/raw-service.js";
 import type { ByteBudget } from "../sys/byte-budget.js";
@@ -124,7 +125,8 @@ async function encoded(
   release: () => void,
 ): Promise<Uint8Array> {
   try {
-    return toBinary(schema, await reply);
+    const message = await reply;
+    return encodeInPlace(schema, message) ?? toBinary(schema, message);
   } finally {
     release();
   }

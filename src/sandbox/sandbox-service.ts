@@ -297,18 +297,23 @@ export class SandboxService {
     return this.#current().container(containerId).signal(execId, signal);
   }
 
-  /** Up to `max` bytes of a process's stdout or stderr, waiting for some; empty means EOF. */
-  readStream(
+  /**
+   * Up to `max` bytes of a process's stdout or stderr, waiting for some; empty means EOF. The bytes are a
+   * view whose ArrayBuffer holds nothing else: its `byteOffset` bytes in front are free, and `recycle`
+   * lets a later read reuse the buffer once nothing uses them any more (OutputReader).
+   */
+  async readStream(
     containerId: string,
     execId: string,
     stream: "stdout" | "stderr",
     max: number,
     signal?: AbortSignal,
-  ): Promise<Uint8Array> {
+  ): Promise<{ data: Buffer; recycle: () => void }> {
     const reader = this.#current().container(containerId).process(execId).io[stream];
     if (!reader)
       throw new AgentError(Code.FAILED_PRECONDITION, `process ${JSON.stringify(execId)} has no ${stream}`);
-    return reader.read(max > 0 ? Math.min(max, READ_MAX) : READ_DEFAULT, signal);
+    const data = await reader.read(max > 0 ? Math.min(max, READ_MAX) : READ_DEFAULT, signal);
+    return { data, recycle: () => reader.recycle(data) };
   }
 
   /**
