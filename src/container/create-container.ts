@@ -137,20 +137,21 @@ export async function createContainer(
     step("rootfs");
     setRootfs(spec, rootfs);
     await writeFile(bundle.config, specToJson(spec), { mode: 0o600 });
-    undo.push(`remove ${bundle.config}`, () => removeFile(bundle.config));
+    const pidFile = bundle.initPid;
+    let cgroup: CgroupDirs | undefined;
+    // After runc delete, at once: none of these waits for another.
+    undo.push(`remove ${bundle.config}, ${pidFile} and the cgroups runc delete left of ${id}`, () =>
+      allSettledOrThrow([
+        removeFile(bundle.config),
+        removeFile(pidFile),
+        cgroup ? removeCgroupsLeft(id, cgroup, deps.log) : undefined,
+      ]),
+    );
     step("bundle");
 
-    const pidFile = bundle.initPid;
-    undo.push(`remove ${pidFile}`, () => removeFile(pidFile));
-    let cgroup: CgroupDirs | undefined;
-    undo.push(`remove the cgroups runc delete left of ${id}`, async () => {
-      const dirs = cgroup ? eachCgroupDir(cgroup) : [];
-      const gone = await Promise.all(dirs.map((dir) => removeEmptyCgroup(dir)));
-      const left = dirs.filter((_, i) => !gone[i]);
-      if (left.length > 0) deps.log.warn({ container: id, cgroups: left }, "cgroups still in use are left");
-    });
+    let created = false;
     undo.push(`delete what runc holds or left of ${id}`, () =>
-      deps.runc.deleteLeftovers(id, { bundle: bundle.dir }),
+      deps.runc.deleteLeftovers(id, { bundle: bundle.dir, created }),
     );
     step("stdio");
     const io = await launchWithStdio(spec.process?.terminal === true, launchOptions(deps), (stdio) =>
@@ -160,6 +161,7 @@ export async function createContainer(
         { stdio: stdio.fds, signal },
       ),
     );
+    created = true;
     const pid = await readPidFile(pidFile);
     const init = new ContainerProcess({
       execId: req.execId || id,
@@ -192,4 +194,18 @@ export async function createContainer(
     });
     throw signal?.aborted ? abortReason(signal) : error;
   }
+}
+
+/** Removes the empty cgroups runc delete left of container `id`; those still in use are logged and left. */
+async function removeCgroupsLeft(id: string, cgroup: CgroupDirs, log: ContainerDeps["log"]): Promise<void> {
+  const dirs = eachCgroupDir(cgroup);
+  const gone = await Promise.all(dirs.map((dir) => removeEmptyCgroup(dir)));
+  const left = dirs.filter((_, i) => !gone[i]);
+  if (left.length > 0) log.warn({ container: id, cgroups: left }, "cgroups still in use are left");
+}
+
+/** Waits for every one of `work`, then throws the first failure, if any. */
+async function allSettledOrThrow(work: (Promise<void> | undefined)[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }

@@ -26,9 +26,10 @@ export interface OciRuntime {
   /**
    * Removes whatever the runtime holds or left behind for `id`, whatever state it is in: a container it
    * knows is force-deleted; one a killed `create` left half made loses its processes, cgroups and state.
-   * `bundle` is where its config.json is (for its cgroups path), if there is one. Nothing left is no error.
+   * `bundle` is where its config.json is (for its cgroups path), if there is one; `created` says its create
+   * returned, so it cannot be half made. Nothing left is no error.
    */
-  deleteLeftovers(id: string, options?: { bundle?: string | undefined }): Promise<void>;
+  deleteLeftovers(id: string, options?: { bundle?: string | undefined; created?: boolean }): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   /** New cgroup limits, as OCI LinuxResources JSON. */

@@ -172,13 +172,17 @@ export class Runc implements OciRuntime {
    * state.json) goes through `runc delete --force`: killed, poststop hooks run, cgroups and state removed.
    * One that a killed `runc create` left half made (a state dir without state.json, which runc itself
    * calls "does not exist") loses the processes in the cgroups runc made for it, those cgroups (the
-   * cgroups path from `bundle`/config.json, else runc's default for the id) and its state dir. An id
-   * with nothing left is no error, so restart recovery can call this for every id in runc's root.
+   * cgroups path from `bundle`/config.json, else runc's default for the id) and its state dir; one whose
+   * create returned (`created`) cannot be, and is not looked at for it. An id with nothing left is no
+   * error, so restart recovery can call this for every id in runc's root.
    */
-  async deleteLeftovers(id: string, opts: { bundle?: string | undefined } = {}): Promise<void> {
+  async deleteLeftovers(
+    id: string,
+    opts: { bundle?: string | undefined; created?: boolean } = {},
+  ): Promise<void> {
     checkRuncId(id);
     const stateDir = `${this.#root}/${id}`;
-    if (await isHalfMade(stateDir)) {
+    if (!opts.created && (await isHalfMade(stateDir))) {
       await deleteHalfMade(id, stateDir, opts.bundle);
       return;
     }
