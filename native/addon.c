@@ -21,6 +21,7 @@
  *   setNonBlocking(fd)                             fcntl(F_SETFL): O_NONBLOCK on the fd's file description
  * system.c
  *   setChildSubreaper()                            prctl(PR_SET_CHILD_SUBREAPER, 1)
+ *   trimMemory() -> released                       malloc_trim(0): the C heap's free pages back to the kernel
  *   reapChildren(excluded) -> {reaped, blocked}    reap exited children, except pids in `excluded`
  *   setHostname(name)                              sethostname(2), for PID 1 mode
  *   interfaceUp(name)                              SIOCGIFFLAGS/SIOCSIFFLAGS: set IFF_UP (lo, in PID 1 mode)
@@ -86,6 +87,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"netlinkSend", NULL, netlink_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkReceive", NULL, netlink_receive, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trimMemory", NULL, trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reapChildren", NULL, reap_children, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount", NULL, do_umount, NULL, NULL, NULL, napi_enumerable, NULL},

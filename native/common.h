@@ -89,6 +89,7 @@ napi_value mounts_changed(napi_env env, napi_callback_info info);
 
 /* system.c */
 napi_value set_child_subreaper(napi_env env, napi_callback_info info);
+napi_value trim_memory(napi_env env, napi_callback_info info);
 napi_value reap_children(napi_env env, napi_callback_info info);
 napi_value set_hostname(napi_env env, napi_callback_info info);
 napi_value interface_up(napi_env env, napi_callback_info info);

@@ -5,6 +5,7 @@
 #include <linux/random.h>
 #include <stdlib.h>
 #include <limits.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -21,6 +22,14 @@ napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
   (void)info;
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(env, errno, "prctl");
   return NULL;
+}
+
+/* malloc_trim(0): the C heap's free pages back to the kernel; true when any were. */
+napi_value trim_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_get_boolean(env, malloc_trim(0) == 1, &out);
+  return out;
 }
 
 static bool contains(const int32_t *pids, size_t n, pid_t pid) {

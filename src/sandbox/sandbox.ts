@@ -10,6 +10,7 @@ import type { GuestHooks } from "../container/guest-hooks.js";
 import { AgentError, Code } from "../errors.js";
 import { abortReason, forwardAbort, untilAborted } from "../sys/abort.js";
 import { CleanupStack } from "../sys/cleanup-stack.js";
+import { trimMemorySoon } from "../sys/memory-trim.js";
 import type { OomEvents } from "./oom-events.js";
 import { pinPidNamespace, type SharedNamespaces, type SharedPidNamespace } from "./shared-namespaces.js";
 
@@ -218,6 +219,7 @@ export class Sandbox {
   #remove(container: Container): Promise<void> {
     return container.remove().finally(() => {
       if (this.#containers.get(container.id) === container) this.#containers.delete(container.id);
+      trimMemorySoon();
     });
   }
 

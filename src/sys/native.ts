@@ -8,6 +8,8 @@ export interface NativeAddon {
   unixListen(address: Buffer, backlog: number): number;
   pipe(): [readFd: number, writeFd: number];
   setChildSubreaper(): void;
+  /** malloc_trim(0): the C heap's free pages back to the kernel; true when any were. */
+  trimMemory(): boolean;
   /** Each reaped child as [pid, exitCode, signal]; the one that does not apply is -1. */
   reapChildren(excluded: Int32Array): { reaped: [number, number, number][]; blocked: boolean };
   mount(
