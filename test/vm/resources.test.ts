@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { qmpCommand } from "../../src/vm/qmp.js";
 import { AgentRpc } from "../support/agent-rpc.js";
 import { makeBusyboxRootfs } from "../support/busybox-rootfs.js";
@@ -134,7 +135,12 @@ describe("CPU, memory and swap hot-plugged into a QEMU guest", { timeout: 600_00
     const onlining = performance.now();
     await rpc.call("onlineCPUMem", { nbCpus: 2, cpuOnly: true }, T);
     note(`device_add of a vCPU → OnlineCPUMem(nb_cpus=2) answered: ${ms(onlining)} ms`);
-    const [logged] = agentLog("CPUs and memory online");
+    // The line reaches the console log through the guest's serial console, a moment after the answer.
+    let [logged] = agentLog("CPUs and memory online");
+    for (let i = 0; !logged && i < 100; i++) {
+      await sleep(20);
+      [logged] = agentLog("CPUs and memory online");
+    }
     note(`the agent: ${JSON.stringify(logged)}`);
     assert.deepEqual(logged?.onlined_cpus, [1]);
 
