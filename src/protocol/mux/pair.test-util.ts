@@ -25,7 +25,8 @@ export class Line implements MuxLink {
 
   write(chunks: readonly Buffer[]): void {
     if (!this.connected) return;
-    for (const c of chunks) this.#queue.push(Buffer.from(c));
+    // Kept, not copied, as the serial port keeps what it has not written yet.
+    for (const c of chunks) this.#queue.push(c);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.#flush());

@@ -18,6 +18,18 @@ describe("MuxSession", () => {
     await until(() => p.guest.streamCount === 0, "the guest's stream to close");
   });
 
+  it("carries the bytes a writer had when its write was done, though it reuses the buffer at once", async () => {
+    const p = pair(11, { onStream: echo });
+    const stream = p.host.openStream();
+    const sent = randomBytes(100_000);
+    const buffer = Buffer.from(sent);
+    const back = readAll(stream, sent.length);
+    await new Promise<void>((resolve) => stream.write(buffer, () => resolve()));
+    buffer.fill(0);
+    assert.ok((await back).equals(sent));
+    stream.destroy();
+  });
+
   it("keeps each of many streams' bytes to itself", async () => {
     const p = pair(11, { onStream: echo });
     const streams = Array.from({ length: 20 }, () => p.host.openStream());

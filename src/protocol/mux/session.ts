@@ -76,8 +76,10 @@ export class MuxSession {
       invalid: (reason) => this.#lostSync(reason),
     });
     this.#owner = {
+      // The link may write later, and the stream tells its writer it is done with the chunk once it is
+      // handed on: the bytes are copied, so the writer may reuse its buffer (ReadStdout's are reused).
       sendData: (stream, bytes) =>
-        this.#link.write([encodeHeader(FrameType.DATA, stream.id, bytes.length), bytes]),
+        this.#link.write([Buffer.concat([encodeHeader(FrameType.DATA, stream.id, bytes.length), bytes])]),
       sendCredit: (stream, bytes) => {
         if (this.#streams.get(stream.id) === stream) this.#link.write([encodeCredit(stream.id, bytes)]);
       },
