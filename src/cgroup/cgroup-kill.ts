@@ -54,7 +54,24 @@ export async function killCgroupProcesses(dir: string): Promise<void> {
  * retries on a busy machine, so rmdir is retried for up to `timeoutMs` while the cgroup holds no live
  * process and no cgroup. Resolves true once it is gone, false when it is left because something is in it.
  */
-export async function removeEmptyCgroup(dir: string, timeoutMs = 2000): Promise<boolean> {
+export function removeEmptyCgroup(dir: string, timeoutMs = 2000): Promise<boolean> {
+  return rmdirWhileBusy(
+    dir,
+    timeoutMs,
+    async () => !(await holdsLiveProcess(dir)) && !(await hasChildCgroup(dir)),
+  );
+}
+
+/**
+ * rmdir of cgroup `dir`, again every POLL_MS while the kernel answers EBUSY, for up to `timeoutMs`: each
+ * time after the pause `again` runs first, and its false gives up. True once the cgroup is gone (or was
+ * not there), false when `again` gave up; any other error, and EBUSY past the deadline, is thrown.
+ */
+async function rmdirWhileBusy(
+  dir: string,
+  timeoutMs: number,
+  again: () => Promise<boolean>,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -67,8 +84,8 @@ export async function removeEmptyCgroup(dir: string, timeoutMs = 2000): Promise<
         throw AgentError.wrap(error, `cannot remove cgroup ${dir}`);
       }
     }
-    if ((await holdsLiveProcess(dir)) || (await hasChildCgroup(dir))) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (!(await again())) return false;
   }
 }
 
@@ -101,19 +118,9 @@ export async function removeCgroup(dir: string, timeoutMs = 2000): Promise<void>
     throw AgentError.wrap(error, `cannot list cgroup ${dir}`);
   }
   for (const child of children) await removeCgroup(child, timeoutMs);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await killCgroupProcesses(dir);
+  await rmdirWhileBusy(dir, timeoutMs, async () => {
     await killCgroupProcesses(dir);
-    try {
-      await rmdir(dir);
-      return;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") return;
-      if (code !== "EBUSY" || Date.now() >= deadline) {
-        throw AgentError.wrap(error, `cannot remove cgroup ${dir}`);
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+    return true;
+  });
 }
