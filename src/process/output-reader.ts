@@ -118,10 +118,14 @@ export class OutputReader {
     try {
       got = readSync(this.#fd, whole, READ_HEADROOM, bytes, null);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return undefined;
       got = 0;
+      if ((error as NodeJS.ErrnoException).code === "EAGAIN") {
+        largeReads.give(whole);
+        return undefined;
+      }
     }
     if (got === 0) {
+      largeReads.give(whole);
       this.#ended = true;
       return EMPTY;
     }
