@@ -12,17 +12,6 @@ const INIT_CHECK_MS = 100;
 export const EXEC_FIFO = "exec.fifo";
 
 /**
- * Whether this runc's `runc start` is only the read of its exec FIFO, so that berth may do it in place of
- * a `runc` process: true for runc 1.0 to 1.3, read in their sources (libcontainer's `exec()`: open the
- * FIFO, read what the init wrote, remove the FIFO; a container is "created" while the FIFO exists).
- * Poststart hooks run at `runc create` in those versions, so no hook is skipped. Others: false.
- */
-export function startIsExecFifo(runcVersionOutput: string): boolean {
-  const match = /^runc version (\d+)\.(\d+)\./m.exec(runcVersionOutput);
-  return match !== null && match[1] === "1" && Number(match[2]) <= 3;
-}
-
-/**
  * Starts a created container as `runc start` does: opens `<stateDir>/exec.fifo` to read (non-blocking:
  * the init is already blocked opening it to write), reads until the init closes it, and removes it. No
  * FIFO: it was started already (FAILED_PRECONDITION, runc's words). Nothing read: the init died before

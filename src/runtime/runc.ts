@@ -2,9 +2,11 @@ import { mkdir, readFile, unlink } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { CommandError, type RunOptions, runCommand } from "../sys/exec.js";
 import { readProcess } from "../sys/process-identity.js";
-import { startByExecFifo, startIsExecFifo } from "./exec-fifo.js";
+import { deleteStopped } from "./delete-stopped.js";
+import { startByExecFifo } from "./exec-fifo.js";
 import type { CallOptions, LaunchOptions, OciRuntime } from "./oci-runtime.js";
 import { type CreateArgs, type ExecArgs, type RuncGlobals, runcArgs } from "./runc-args.js";
+import { knowsRuncLayout } from "./runc-layout.js";
 import { deleteHalfMade, isHalfMade } from "./runc-leftovers.js";
 
 /** Tries of `runc pause` that meet runc's "unable to freeze". */
@@ -114,7 +116,7 @@ export class Runc implements OciRuntime {
   readonly #timeoutMs: number;
   #seq = 0;
   #logDirMade = false;
-  #execFifo: Promise<boolean> | undefined;
+  #knowsLayout: Promise<boolean> | undefined;
 
   constructor(options: RuncOptions) {
     this.#binary = options.binary ?? "runc";
@@ -135,11 +137,11 @@ export class Runc implements OciRuntime {
 
   /**
    * `runc start`, or what it does, done here without a runc process (5 ms a start here) when this runc's
-   * start is only the read of its exec FIFO (see startIsExecFifo; asked of `runc --version` once).
+   * start is only the read of its exec FIFO (see knowsRuncLayout).
    */
   async start(id: string, options?: CallOptions): Promise<void> {
     checkRuncId(id);
-    if (await this.#startIsExecFifo()) {
+    if (await this.#knowsRuncLayout()) {
       const stateDir = `${this.#root}/${id}`;
       await startByExecFifo(stateDir, {
         signal: options?.signal,
@@ -151,12 +153,13 @@ export class Runc implements OciRuntime {
     await this.#run(id, "start", (g) => runcArgs.start(g, id), callOptions(options));
   }
 
-  #startIsExecFifo(): Promise<boolean> {
-    this.#execFifo ??= runCommand([this.#binary, "--version"], { timeoutMs: this.#timeoutMs }).then(
-      ({ stdout }) => startIsExecFifo(stdout),
+  /** Whether this runc's files are those berth knows (knowsRuncLayout), asked of `runc --version` once. */
+  #knowsRuncLayout(): Promise<boolean> {
+    this.#knowsLayout ??= runCommand([this.#binary, "--version"], { timeoutMs: this.#timeoutMs }).then(
+      ({ stdout }) => knowsRuncLayout(stdout),
       () => false,
     );
-    return this.#execFifo;
+    return this.#knowsLayout;
   }
 
   async kill(id: string, signal: number, opts: CallOptions & { all?: boolean } = {}): Promise<void> {
@@ -169,7 +172,9 @@ export class Runc implements OciRuntime {
 
   /**
    * Removes whatever runc holds or left of container `id`. A container runc knows (its state dir has a
-   * state.json) goes through `runc delete --force`: killed, poststop hooks run, cgroups and state removed.
+   * state.json) is deleted as `runc delete --force` does: killed, poststop hooks run, cgroups and state
+   * removed; by berth itself when it is stopped and runc would do no more than remove its cgroups and
+   * state (deleteStopped, with a runc berth knows), else by runc.
    * One that a killed `runc create` left half made (a state dir without state.json, which runc itself
    * calls "does not exist") loses the processes in the cgroups runc made for it, those cgroups (the
    * cgroups path from `bundle`/config.json, else runc's default for the id) and its state dir; one whose
@@ -186,6 +191,7 @@ export class Runc implements OciRuntime {
       await deleteHalfMade(id, stateDir, opts.bundle);
       return;
     }
+    if ((await this.#knowsRuncLayout()) && (await deleteStopped(stateDir))) return;
     await this.delete(id, { force: true }).catch((error: unknown) => {
       if (AgentError.from(error).code !== Code.NOT_FOUND) throw error;
     });

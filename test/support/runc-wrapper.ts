@@ -11,7 +11,7 @@ export interface RuncWrapperOptions {
    * still answers EBUSY after its 150 ms of retries (it logs and exits 0).
    */
   leaveCgroup?: string;
-  /** What `runc --version` answers instead of the real runc's first line (e.g. a runc berth starts by `runc start`). */
+  /** What `runc --version` answers instead of the real runc's first line (e.g. a runc berth starts by `runc start` and deletes by `runc delete`). */
   version?: string;
 }
 
