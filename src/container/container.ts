@@ -12,7 +12,6 @@ import { abortReason, throwIfAborted, untilAborted } from "../sys/abort.js";
 import type { CleanupStack } from "../sys/cleanup-stack.js";
 import { onlineCpus } from "../sys/cpus.js";
 import { statusCode } from "../sys/reaper.js";
-import { waitWhileRuncInit } from "../sys/signals.js";
 import { type Throttle, throttleKey, throttlesOf, throttleWrite } from "./blkio-throttle.js";
 import { type ContainerBounds, type ContainerDeps, DEFAULT_BOUNDS } from "./container-deps.js";
 import { discardProcess, killContainer } from "./container-kill.js";
@@ -137,7 +136,7 @@ export class Container {
       let failure: { error: unknown } | undefined;
       try {
         await this.#deps.runc.start(this.id, { signal });
-        await waitWhileRuncInit(this.init.pid);
+        this.init.programStarted();
       } catch (error) {
         failure = { error };
       }

@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import { AgentError, Code } from "../errors.js";
 import type { ExitStatus } from "../sys/reaper.js";
-import { handlesSignal } from "../sys/signals.js";
+import { handlesSignal, waitWhileRuncInit } from "../sys/signals.js";
 import type { ProcessIo } from "./process-io.js";
 
 const { SIGKILL, SIGTERM } = constants.signals;
@@ -16,12 +16,15 @@ export class ContainerProcess {
   readonly init: boolean;
   #exit: ExitStatus | undefined;
   #released = false;
+  /** Until a start runs it, a container's init is runc's own, waiting on its exec FIFO. */
+  #programStarted: boolean;
 
   constructor(d: { execId: string; pid: number; io: ProcessIo; exited: Promise<ExitStatus>; init: boolean }) {
     this.execId = d.execId;
     this.pid = d.pid;
     this.io = d.io;
     this.init = d.init;
+    this.#programStarted = !d.init;
     this.exited = d.exited.then((exit) => {
       this.#exit = exit;
       this.io.processExited();
@@ -40,12 +43,17 @@ export class ContainerProcess {
   /**
    * Sends `signal`, and returns the signal sent: SIGTERM to an init that neither handles, blocks nor
    * ignores it becomes SIGKILL (PID 1 of a namespace ignores unhandled signals, so SIGTERM would do
-   * nothing). A process that has already exited is not an error: nothing is sent (undefined).
+   * nothing). Its masks are read once its program has replaced runc's init: a container started a moment
+   * ago may still be in that exec, past its point of no return, showing runc's masks. A process that has
+   * already exited is not an error: nothing is sent (undefined).
    */
   async signal(signal: number): Promise<number | undefined> {
     if (this.#exit) return undefined;
     let sent = signal;
-    if (signal === SIGTERM && this.init && !(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
+    if (signal === SIGTERM && this.init) {
+      if (this.#programStarted) await waitWhileRuncInit(this.pid);
+      if (!(await handlesSignal(this.pid, SIGTERM))) sent = SIGKILL;
+    }
     try {
       process.kill(this.pid, sent);
       return sent;
@@ -55,6 +63,11 @@ export class ContainerProcess {
       if (code === "EINVAL") throw new AgentError(Code.INVALID_ARGUMENT, `signal ${signal} is not valid`);
       throw AgentError.from(error);
     }
+  }
+
+  /** A start has run the container's program in this init, replacing runc's. */
+  programStarted(): void {
+    this.#programStarted = true;
   }
 
   /** Closes its stdio; the process is forgotten by its container. */

@@ -20,6 +20,10 @@ export interface OciRuntime {
   create(id: string, args: CreateArgs, options?: LaunchOptions): Promise<void>;
   /** Starts an extra process, detached: it returns once the process runs. */
   exec(id: string, args: ExecArgs, options?: LaunchOptions): Promise<void>;
+  /**
+   * Starts a created container. It returns once the exec of the container's program is past its point of
+   * no return (runc's exec FIFO has closed), which may be before /proc shows the program.
+   */
   start(id: string, options?: CallOptions): Promise<void>;
   /** `all`: every process of the container, not only its init. */
   kill(id: string, signal: number, options?: CallOptions & { all?: boolean }): Promise<void>;

@@ -22,8 +22,10 @@ export async function handlesSignal(pid: number, signal: number): Promise<boolea
 
 /**
  * Waits (up to `timeoutMs`) while `pid` is still runc's own init, before the container's program has
- * replaced it: `runc start` and `runc exec --detach` return a moment before the exec, and until then
- * signals reach runc's handlers and its signal masks are runc's.
+ * replaced it. `runc exec --detach` returns a moment before the exec, and until then signals reach runc's
+ * handlers. A start (the read of runc's exec FIFO to its end) returns within the exec: the FIFO closes
+ * past the exec's point of no return, so a signal is delivered to the program, but for a while yet
+ * /proc shows runc's name and signal masks (seen on most starts here).
  */
 export async function waitWhileRuncInit(pid: number, timeoutMs = 1000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
