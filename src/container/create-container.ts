@@ -3,7 +3,6 @@ import { isAbsolute, resolve } from "node:path";
 import { bundlePaths } from "../bundle/bundle-paths.js";
 import { type CgroupDirs, eachCgroupDir } from "../cgroup/cgroup-dirs.js";
 import { findCgroupDirs } from "../cgroup/cgroup-fs.js";
-import { removeEmptyCgroup } from "../cgroup/cgroup-kill.js";
 import { applyDevices, type DeviceSpec, guestRootDeviceRule } from "../device/devices.js";
 import { AgentError, Code } from "../errors.js";
 import { denyDevice } from "../oci/device-rules.js";
@@ -106,10 +105,10 @@ export async function createContainer(
     undo.push(`release the storages of ${id}`, () => deps.storages.release(mountPoints));
     step("storages");
 
-    const rootRule = await guestRootDeviceRule();
+    const [rootRule, online] = await Promise.all([guestRootDeviceRule(), onlineCpus(deps.sysfs)]);
     if (rootRule) denyDevice(spec, rootRule);
     const cpus = spec.linux?.resources?.cpu?.cpus;
-    restrictCpus(spec, await onlineCpus(deps.sysfs));
+    restrictCpus(spec, online);
     step("cpuset");
     // Guest-wide, as in Kata: a created container leaves them set, even once removed.
     const sysctls = new CleanupStack();
@@ -123,36 +122,29 @@ export async function createContainer(
     // A storage (an rw overlay's upper and work dirs) may have made the bundle directory already.
     await mkdir(bundle.dir, { recursive: true, mode: 0o700 });
     undo.push(`remove ${bundle.dir}`, () => removeDirIfEmpty(bundle.dir, deps.log));
-    if (resolve(spec.root.path) !== rootfs) {
-      await mkdir(rootfs).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "EEXIST") throw error;
-        throw new AgentError(Code.ALREADY_EXISTS, `container ${id}: ${rootfs} is left from before`, {
-          cause: error,
-        });
-      });
-      undo.push(`remove ${rootfs}`, () => rmdir(rootfs));
-      await bindMount(spec.root.path, rootfs, { recursive: true });
-      undo.push(`unmount ${rootfs}`, () => unmount(rootfs, UnmountFlag.DETACH));
-    }
-    step("rootfs");
-    setRootfs(spec, rootfs);
-    await writeFile(bundle.config, specToJson(spec), { mode: 0o600 });
     const pidFile = bundle.initPid;
-    let cgroup: CgroupDirs | undefined;
-    // After runc delete, at once: none of these waits for another.
-    undo.push(`remove ${bundle.config}, ${pidFile} and the cgroups runc delete left of ${id}`, () =>
-      allSettledOrThrow([
-        removeFile(bundle.config),
-        removeFile(pidFile),
-        cgroup ? removeCgroupsLeft(id, cgroup, deps.log) : undefined,
-      ]),
+    // After runc delete, at once: neither waits for the other.
+    undo.push(`remove ${bundle.config} and ${pidFile}`, () =>
+      allSettledOrThrow([removeFile(bundle.config), removeFile(pidFile)]),
     );
+    const source = spec.root.path;
+    setRootfs(spec, rootfs);
+    // The rootfs mount and config.json do not wait for each other.
+    await allSettledOrThrow([
+      resolve(source) === rootfs ? undefined : mountRootfs(id, source, rootfs, undo),
+      writeFile(bundle.config, specToJson(spec), { mode: 0o600 }),
+    ]);
+    step("rootfs");
     step("bundle");
 
+    let cgroup: CgroupDirs | undefined;
+
     let created = false;
-    undo.push(`delete what runc holds or left of ${id}`, () =>
-      deps.runc.deleteLeftovers(id, { bundle: bundle.dir, created }),
-    );
+    undo.push(`delete what runc holds or left of ${id}`, async () => {
+      const cgroups = cgroup ? eachCgroupDir(cgroup) : [];
+      const left = await deps.runc.deleteLeftovers(id, { bundle: bundle.dir, created, cgroups });
+      if (left.length > 0) deps.log.warn({ container: id, cgroups: left }, "cgroups still in use are left");
+    });
     step("stdio");
     const io = await launchWithStdio(spec.process?.terminal === true, launchOptions(deps), (stdio) =>
       deps.runc.create(
@@ -196,12 +188,17 @@ export async function createContainer(
   }
 }
 
-/** Removes the empty cgroups runc delete left of container `id`; those still in use are logged and left. */
-async function removeCgroupsLeft(id: string, cgroup: CgroupDirs, log: ContainerDeps["log"]): Promise<void> {
-  const dirs = eachCgroupDir(cgroup);
-  const gone = await Promise.all(dirs.map((dir) => removeEmptyCgroup(dir)));
-  const left = dirs.filter((_, i) => !gone[i]);
-  if (left.length > 0) log.warn({ container: id, cgroups: left }, "cgroups still in use are left");
+/** Bind-mounts `source` at the container's `rootfs` (a new dir), each step's undo pushed as it is done. */
+async function mountRootfs(id: string, source: string, rootfs: string, undo: CleanupStack): Promise<void> {
+  await mkdir(rootfs).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+    throw new AgentError(Code.ALREADY_EXISTS, `container ${id}: ${rootfs} is left from before`, {
+      cause: error,
+    });
+  });
+  undo.push(`remove ${rootfs}`, () => rmdir(rootfs));
+  await bindMount(source, rootfs, { recursive: true });
+  undo.push(`unmount ${rootfs}`, () => unmount(rootfs, UnmountFlag.DETACH));
 }
 
 /** Waits for every one of `work`, then throws the first failure, if any. */

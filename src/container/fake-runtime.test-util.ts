@@ -173,9 +173,10 @@ export class FakeRuntime implements OciRuntime {
     for (const child of this.live(id)) child.kill(signal);
   }
 
-  async deleteLeftovers(id: string): Promise<void> {
-    if (!(await this.#act("deleteLeftovers", id))) return;
+  async deleteLeftovers(id: string): Promise<string[]> {
+    if (!(await this.#act("deleteLeftovers", id))) return [];
     for (const child of this.live(id)) child.kill("SIGKILL");
+    return [];
   }
 
   async pause(id: string): Promise<void> {

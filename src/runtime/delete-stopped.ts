@@ -1,7 +1,11 @@
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, rmdir } from "node:fs/promises";
 import { removeEmptyCgroup } from "../cgroup/cgroup-kill.js";
 import { AgentError } from "../errors.js";
 import { isRunning, type ProcessIdentity } from "../sys/process-identity.js";
+import { removeFile } from "../sys/remove-file.js";
+import { EXEC_FIFO } from "./exec-fifo.js";
+
+const STATE_FILE = "state.json";
 
 /** What deleting a stopped container takes, read from runc's state.json: its init, and its cgroups. */
 export interface StoppedDelete {
@@ -67,19 +71,35 @@ export function stoppedDelete(stateJson: string): StoppedDelete | undefined {
 
 /**
  * Deletes stopped container `stateDir` as `runc delete` would, without a runc process (4–7 ms a delete
- * here): when its state.json allows it (stoppedDelete) and its init no longer runs, removes its cgroups,
- * each retried while the kernel still says busy (see removeEmptyCgroup), then its state dir. False, with
- * nothing removed but empty cgroups, whenever runc's delete is needed: the file asks more, the init runs,
- * a cgroup holds a process or a cgroup of its own, or cannot be removed.
+ * here): when its state.json allows it (stoppedDelete) and its init no longer runs, removes its cgroups
+ * and `alsoCgroups`, each retried while the kernel still says busy (see removeEmptyCgroup), then its state
+ * dir. False, with nothing removed but empty cgroups, whenever runc's delete is needed: the file asks
+ * more, the init runs, a cgroup holds a process or a cgroup of its own, or cannot be removed.
  */
-export async function deleteStopped(stateDir: string): Promise<boolean> {
-  const text = await readFile(`${stateDir}/state.json`, "utf8").catch(() => undefined);
+export async function deleteStopped(stateDir: string, alsoCgroups: readonly string[] = []): Promise<boolean> {
+  const text = await readFile(`${stateDir}/${STATE_FILE}`, "utf8").catch(() => undefined);
   const plan = text === undefined ? undefined : stoppedDelete(text);
   if (!plan || (await isRunning(plan.init))) return false;
-  const gone = await Promise.all(plan.cgroupDirs.map((dir) => removeEmptyCgroup(dir).catch(() => false)));
+  const dirs = [...new Set([...plan.cgroupDirs, ...alsoCgroups])];
+  const gone = await Promise.all(dirs.map((dir) => removeEmptyCgroup(dir).catch(() => false)));
   if (gone.includes(false)) return false;
-  await rm(stateDir, { recursive: true, force: true }).catch((error: unknown) => {
-    throw AgentError.wrap(error, `cannot remove ${stateDir}`);
-  });
+  await removeStateDir(stateDir);
   return true;
+}
+
+/**
+ * Removes a stopped container's state dir: what runc keeps there (state.json; exec.fifo if it was never
+ * started), then the dir; anything else in it, as runc's RemoveAll would.
+ */
+async function removeStateDir(dir: string): Promise<void> {
+  try {
+    await Promise.all([STATE_FILE, EXEC_FIFO].map((name) => removeFile(`${dir}/${name}`)));
+    await rmdir(dir).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return;
+      if (error.code !== "ENOTEMPTY") throw error;
+      await rm(dir, { recursive: true, force: true });
+    });
+  } catch (error) {
+    throw AgentError.wrap(error, `cannot remove ${dir}`);
+  }
 }

@@ -31,9 +31,14 @@ export interface OciRuntime {
    * Removes whatever the runtime holds or left behind for `id`, whatever state it is in: a container it
    * knows is force-deleted; one a killed `create` left half made loses its processes, cgroups and state.
    * `bundle` is where its config.json is (for its cgroups path), if there is one; `created` says its create
-   * returned, so it cannot be half made. Nothing left is no error.
+   * returned, so it cannot be half made; `cgroups` are the container's cgroup directories as the agent
+   * found them, each removed too if the runtime left it, once empty. Resolves with those of `cgroups` left
+   * because something still uses them. Nothing left is no error.
    */
-  deleteLeftovers(id: string, options?: { bundle?: string | undefined; created?: boolean }): Promise<void>;
+  deleteLeftovers(
+    id: string,
+    options?: { bundle?: string | undefined; created?: boolean; cgroups?: readonly string[] },
+  ): Promise<string[]>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   /** New cgroup limits, as OCI LinuxResources JSON. */

@@ -1,4 +1,5 @@
 import { mkdir, readFile, unlink } from "node:fs/promises";
+import { removeEmptyCgroup } from "../cgroup/cgroup-kill.js";
 import { AgentError, Code } from "../errors.js";
 import { CommandError, type RunOptions, runCommand } from "../sys/exec.js";
 import { readProcess } from "../sys/process-identity.js";
@@ -174,27 +175,32 @@ export class Runc implements OciRuntime {
    * Removes whatever runc holds or left of container `id`. A container runc knows (its state dir has a
    * state.json) is deleted as `runc delete --force` does: killed, poststop hooks run, cgroups and state
    * removed; by berth itself when it is stopped and runc would do no more than remove its cgroups and
-   * state (deleteStopped, with a runc berth knows), else by runc.
-   * One that a killed `runc create` left half made (a state dir without state.json, which runc itself
-   * calls "does not exist") loses the processes in the cgroups runc made for it, those cgroups (the
-   * cgroups path from `bundle`/config.json, else runc's default for the id) and its state dir; one whose
-   * create returned (`created`) cannot be, and is not looked at for it. An id with nothing left is no
-   * error, so restart recovery can call this for every id in runc's root.
+   * state (deleteStopped, with a runc berth knows), else by runc, after which each of `cgroups` runc left
+   * is removed once empty (runc 1.1 gives up on a cgroup the kernel still holds busy for a moment). One
+   * that a killed `runc create` left half made (a state dir without state.json, which runc itself calls
+   * "does not exist") loses the processes in the cgroups runc made for it, those cgroups (the cgroups
+   * path from `bundle`/config.json, else runc's default for the id) and its state dir; one whose create
+   * returned (`created`) cannot be, and is not looked at for it. An id with nothing left is no error, so
+   * restart recovery can call this for every id in runc's root. Resolves with the cgroups left in use.
    */
   async deleteLeftovers(
     id: string,
-    opts: { bundle?: string | undefined; created?: boolean } = {},
-  ): Promise<void> {
+    opts: { bundle?: string | undefined; created?: boolean; cgroups?: readonly string[] } = {},
+  ): Promise<string[]> {
     checkRuncId(id);
     const stateDir = `${this.#root}/${id}`;
+    const cgroups = opts.cgroups ?? [];
     if (!opts.created && (await isHalfMade(stateDir))) {
       await deleteHalfMade(id, stateDir, opts.bundle);
-      return;
+    } else if ((await this.#knowsRuncLayout()) && (await deleteStopped(stateDir, cgroups))) {
+      return [];
+    } else {
+      await this.delete(id, { force: true }).catch((error: unknown) => {
+        if (AgentError.from(error).code !== Code.NOT_FOUND) throw error;
+      });
     }
-    if ((await this.#knowsRuncLayout()) && (await deleteStopped(stateDir))) return;
-    await this.delete(id, { force: true }).catch((error: unknown) => {
-      if (AgentError.from(error).code !== Code.NOT_FOUND) throw error;
-    });
+    const gone = await Promise.all(cgroups.map((dir) => removeEmptyCgroup(dir)));
+    return cgroups.filter((_, i) => !gone[i]);
   }
 
   async state(id: string): Promise<RuncState> {
