@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import { readKernelFileSync } from "./read-kernel-file.js";
 
 /** A process named for good: a pid alone can be taken by another process once the first has gone. */
 export interface ProcessIdentity {
@@ -20,13 +21,17 @@ export function parseProcStat(stat: string): { comm: string; startTime: string }
   return { comm: stat.slice(open + 1, close), startTime };
 }
 
-/** Process `pid` as it is now (its name and start time), or undefined once it is gone or a zombie. */
+/**
+ * Process `pid` as it is now (its name and start time), or undefined once it is gone or a zombie. Its
+ * stat file is read synchronously (see readKernelFileSync): the kernel writes it under the task's own
+ * short locks, so this takes microseconds where a thread-pool read took four round trips.
+ */
 export async function readProcess(
   pid: number,
   proc = "/proc",
 ): Promise<{ comm: string; startTime: string } | undefined> {
   try {
-    return parseProcStat(await readFile(`${proc}/${pid}/stat`, "utf8"));
+    return parseProcStat(readKernelFileSync(`${proc}/${pid}/stat`));
   } catch {
     return undefined;
   }
