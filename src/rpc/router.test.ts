@@ -60,6 +60,12 @@ describe("routeService()", () => {
     assert.deepEqual([seen?.containerId, seen?.execId], ["c1", "e1"]);
   });
 
+  it("encodes a reply without fields (google.protobuf.Empty) as no bytes", async () => {
+    const service = routeService(AgentService, { removeContainer: () => ({}) });
+    const reply = await service.methods.RemoveContainer?.(new Uint8Array(0), raw);
+    assert.equal(reply?.length, 0);
+  });
+
   it("answers undecodable requests with INVALID_ARGUMENT and missing handlers with UNIMPLEMENTED", async () => {
     const service = routeService(AgentService, {});
     await assert.rejects(

@@ -84,6 +84,9 @@ const MESSAGE_HEAP = 192;
 
 const nothing = () => {};
 
+/** The encoding of a message without fields (google.protobuf.Empty, the reply of most calls). */
+const NO_BYTES = new Uint8Array(0);
+
 /** Scans a request before it is decoded and charges its decoded size; the returned function gives it back. */
 function admit(schema: DescMessage, payload: Uint8Array, path: string, limits: DecodeLimits): () => void {
   let counts: WireCounts;
@@ -126,6 +129,7 @@ async function encoded(
 ): Promise<Uint8Array> {
   try {
     const message = await reply;
+    if (schema.fields.length === 0 && message.$unknown === undefined) return NO_BYTES;
     return encodeInPlace(schema, message) ?? toBinary(schema, message);
   } finally {
     release();
