@@ -73,7 +73,10 @@ function formatNanos(nanos: bigint): string {
  * bytes with it, past what the request budget counts.
  */
 function ownBytes(payload: Uint8Array): Uint8Array {
-  return payload.byteLength === payload.buffer.byteLength ? payload : new Uint8Array(payload);
+  if (payload.byteLength === payload.buffer.byteLength) return payload;
+  const own = Buffer.allocUnsafeSlow(payload.byteLength);
+  own.set(payload);
+  return own;
 }
 
 /** One call in flight; it is also the handler's CallContext. Its AbortSignal is made only if asked for. */
@@ -328,11 +331,12 @@ export class ServerConnection {
     }
 
     const call = new Call(streamId, req);
-    if (req.timeoutNano > 0n) {
-      const ms = Number((req.timeoutNano + 999_999n) / 1_000_000n);
+    const { timeoutNano } = req;
+    if (timeoutNano > 0n) {
+      const ms = Math.ceil(Number(timeoutNano) / 1e6);
       if (ms <= MAX_TIMER_MS) {
         call.deadline = Date.now() + ms;
-        call.timer = setTimeout(() => this.#expire(call, req.timeoutNano), ms);
+        call.timer = setTimeout(() => this.#expire(call, timeoutNano), ms);
       }
     }
     this.#calls.set(streamId, call);
