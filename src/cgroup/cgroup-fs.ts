@@ -1,7 +1,8 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { AgentError, Code } from "../errors.js";
 import { mountTable } from "../sys/mount-table.js";
-import { readKernelFile } from "../sys/read-kernel-file.js";
+import type { MountInfo } from "../sys/mountinfo.js";
+import { readKernelFile, readKernelFileSync } from "../sys/read-kernel-file.js";
 import { type CgroupDir, type CgroupDirs, cgroupDirsOf, controllerDir } from "./cgroup-dirs.js";
 import type { CgroupStats } from "./cgroup-stats.js";
 import { isV1StatFile, statsFromV1 } from "./stats-v1.js";
@@ -18,15 +19,17 @@ const STAT_CONTROLLERS = ["cpu", "cpuacct", "memory", "pids", "blkio", "hugetlb"
 /**
  * The cgroup directories of process `pid`, from /proc/<pid>/cgroup and the agent's own mounts
  * (/proc/self/mountinfo: the agent may run in a mount namespace of its own). FAILED_PRECONDITION when
- * none of its cgroups is mounted.
+ * none of its cgroups is mounted. /proc/<pid>/cgroup is read synchronously (see readKernelFileSync).
  */
 export async function findCgroupDirs(pid: number, proc = "/proc"): Promise<CgroupDirs> {
-  const [cgroups, mounts] = await Promise.all([
-    readKernelFile(`${proc}/${pid}/cgroup`),
-    mountTable(`${proc}/self/mountinfo`).mounts(),
-  ]).catch((error: unknown) => {
+  let cgroups: string;
+  let mounts: readonly MountInfo[];
+  try {
+    cgroups = readKernelFileSync(`${proc}/${pid}/cgroup`);
+    mounts = await mountTable(`${proc}/self/mountinfo`).mounts();
+  } catch (error) {
     throw AgentError.wrap(error, `cannot find the cgroups of process ${pid}`);
-  });
+  }
   const dirs = cgroupDirsOf(cgroups, mounts);
   if (!dirs) {
     throw new AgentError(

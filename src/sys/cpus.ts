@@ -1,11 +1,14 @@
 import { AgentError, Code } from "../errors.js";
-import { readKernelFile } from "./read-kernel-file.js";
+import { readKernelFileSync } from "./read-kernel-file.js";
 
-/** The guest's online CPUs in cpulist format ("0-3,5"), from `<sysfs>/devices/system/cpu/online`. */
+/**
+ * The guest's online CPUs in cpulist format ("0-3,5"), from `<sysfs>/devices/system/cpu/online`: read
+ * synchronously (see readKernelFileSync), the kernel prints its own CPU mask there, no driver answers.
+ */
 export async function onlineCpus(sysfs = "/sys"): Promise<string> {
   const file = `${sysfs}/devices/system/cpu/online`;
   try {
-    return (await readKernelFile(file)).trim();
+    return readKernelFileSync(file).trim();
   } catch (error) {
     throw AgentError.wrap(error, `cannot read the online CPUs from ${file}`);
   }
