@@ -119,19 +119,27 @@ export async function createContainer(
     mergeGuestHooks(spec, placement.guestHooks);
 
     const { rootfs } = bundle;
-    // A storage (an rw overlay's upper and work dirs) may have made the bundle directory already.
-    await mkdir(bundle.dir, { recursive: true, mode: 0o700 });
+    const source = spec.root.path;
+    const bindsRootfs = resolve(source) !== rootfs;
+    // A storage (an rw overlay's upper and work dirs) may have made the bundle directory already; the
+    // rootfs mount point is made with it, in one call.
+    const made = await mkdir(bindsRootfs ? rootfs : bundle.dir, { recursive: true, mode: 0o700 });
     undo.push(`remove ${bundle.dir}`, () => removeDirIfEmpty(bundle.dir, deps.log));
+    if (bindsRootfs) {
+      if (made === undefined) {
+        throw new AgentError(Code.ALREADY_EXISTS, `container ${id}: ${rootfs} is left from before`);
+      }
+      undo.push(`remove ${rootfs}`, () => rmdir(rootfs));
+    }
     const pidFile = bundle.initPid;
     // After runc delete, at once: neither waits for the other.
     undo.push(`remove ${bundle.config} and ${pidFile}`, () =>
       allSettledOrThrow([removeFile(bundle.config), removeFile(pidFile)]),
     );
-    const source = spec.root.path;
     setRootfs(spec, rootfs);
     // The rootfs mount and config.json do not wait for each other.
     await allSettledOrThrow([
-      resolve(source) === rootfs ? undefined : mountRootfs(id, source, rootfs, undo),
+      bindsRootfs ? mountRootfs(source, rootfs, undo) : undefined,
       writeFile(bundle.config, specToJson(spec), { mode: 0o600 }),
     ]);
     step("rootfs");
@@ -188,15 +196,8 @@ export async function createContainer(
   }
 }
 
-/** Bind-mounts `source` at the container's `rootfs` (a new dir), each step's undo pushed as it is done. */
-async function mountRootfs(id: string, source: string, rootfs: string, undo: CleanupStack): Promise<void> {
-  await mkdir(rootfs).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "EEXIST") throw error;
-    throw new AgentError(Code.ALREADY_EXISTS, `container ${id}: ${rootfs} is left from before`, {
-      cause: error,
-    });
-  });
-  undo.push(`remove ${rootfs}`, () => rmdir(rootfs));
+/** Bind-mounts `source` at the container's `rootfs`, its undo pushed once it is done. */
+async function mountRootfs(source: string, rootfs: string, undo: CleanupStack): Promise<void> {
   await bindMount(source, rootfs, { recursive: true });
   undo.push(`unmount ${rootfs}`, () => unmount(rootfs, UnmountFlag.DETACH));
 }
