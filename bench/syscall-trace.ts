@@ -26,7 +26,8 @@ const now = () => secondsOfDay(performance.timeOrigin + performance.now());
 function parse(text: string): Line[] {
   const lines: Line[] = [];
   for (const raw of text.split("\n")) {
-    const m = /^(\d+) (\d+):(\d+):(\d+\.\d+) (.*)$/.exec(raw);
+    // strace pads the pid column: "9324  08:01:45.1" as much as "29324 08:01:45.1".
+    const m = /^(\d+) +(\d+):(\d+):(\d+\.\d+) (.*)$/.exec(raw);
     if (!m) continue;
     const [, tid, h, min, s, rest = ""] = m;
     const at = Number(h) * 3600 + Number(min) * 60 + Number(s);
