@@ -1,5 +1,14 @@
-import { closeSync, existsSync, type FSWatcher, readFileSync, readSync, watch } from "node:fs";
-import { open, writeFile } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  type FSWatcher,
+  openSync,
+  readFileSync,
+  readSync,
+  watch,
+  writeSync,
+} from "node:fs";
 import type { Logger } from "../log.js";
 import { type FdPoll, native } from "../sys/native.js";
 import type { CgroupDir } from "./cgroup-dirs.js";
@@ -27,11 +36,18 @@ export function watchOom(memory: CgroupDir, onOom: () => void, log: Logger): Pro
 async function watchV1({ dir }: CgroupDir, onOom: () => void, log: Logger): Promise<OomWatch> {
   const eventfd = native().eventfd();
   try {
-    const control = await open(`${dir}/memory.oom_control`, "r");
+    // Synchronous: cgroupfs files the kernel serves at once, on the path of every StartContainer, where
+    // the thread pool took five round trips.
+    const control = openSync(`${dir}/memory.oom_control`, "r");
     try {
-      await writeFile(`${dir}/cgroup.event_control`, `${eventfd} ${control.fd}`);
+      const events = openSync(`${dir}/cgroup.event_control`, constants.O_WRONLY);
+      try {
+        writeSync(events, `${eventfd} ${control}`);
+      } finally {
+        closeSync(events);
+      }
     } finally {
-      await control.close();
+      closeSync(control);
     }
   } catch (error) {
     closeSync(eventfd);

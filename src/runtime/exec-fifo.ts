@@ -1,11 +1,9 @@
-import { constants, open } from "node:fs";
+import { constants, openSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { Socket } from "node:net";
-import { promisify } from "node:util";
 import { AgentError, Code } from "../errors.js";
 import { throwIfAborted } from "../sys/abort.js";
 
-const openFd = promisify(open);
 const INIT_CHECK_MS = 100;
 
 /** The file in runc's state dir a created container's init waits on until `runc start` reads it. */
@@ -27,7 +25,8 @@ export async function startByExecFifo(
   const path = `${stateDir}/${EXEC_FIFO}`;
   let fd: number;
   try {
-    fd = await openFd(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Synchronous: a FIFO opened non-blocking to read never waits.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       throw new AgentError(Code.FAILED_PRECONDITION, "cannot start an already running container", {
