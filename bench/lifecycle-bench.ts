@@ -13,7 +13,7 @@
  *   npm run bench:lifecycle -- --trace
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { containerSpec } from "../test/support/container-spec.js";
 import { buildRuncCycle } from "../test/support/interop-peers.js";
 import { startBenchAgent } from "../test/support/process-helpers.js";
@@ -117,7 +117,9 @@ async function main() {
 
     const f = (x: number) => x.toFixed(1).padStart(8);
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`.padStart(8);
-    console.log(`container lifecycle of \`true\`, ${runs} runs each, taking turns (medians, ms)\n`);
+    console.log(
+      `container lifecycle of \`true\`, ${runs} runs each, taking turns (medians, ms); bundles and runc roots in ${dirname(dir)}\n`,
+    );
     console.log(`${"phase".padEnd(10)}    berth  p90 berth  runc verb    ratio`);
     for (const phase of ["create", "start", "wait", "remove"] as const) {
       const b = median(berth[phase]);
