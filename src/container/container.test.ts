@@ -60,7 +60,12 @@ describe("Container, on a scripted runtime", () => {
    */
   async function created(
     id: string,
-    o: { bounds?: Partial<ContainerBounds>; initExited?: Promise<ExitStatus>; cgroup?: string } = {},
+    o: {
+      bounds?: Partial<ContainerBounds>;
+      initExited?: Promise<ExitStatus>;
+      cgroup?: string;
+      ownPidNamespace?: boolean;
+    } = {},
   ): Promise<Container> {
     runtime = new FakeRuntime();
     const deps = fakeContainerDeps(runtime, paths, log, { bounds: { ...BOUNDS, ...o.bounds } });
@@ -85,6 +90,7 @@ describe("Container, on a scripted runtime", () => {
       undo,
       deps,
       onOom: undefined,
+      ownPidNamespace: o.ownPidNamespace ?? false,
     });
   }
 
@@ -112,6 +118,23 @@ describe("Container, on a scripted runtime", () => {
     assert.deepEqual(runtime.live("c1"), []);
     assert.deepEqual(runtime.calls, ["create c1", "start c1", "exec c1", "kill c1", "deleteLeftovers c1"]);
     await untilFds(fds);
+  });
+
+  it("removes a running container with a PID namespace of its own by SIGKILL to its init, without runc kill", async () => {
+    const c = await running("k1", { ownPidNamespace: true });
+    await c.remove();
+    assert.equal(c.init.exit?.signal, 9);
+    assert.deepEqual(runtime.calls.slice(2), ["deleteLeftovers k1"]);
+  });
+
+  it("removes a paused container with a PID namespace of its own through runc kill, which thaws it", async () => {
+    const c = await running("k2", { ownPidNamespace: true });
+    await c.pause();
+    await c.remove();
+    assert.deepEqual(
+      runtime.calls.filter((call) => !call.startsWith("pause")),
+      ["create k2", "start k2", "kill k2", "deleteLeftovers k2"],
+    );
   });
 
   it("review #14: when runc kill hangs, removal SIGKILLs the init itself, within its bounds", async () => {

@@ -47,12 +47,25 @@ describe("a runc whose kill hangs", () => {
     "review #14: RemoveContainer and DestroySandbox fall back to SIGKILL, bounded, and a new sandbox can follow",
     TEST,
     async () => {
-      await f.rpc.call("createContainer", { containerId: "k1", OCI: f.spec(["sleep", "1000"]) }, T);
+      // A running container with a PID namespace of its own dies by SIGKILL to its init: no runc kill.
+      await f.rpc.call("createContainer", { containerId: "k0", OCI: f.spec(["sleep", "1000"]) }, T);
+      await f.rpc.call("startContainer", { containerId: "k0" }, T);
+      let t0 = performance.now();
+      await f.rpc.call("removeContainer", { containerId: "k0" }, 30_000);
+      assert.ok(performance.now() - t0 < 2_000, "the removal did not wait for runc kill");
+      f.assertNoContainerLeft(["k0"]);
+
+      // One in the sandbox's PID namespace goes through runc kill, which hangs.
+      const shared = { sandboxPidns: true, OCI: f.spec(["sleep", "1000"]) };
+      await f.rpc.call("createContainer", { containerId: "donor", ...shared }, T);
+      await f.rpc.call("startContainer", { containerId: "donor" }, T);
+      await f.rpc.call("createContainer", { containerId: "k1", ...shared }, T);
       await f.rpc.call("startContainer", { containerId: "k1" }, T);
-      const t0 = performance.now();
+      t0 = performance.now();
       await f.rpc.call("removeContainer", { containerId: "k1" }, 30_000);
       assert.ok(performance.now() - t0 < 20_000, "the removal was bounded");
-      f.assertNoContainerLeft(["k1"]);
+      await f.rpc.call("removeContainer", { containerId: "donor" }, 30_000);
+      f.assertNoContainerLeft(["k1", "donor"]);
 
       // A paused container takes SIGKILL only once thawed: the fallback thaws it.
       await f.rpc.call("createContainer", { containerId: "k2", OCI: f.spec(["sleep", "1000"]) }, T);
