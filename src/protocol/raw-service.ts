@@ -8,8 +8,11 @@ export interface RawCallContext {
   readonly deadline: number | undefined;
 }
 
-/** A method seen by the protocol layer: serialized request in, serialized reply out. */
-export type RawHandler = (payload: Uint8Array, context: RawCallContext) => Promise<Uint8Array>;
+/**
+ * A method seen by the protocol layer: serialized request in, serialized reply out, at once or later. A
+ * failure is always a rejected promise, never a throw.
+ */
+export type RawHandler = (payload: Uint8Array, context: RawCallContext) => Uint8Array | Promise<Uint8Array>;
 
 /** A service as both protocol servers serve it, by its full name ("grpc.AgentService"). */
 export interface RawService {

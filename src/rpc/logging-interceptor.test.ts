@@ -26,7 +26,7 @@ describe("loggingInterceptor()", () => {
     const next: CallNext = async () => {
       throw new AgentError(Code.NOT_FOUND, "no process e1");
     };
-    await assert.rejects(loggingInterceptor(log)(next)(waitCall()), /no process e1/);
+    await assert.rejects(async () => loggingInterceptor(log)(next)(waitCall()), /no process e1/);
     assert.deepEqual(
       lines.map((l) => [l.level, l.msg, l.method, l.code, l.error]),
       [["info", "rpc failed", "/grpc.AgentService/WaitProcess", "NOT_FOUND", "no process e1"]],

@@ -27,7 +27,7 @@ function waitProcess(policy: AgentPolicy, ran: string[]): Promise<Uint8Array> {
     [policyInterceptor(policy)],
   ).methods.WaitProcess;
   assert.ok(method);
-  return method(payload, raw);
+  return Promise.resolve(method(payload, raw));
 }
 
 describe("policyInterceptor()", () => {

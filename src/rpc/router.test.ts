@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { AgentError, Code } from "../errors.js";
 import { collected } from "../gc.test-util.js";
+import { capturingLog } from "../log.test-util.js";
 import {
   AgentService,
   type WaitProcessRequest,
@@ -11,6 +12,7 @@ import {
 } from "../protocol/gen/agent_pb.js";
 import type { RawCallContext } from "../protocol/raw-service.js";
 import { ByteBudget } from "../sys/byte-budget.js";
+import { loggingInterceptor } from "./logging-interceptor.js";
 import { DEFAULT_DECODE_LIMITS, routeService } from "./router.js";
 
 const raw: RawCallContext = {
@@ -60,6 +62,19 @@ describe("routeService()", () => {
     assert.deepEqual([seen?.containerId, seen?.execId], ["c1", "e1"]);
   });
 
+  it("answers in the same turn, bytes and no promise, when the handler and interceptors answer at once", () => {
+    const { log } = capturingLog();
+    const service = routeService(AgentService, { waitProcess: () => ({ status: 3 }) }, [
+      loggingInterceptor(log),
+    ]);
+    const reply = service.methods.WaitProcess?.(waitPayload(), raw);
+    assert.ok(reply instanceof Uint8Array);
+    assert.deepEqual(
+      reply,
+      toBinary(WaitProcessResponseSchema, create(WaitProcessResponseSchema, { status: 3 })),
+    );
+  });
+
   it("encodes a reply without fields (google.protobuf.Empty) as no bytes", async () => {
     const service = routeService(AgentService, { removeContainer: () => ({}) });
     const reply = await service.methods.RemoveContainer?.(new Uint8Array(0), raw);
@@ -69,14 +84,14 @@ describe("routeService()", () => {
   it("answers undecodable requests with INVALID_ARGUMENT and missing handlers with UNIMPLEMENTED", async () => {
     const service = routeService(AgentService, {});
     await assert.rejects(
-      service.methods.WaitProcess?.(Uint8Array.of(0x0a, 0x05, 0x61), raw) ?? Promise.resolve(),
+      async () => service.methods.WaitProcess?.(Uint8Array.of(0x0a, 0x05, 0x61), raw),
       rejectsWith(
         Code.INVALID_ARGUMENT,
         /^cannot decode grpc.WaitProcessRequest for \/grpc.AgentService\/WaitProcess: /,
       ),
     );
     await assert.rejects(
-      service.methods.WaitProcess?.(waitPayload(), raw) ?? Promise.resolve(),
+      async () => service.methods.WaitProcess?.(waitPayload(), raw),
       rejectsWith(Code.UNIMPLEMENTED, /\/grpc.AgentService\/WaitProcess is not implemented/),
     );
   });
@@ -115,7 +130,7 @@ describe("routeService()", () => {
     });
     const count = Math.floor(((4 << 20) - 200) / 2);
     await assert.rejects(
-      service.methods.CreateContainer?.(emptyStorages(count), raw) ?? Promise.resolve(),
+      async () => service.methods.CreateContainer?.(emptyStorages(count), raw),
       rejectsWith(
         Code.RESOURCE_EXHAUSTED,
         new RegExp(
@@ -139,7 +154,7 @@ describe("routeService()", () => {
     const running = service.methods.CreateContainer?.(emptyStorages(1000), raw);
     assert.equal(budget.used, 1000 * (32 + 192));
     await assert.rejects(
-      service.methods.CreateContainer?.(emptyStorages(5000), raw) ?? Promise.resolve(),
+      async () => service.methods.CreateContainer?.(emptyStorages(5000), raw),
       rejectsWith(
         Code.RESOURCE_EXHAUSTED,
         /^\/grpc.AgentService\/CreateContainer: requests in flight hold 224000 bytes; decoding this grpc.CreateContainerRequest \(5000 fields\) needs about 1120000 more, past the limit of 1048576 bytes$/,

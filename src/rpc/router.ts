@@ -61,10 +61,18 @@ export interface RpcCall {
   readonly context: RpcContext;
 }
 
-export type CallNext = (call: RpcCall) => Promise<Message>;
+/**
+ * The rest of a call: its reply, or the promise of it. A handler that answers at once (Health.Check, a
+ * state read) goes through with no promise made, and the protocol writes its reply in the same turn.
+ */
+export type CallNext = (call: RpcCall) => Message | Promise<Message>;
 
 /** Code that wraps every call once (logging, timing, policy), instead of in each handler. */
 export type Interceptor = (next: CallNext) => CallNext;
+
+/** Whether `value` is a promise (a thenable) rather than a value at hand. */
+export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === "function";
 
 /** What a request may cost to decode, checked on its wire bytes before any of it is decoded. */
 export interface DecodeLimits extends ScanLimits {
@@ -121,6 +129,11 @@ function decode(schema: DescMessage, payload: Uint8Array, path: string): Message
   }
 }
 
+function encode(schema: DescMessage, message: Message): Uint8Array {
+  if (schema.fields.length === 0 && message.$unknown === undefined) return NO_BYTES;
+  return encodeInPlace(schema, message) ?? toBinary(schema, message);
+}
+
 /** Awaits the reply, seeing neither the request nor its bytes: they stay collectable while a call blocks. */
 async function encoded(
   schema: DescMessage,
@@ -128,9 +141,7 @@ async function encoded(
   release: () => void,
 ): Promise<Uint8Array> {
   try {
-    const message = await reply;
-    if (schema.fields.length === 0 && message.$unknown === undefined) return NO_BYTES;
-    return encodeInPlace(schema, message) ?? toBinary(schema, message);
+    return encode(schema, await reply);
   } finally {
     release();
   }
@@ -156,19 +167,21 @@ export function routeService<S extends GenServiceMethods>(
       );
     }
     const { output } = method;
+    let init: ReturnType<MethodImpl<MethodShape>>;
     try {
-      return Promise.resolve(handler(request, context)).then((init) => create(output, init));
+      init = handler(request, context);
     } catch (error) {
       return Promise.reject(error);
     }
+    return isPromise(init) ? init.then((value) => create(output, value)) : create(output, init);
   };
   const chain = interceptors.reduceRight<CallNext>((next, interceptor) => interceptor(next), invoke);
   const methods: RawService["methods"] = Object.fromEntries(
     service.methods.map((method) => {
       const path = `/${service.typeName}/${method.name}`;
-      const handle = (payload: Uint8Array, raw: RawCallContext) => {
+      const handle = (payload: Uint8Array, raw: RawCallContext): Uint8Array | Promise<Uint8Array> => {
         let release = nothing;
-        let reply: Promise<Message>;
+        let reply: Message | Promise<Message>;
         try {
           release = admit(method.input, payload, path, limits);
           reply = chain({
@@ -176,6 +189,10 @@ export function routeService<S extends GenServiceMethods>(
             request: decode(method.input, payload, path),
             context: new CallContext(raw, path),
           });
+          if (!isPromise(reply)) {
+            release();
+            return encode(method.output, reply);
+          }
         } catch (error) {
           release();
           return Promise.reject(error);

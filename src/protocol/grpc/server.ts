@@ -111,7 +111,7 @@ function unaryMethod(handler: RawHandler, options: GrpcServerOptions) {
     }
     const releaseRequest = requestBudget?.charge(cost);
     const context = new GrpcCallContext(call, cancelled);
-    handler(call.request, context).then(
+    Promise.resolve(handler(call.request, context)).then(
       (reply) => {
         releaseRequest?.();
         // grpc-js emits "cancelled" on every unary call once its status is sent (after the reply's last
