@@ -45,6 +45,11 @@ export class Outbox {
     this.#onWritten = options.onWritten;
   }
 
+  /** Frames queued for the next write. */
+  get queuedFrames(): number {
+    return this.#frames.length;
+  }
+
   /** Bytes queued or being written. */
   get unflushed(): number {
     return this.#unflushed;

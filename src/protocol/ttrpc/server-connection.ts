@@ -45,6 +45,13 @@ const NO_FRAMES: DecodedFrame[] = [];
  * of Health.Checks stalled another connection's call by a quarter of a second).
  */
 const FRAMES_PER_TURN = 64;
+/**
+ * Replies queued while one read's frames are started leave in writes of this many, not in one write after
+ * the last: a call that answers at once does not wait for the whole read. Measured at 16 calls in flight
+ * against the Go server (6 alternating runs each): p50 1.41× → 0.96×, throughput 0.90× → 1.22×; at 64
+ * within noise (p50 0.98× → 1.02×).
+ */
+const FLUSH_EVERY = 4;
 
 export function defaultStatusFromError(error: unknown): Status {
   if (error instanceof TtrpcError) return error.toStatus();
@@ -235,6 +242,7 @@ export class ServerConnection {
           return;
         }
         this.#onFrame(this.#frames[this.#nextFrame++] as DecodedFrame);
+        if (this.#outbox.queuedFrames >= FLUSH_EVERY) this.#outbox.flush();
       }
       this.#frames = NO_FRAMES;
       this.#nextFrame = 0;
